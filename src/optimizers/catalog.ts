@@ -19,6 +19,11 @@ export interface RunContext {
   /** Total steps planned. */
   totalSteps: number;
   seed: number;
+  /**
+   * The starting step size of a spec `name@eta` for an entry with {@link CatalogEntry.startEta}
+   * (walk's eta0, SLS's initStepSize): how a benchmark measures sensitivity to the one number left.
+   */
+  startEta?: number;
 }
 
 /** One catalog entry. */
@@ -30,6 +35,8 @@ export interface CatalogEntry {
   /** `baseline` needs a tuned learning rate; the others claim not to. */
   family: 'baseline' | 'line-search' | 'more-descent' | 'alrao' | 'lr-free' | 'composed';
   make(ctx: RunContext): LrfreeOptimizer;
+  /** True when `make` honours `ctx.startEta`, so `name@eta` sets the starting step size. */
+  startEta?: boolean;
 }
 
 const entries = new Map<string, CatalogEntry>();
@@ -92,49 +99,39 @@ export const GRIDS: Record<string, number[]> = {
 
 /** Throws the error `optimizerFromSpec` would, without building anything. */
 export function checkSpec(spec: string): void {
-  const at = spec.indexOf('@');
-  if (at < 0) catalogEntry(spec);
-  else parseBaselineSpec(spec, at);
+  parseSpec(spec);
 }
 
-function parseBaselineSpec(
-  spec: string,
-  at: number,
-): { make: (eta: number, seed: number) => LrfreeOptimizer; eta: number } {
+/**
+ * Splits `name` or `name@eta`. After '@' a baseline takes its learning rate and an entry with `startEta`
+ * its starting step size; any other entry refuses.
+ */
+function parseSpec(spec: string): { entry?: CatalogEntry; baseline?: string; eta?: number } {
+  const at = spec.indexOf('@');
+  if (at < 0) return { entry: catalogEntry(spec) };
   const base = spec.slice(0, at);
   const eta = Number(spec.slice(at + 1));
-  const make = BASELINES[base];
-  if (!make) {
-    throw new LrfreeConfigError(
-      `'${spec}': only ${Object.keys(BASELINES).join(', ')} take a learning rate after '@'.`,
-    );
+  const entry = BASELINES[base] ? undefined : entries.get(base);
+  if (!BASELINES[base] && !entry?.startEta) {
+    const takers = [...Object.keys(BASELINES), ...catalog().filter((e) => e.startEta).map((e) => e.name)];
+    throw new LrfreeConfigError(`'${spec}': only ${takers.join(', ')} take a learning rate after '@'.`);
   }
   if (!(eta > 0) || !Number.isFinite(eta)) {
     throw new LrfreeConfigError(
       `'${spec}': the learning rate after '@' must be a positive number, e.g. sgd@0.1.`,
     );
   }
-  return { make, eta };
+  return entry ? { entry, eta } : { baseline: base, eta };
 }
 
-/** Parses `name` or `baseline@eta` (e.g. `sgd@0.03`) and builds the optimizer for a run. */
+/**
+ * Parses `name`, `baseline@eta` (e.g. `sgd@0.03`) or `entry@eta` (e.g. `walk@0.1`, a starting step size)
+ * and builds the optimizer for a run.
+ */
 export function optimizerFromSpec(spec: string, ctx: RunContext): LrfreeOptimizer {
-  const at = spec.indexOf('@');
-  if (at < 0) return catalogEntry(spec).make(ctx);
-  const base = spec.slice(0, at);
-  const eta = Number(spec.slice(at + 1));
-  const make = BASELINES[base];
-  if (!make) {
-    throw new LrfreeConfigError(
-      `'${spec}': only ${Object.keys(BASELINES).join(', ')} take a learning rate after '@'.`,
-    );
-  }
-  if (!(eta > 0) || !Number.isFinite(eta)) {
-    throw new LrfreeConfigError(
-      `'${spec}': the learning rate after '@' must be a positive number, e.g. sgd@0.1.`,
-    );
-  }
-  return make(eta, ctx.seed);
+  const { entry, baseline, eta } = parseSpec(spec);
+  if (entry) return entry.make(eta === undefined ? ctx : { ...ctx, startEta: eta });
+  return BASELINES[baseline as string](eta as number, ctx.seed);
 }
 
 /** Grid specs of a baseline, e.g. `sgd@0.001` ... `sgd@1`. */

@@ -284,13 +284,15 @@ export const CATALOG: CatalogEntry[] = [
     name: 'sls',
     description: 'SGD + stochastic Armijo line search (Vaswani et al. 2019), reference defaults',
     family: 'line-search',
-    make: ({ seed, stepsPerEpoch }) => sls({ seed, stepsPerEpoch }),
+    make: ({ seed, stepsPerEpoch, startEta }) => sls({ seed, stepsPerEpoch, initStepSize: startEta }),
+    startEta: true,
   },
   {
     name: 'adamSls',
     description: 'Adam + Armijo line search along P*g, momentum step at the accepted eta',
     family: 'line-search',
-    make: ({ seed, stepsPerEpoch }) => adamSls({ seed, stepsPerEpoch }),
+    make: ({ seed, stepsPerEpoch, startEta }) => adamSls({ seed, stepsPerEpoch, initStepSize: startEta }),
+    startEta: true,
   },
   {
     name: 'plasls',

@@ -159,7 +159,8 @@ export const CATALOG: CatalogEntry[] = [
     name: 'walk',
     description: 'walk: 5 step sizes eta*2^j (j=-2..2) on each SGD gradient, keep the best, re-centre',
     family: 'more-descent',
-    make: ({ seed, stepsPerEpoch }) => walk({ seed, stepsPerEpoch }),
+    make: ({ seed, stepsPerEpoch, startEta }) => walk({ seed, stepsPerEpoch, eta0: startEta }),
+    startEta: true,
   },
   {
     name: 'keepStepping',
