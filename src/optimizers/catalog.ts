@@ -113,7 +113,12 @@ function parseSpec(spec: string): { entry?: CatalogEntry; baseline?: string; eta
   const eta = Number(spec.slice(at + 1));
   const entry = BASELINES[base] ? undefined : entries.get(base);
   if (!BASELINES[base] && !entry?.startEta) {
-    const takers = [...Object.keys(BASELINES), ...catalog().filter((e) => e.startEta).map((e) => e.name)];
+    const takers = [
+      ...Object.keys(BASELINES),
+      ...catalog()
+        .filter((e) => e.startEta)
+        .map((e) => e.name),
+    ];
     throw new LrfreeConfigError(`'${spec}': only ${takers.join(', ')} take a learning rate after '@'.`);
   }
   if (!(eta > 0) || !Number.isFinite(eta)) {
