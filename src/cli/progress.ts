@@ -28,19 +28,36 @@ export function progress(label: string, total: number, quiet = false): Progress 
       },
     };
   }
-  let lastQuarter = -1;
+  // In a log: a line per 5% or per 30 s, whichever comes first, with an ETA from the rate so far
+  // (counted from the first update, so a resumed sweep does not claim the old runs' speed).
+  let lastTwentieth = -1;
+  let lastAt = 0;
+  let first: { done: number; at: number } | undefined;
   const t0 = performance.now();
   return {
     update: (done, fields) => {
-      const quarter = Math.floor((4 * done) / total);
-      if (quarter > lastQuarter && quarter < 4) {
-        lastQuarter = quarter;
-        const s = ((performance.now() - t0) / 1000).toFixed(1);
-        process.stderr.write(`${label}: ${done}/${total} (${s}s) ${fields?.info ?? ''}\n`);
+      const now = performance.now();
+      first ??= { done, at: now };
+      const twentieth = Math.floor((20 * done) / total);
+      if ((twentieth > lastTwentieth || now - lastAt > 30_000) && done < total) {
+        lastTwentieth = twentieth;
+        lastAt = now;
+        const rate = (done - first.done) / (now - first.at);
+        const eta = rate > 0 ? ` ETA ${formatSeconds((total - done) / rate / 1000)}` : '';
+        const s = ((now - t0) / 1000).toFixed(1);
+        process.stderr.write(`${label}: ${done}/${total} (${s}s${eta}) ${fields?.info ?? ''}\n`);
       }
     },
     stop: (summary) => {
       process.stderr.write(`${label}: done${summary ? `, ${summary}` : ''}\n`);
     },
   };
+}
+
+/** 75 -> "1m15s", 3725 -> "1h02m". */
+export function formatSeconds(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
