@@ -9,7 +9,6 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { ready } from '../src/backend/ready.js';
 import { trainCurve } from '../src/diagnostics/curves.js';
 import { procedure, saveState } from '../src/diagnostics/procedure.js';
@@ -17,6 +16,7 @@ import { lrRangeTest } from '../src/diagnostics/rangeTest.js';
 import { builtinSource } from '../src/diagnostics/sources.js';
 import { procedureReport } from '../src/report/diagnosticsCharts.js';
 import { writeReport } from '../src/report/html.js';
+import { CHROMIUM, launchChromium } from '../test/helpers/chromium.js';
 
 const quick = process.argv.includes('--quick');
 const shots = !process.argv.includes('--no-shots');
@@ -136,21 +136,9 @@ async function main() {
   );
 
   // 3. Screenshots of the report sections ------------------------------------------------------------
-  if (shots && existsSync('/usr/bin/chromium')) {
+  if (shots && existsSync(CHROMIUM)) {
     mkdirSync(IMG, { recursive: true });
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
       await page.goto(`file://${join(process.cwd(), html)}`);

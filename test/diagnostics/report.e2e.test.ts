@@ -3,33 +3,19 @@
  * inline SVG) and opens it from disk in Debian's Chromium with the network blocked; every chart must be
  * drawn and the console must stay clean.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { chromium } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { procedure } from '../../src/diagnostics/procedure.js';
 import { weightSpacePlane } from '../../src/diagnostics/weightSpace.js';
 import { planeChart, procedureReport } from '../../src/report/diagnosticsCharts.js';
 import { writeReport } from '../../src/report/html.js';
+import { browserSkipReason, launchChromium } from '../helpers/chromium.js';
 import { tinyMlp, toyClassification, useBackend } from '../helpers/tf.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const skip = !existsSync(CHROMIUM) && process.env.LRFREE_SKIP_BROWSER === '1';
-if (skip)
-  console.log(
-    `SKIPPED: ${CHROMIUM} is missing and LRFREE_SKIP_BROWSER=1: the report browser test is skipped.`,
-  );
+const skip = !!browserSkipReason('report browser test');
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -37,11 +23,6 @@ beforeAll(async () => {
 
 describe.skipIf(skip)('procedure report in Chromium', () => {
   it('renders every chart of every step, with no console errors and no network', async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `${CHROMIUM} not found: install Debian's chromium (apt-get install chromium) or set LRFREE_SKIP_BROWSER=1.`,
-      );
-    }
     const all = toyClassification(480, 8, 3, 1);
     const [xt, xv] = tf.split(all.x, [320, 160]);
     const [yt, yv] = tf.split(all.y, [320, 160]);
@@ -64,7 +45,7 @@ describe.skipIf(skip)('procedure report in Chromium', () => {
     expect(JSON.parse(readFileSync(json, 'utf8')).completed.length).toBe(7);
     expect(readFileSync(html, 'utf8')).not.toMatch(/<script|https?:\/\/(?!vega\.github\.io|www\.w3\.org)/);
 
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
       const errors: string[] = [];

@@ -6,11 +6,11 @@
  * trains. Saves screenshots to lrfree-out/test-artifacts/.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PlaygroundServer, servePlayground } from '../../src/cli/playground.js';
 import { sgd } from '../../src/optimizers/baselines.js';
@@ -18,24 +18,11 @@ import type { CatalogEntry } from '../../src/optimizers/catalog.js';
 import { missingImport } from '../../web/presets.js';
 import type { DrawnTrajectory, PlaygroundWindow } from '../../web/src/handle.js';
 import { collectEntries, type ModuleMap } from '../../web/src/optimizers.js';
+import { browserSkipReason, launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ARTIFACTS = join(process.cwd(), 'lrfree-out', 'test-artifacts');
 
-const skipReason =
-  !existsSync(CHROMIUM) && process.env.LRFREE_SKIP_BROWSER === '1'
-    ? `${CHROMIUM} is missing and LRFREE_SKIP_BROWSER=1: the playground browser test is skipped.`
-    : undefined;
-if (skipReason) console.log(`SKIPPED: ${skipReason}`);
+const skipReason = browserSkipReason('playground browser test');
 
 /** Every catalog entry the page lists: the catalog plus the preset modules' CATALOG exports. */
 async function allEntries(): Promise<CatalogEntry[]> {
@@ -79,11 +66,6 @@ describe.skipIf(!!skipReason)('playground in Chromium', () => {
   const errors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `${CHROMIUM} not found: install it (apt-get install chromium, as .ci/run does) or set LRFREE_SKIP_BROWSER=1 to skip this test.`,
-      );
-    }
     out = mkdtempSync(join(tmpdir(), 'lrfree-web-'));
     const build = spawnSync(
       process.execPath,
@@ -102,7 +84,7 @@ describe.skipIf(!!skipReason)('playground in Chromium', () => {
     );
     if (build.status !== 0) throw new Error(`vite build failed:\n${build.stdout}\n${build.stderr}`);
     server = await servePlayground({ dir: out, port: 0 });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    browser = await launchChromium();
     mkdirSync(ARTIFACTS, { recursive: true });
     await tf.setBackend('cpu');
   });

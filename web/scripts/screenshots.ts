@@ -4,23 +4,14 @@
  * Uses whichever of the showcased optimizers have landed in the catalog.
  */
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { servePlayground } from '../../src/cli/playground.js';
+import { launchChromium } from '../../test/helpers/chromium.js';
 import type { PlaygroundWindow } from '../src/handle.js';
 
 const OUT = join(process.cwd(), 'docs', 'img');
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const server = await servePlayground({ port: 0 });
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ARGS });
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
   await page.goto(server.url);
