@@ -121,6 +121,31 @@ describe.each(BACKENDS)('probe purity on %s', (backend) => {
     model.dispose();
   });
 
+  it('committing the last probed eta reuses the probe point instead of moving again', async () => {
+    await useBackend(backend);
+    const w = tf.variable(tf.tensor1d([3, -2]));
+    const f = () => tf.mul(0.5, tf.sum(tf.square(w))) as tf.Scalar;
+    // Kernels of one step; with g = w, bestOfTwo(eta) probes eta then eta/2 and picks the better.
+    const kernelsOfStep = async (eta: number) => {
+      w.assign(tf.tensor1d([3, -2]));
+      const opt = lrfree.optimizer({ direction: lrfree.directions.sgd(), step: bestOfTwo(eta) });
+      const info = await tf.profile(() => {
+        opt.minimize(f, false, [w]);
+      });
+      const chosen = opt.lastStep.eta;
+      opt.dispose();
+      return { chosen, moves: info.kernels.filter((k) => k.name === 'Multiply').length };
+    };
+    const last = await kernelsOfStep(2); // phi(2) = f0, phi(1) = 0: the last probe wins
+    expect(last.chosen).toBe(1);
+    expect(Array.from(w.dataSync())).toEqual([0, 0]);
+    const first = await kernelsOfStep(1); // phi(1) = 0 wins: the weights stand at eta/2 and must move back
+    expect(first.chosen).toBe(1);
+    expect(Array.from(w.dataSync())).toEqual([0, 0]);
+    expect(first.moves - last.moves).toBe(1);
+    w.dispose();
+  });
+
   it('a rule that chooses eta/2 commits exactly w0 - eta/2 * g', async () => {
     await useBackend(backend);
     const w = tf.variable(tf.tensor1d([3, -2]));

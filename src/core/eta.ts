@@ -14,6 +14,16 @@ export function etaOf(eta: Eta, i: number, group: number): number | tf.Tensor {
   return (eta as readonly number[])[group];
 }
 
+/** True when two etas move the weights identically (per-variable tensors: only the same object). */
+export function sameEta(a: Eta, b: Eta): boolean {
+  if (a === b) return true;
+  if (typeof a === 'number' || typeof b === 'number') return false;
+  if (isPerVariable(a) || isPerVariable(b)) return false;
+  const x = a as readonly number[];
+  const y = b as readonly number[];
+  return x.length === y.length && x.every((e, i) => e === y[i]);
+}
+
 /** True when the step moves nothing. */
 export function isZeroEta(eta: Eta): boolean {
   if (typeof eta === 'number') return eta === 0;

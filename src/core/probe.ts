@@ -11,7 +11,7 @@
  * - the weights are snapshotted before the first probe and always end at w0 or at the committed point.
  */
 import * as tf from '@tensorflow/tfjs';
-import { etaOf, stepFrom } from './eta.js';
+import { etaOf, sameEta, stepFrom } from './eta.js';
 import { withSeededMathRandom } from './rng.js';
 import type { Eta } from './types.js';
 import { LrfreeConfigError } from './validate.js';
@@ -24,6 +24,8 @@ export class ProbeSession {
   backwards = 0;
   private w0?: tf.Tensor[];
   private statsSnapshot?: tf.Tensor[];
+  /** Where the weights stand after the last move: a commit there needs no second move. */
+  private at?: { eta: Eta; dir: readonly tf.Tensor[] };
 
   constructor(
     private readonly vars: readonly tf.Variable[],
@@ -71,6 +73,7 @@ export class ProbeSession {
     const f = this.requireClosure();
     this.snapshot();
     const w0 = this.w0!;
+    this.at = undefined;
     for (let i = 0; i < this.vars.length; i++) tf.tidy(() => this.vars[i].assign(tf.add(w0[i], offsets[i])));
     const { value, grads } = this.extraCall(() => tf.variableGrads(f, [...this.vars]));
     this.backwards += 1;
@@ -88,7 +91,8 @@ export class ProbeSession {
     try {
       if (zero) {
         if (this.w0) this.restoreWeights();
-      } else {
+      } else if (!(this.at && this.at.dir === dir && sameEta(this.at.eta, eta))) {
+        // Line searches usually accept the last probe: the weights already stand there, bit for bit.
         this.moveTo(eta, dir);
       }
     } finally {
@@ -106,6 +110,7 @@ export class ProbeSession {
   }
 
   private moveTo(eta: Eta, dir: readonly tf.Tensor[]): void {
+    this.at = undefined;
     const base = this.w0;
     for (let i = 0; i < this.vars.length; i++) {
       const v = this.vars[i];
@@ -113,9 +118,11 @@ export class ProbeSession {
       // Inside tidy: assign shares the new data; the temporary tensor itself must be freed.
       tf.tidy(() => v.assign(stepFrom(base ? base[i] : v, dir[i], e)));
     }
+    if (base) this.at = { eta, dir };
   }
 
   private restoreWeights(): void {
+    this.at = undefined;
     const w0 = this.w0!;
     for (let i = 0; i < this.vars.length; i++) this.vars[i].assign(w0[i]);
   }
@@ -142,6 +149,7 @@ export class ProbeSession {
       tf.dispose(this.w0);
       this.w0 = undefined;
     }
+    this.at = undefined;
   }
 
   private requireClosure(): () => tf.Scalar {
