@@ -29,6 +29,8 @@ export interface ComparisonRow {
   gridCostRatio?: number;
   /** Median cost to reach the task's validation target (Infinity if not reached). */
   costToTarget: number;
+  /** Why the optimizer refused this task (every seed), e.g. Newton above its maxParams. */
+  refused?: string;
 }
 
 /** A task's comparison. */
@@ -41,7 +43,7 @@ export interface TaskComparison {
 const finiteOr = (x: number, fallback: number) => (Number.isFinite(x) ? x : fallback);
 
 function rowFor(method: string, spec: string, tuned: boolean, runs: RunRecord[]): ComparisonRow {
-  const ok = runs.filter((r) => !r.diverged);
+  const ok = runs.filter((r) => !r.diverged && !r.refused);
   const metric = runs.some((r) => r.final.test.metric !== undefined)
     ? meanStd(ok.map((r) => r.final.test.metric ?? Number.NaN))
     : undefined;
@@ -50,7 +52,7 @@ function rowFor(method: string, spec: string, tuned: boolean, runs: RunRecord[])
     spec,
     tuned,
     seeds: runs.length,
-    diverged: runs.length - ok.length,
+    diverged: runs.filter((r) => r.diverged).length,
     testLoss: ok.length
       ? meanStd(ok.map((r) => r.final.test.loss))
       : { mean: Number.POSITIVE_INFINITY, std: 0 },
@@ -59,6 +61,7 @@ function rowFor(method: string, spec: string, tuned: boolean, runs: RunRecord[])
     cost: meanStd(runs.map((r) => r.cost)).mean,
     wallSeconds: meanStd(runs.map((r) => r.wallMs / 1000)).mean,
     costToTarget: median(runs.map((r) => (r.diverged ? Number.POSITIVE_INFINITY : r.toTarget.cost))),
+    refused: runs.find((r) => r.refused)?.refused,
   };
 }
 

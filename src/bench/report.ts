@@ -23,19 +23,25 @@ export function taskTable(c: TaskComparison): Table {
     'grid cost (x one run)',
     'diverged',
   ];
-  const rows = c.rows.map((r: ComparisonRow) => [
-    r.method,
-    pm(r.testLoss),
-    ...(c.metricName ? [r.testMetric ? pm(r.testMetric) : '-'] : []),
-    r.L,
-    r.cost,
-    Number(r.wallSeconds.toFixed(2)),
-    r.lossVsSgd ?? Number.NaN,
-    r.lossVsAdam ?? Number.NaN,
-    r.costToTarget,
-    r.gridCost !== undefined ? `${formatNumber(r.gridCost)} (x${(r.gridCostRatio ?? 0).toFixed(1)})` : '-',
-    `${r.diverged}/${r.seeds}`,
-  ]);
+  const rows = c.rows.map((r: ComparisonRow) =>
+    r.refused
+      ? [r.method, `refused: ${r.refused.split(/[;.] /)[0]}`, ...columns.slice(2).map(() => '-')]
+      : [
+          r.method,
+          pm(r.testLoss),
+          ...(c.metricName ? [r.testMetric ? pm(r.testMetric) : '-'] : []),
+          r.L,
+          r.cost,
+          Number(r.wallSeconds.toFixed(2)),
+          r.lossVsSgd ?? Number.NaN,
+          r.lossVsAdam ?? Number.NaN,
+          r.costToTarget,
+          r.gridCost !== undefined
+            ? `${formatNumber(r.gridCost)} (x${(r.gridCostRatio ?? 0).toFixed(1)})`
+            : '-',
+          `${r.diverged}/${r.seeds}`,
+        ],
+  );
   return { columns, rows };
 }
 

@@ -3,6 +3,7 @@
  * trace, validation evaluations, final metrics, L, cost, time-to-target and divergence.
  */
 import * as tf from '@tensorflow/tfjs';
+import { LrfreeConfigError } from '../core/validate.js';
 import { optimizerFromSpec } from '../optimizers/catalog.js';
 import { ScheduleFreeOptimizer } from '../optimizers/scheduleFree.js';
 import { batchNormLayers } from '../optimizers/scheduleFreeMode.js';
@@ -52,6 +53,11 @@ export interface RunRecord {
   final: { validation: { loss: number; metric?: number }; test: { loss: number; metric?: number } };
   /** Time to the task's validation target, in steps, cost and ms (Infinity when not reached). */
   toTarget: { steps: number; cost: number; ms: number };
+  /**
+   * Set when the optimizer refused the task with a configuration error (e.g. Newton on a model above its
+   * maxParams): deterministic, so stored like a result, shown in the report and not retried on resume.
+   */
+  refused?: string;
 }
 
 /** The store key of a run. */
@@ -162,6 +168,34 @@ export async function runOne(
         cost: at(evals.map((e) => e.cost)),
         ms: at(evals.map((e) => e.ms)),
       },
+    };
+  } catch (e) {
+    if (!(e instanceof LrfreeConfigError)) throw e;
+    return {
+      key: runKey(task.name, spec, seed, suite),
+      task: task.name,
+      optimizer: spec,
+      seed,
+      suite,
+      backend: tf.getBackend(),
+      steps: step,
+      forwards: opt.counters.forwards,
+      backwards: opt.counters.backwards + opt.counters.skipped,
+      cost,
+      wallMs: ms,
+      skipped: opt.counters.skipped,
+      diverged: false,
+      L: Number.NaN,
+      Lcost: Number.NaN,
+      trace,
+      evals,
+      final: { validation: { loss: Number.NaN }, test: { loss: Number.NaN } },
+      toTarget: {
+        steps: Number.POSITIVE_INFINITY,
+        cost: Number.POSITIVE_INFINITY,
+        ms: Number.POSITIVE_INFINITY,
+      },
+      refused: e.message,
     };
   } finally {
     opt.dispose();
