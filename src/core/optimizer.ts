@@ -121,6 +121,28 @@ export class LrfreeOptimizer extends tf.Optimizer {
     return this.ruleScalars ? { ...this.ruleScalars } : {};
   }
 
+  /**
+   * For subclasses that act on the optimizer's per-variable state between steps (Schedule-Free's
+   * train/eval swap): each trained variable, in step order, with its direction slots. Empty while a
+   * restored state waits for its first step (it binds then, or through {@link bindRestoredState}).
+   */
+  protected directionSlots(): { variable: tf.Variable; slots: tf.Tensor[] }[] {
+    if (this.pending) return [];
+    const registered = tf.engine().registeredVariables;
+    return this.varOrder.map((name) => ({ variable: registered[name], slots: this.state.get(name)!.dir }));
+  }
+
+  /** For subclasses: binds a restored state to these variables now (by position, as a step would). */
+  protected bindRestoredState(vars: readonly tf.Variable[]): void {
+    if (this.pending) this.bindPending(vars);
+    this.varOrder = vars.map((v) => v.name);
+  }
+
+  /** For subclasses: how many variables a restored state holds while it waits to be bound, else undefined. */
+  protected get unboundStateSize(): number | undefined {
+    return this.pending?.state.varNames.length;
+  }
+
   private model?: tf.LayersModel;
   /** Number of minimize/applyGradients calls: drives the per-step seed, so skips also advance it. */
   private calls = 0;

@@ -165,13 +165,6 @@ export interface EvalOptions {
   batchNorm?: BatchNormRecompute;
 }
 
-interface CoreInternals {
-  state: Map<string, { dir: tf.Tensor[]; rule: tf.Tensor[] }>;
-  varOrder: string[];
-  pending?: { state: { varNames: string[] } };
-  bindPending(vars: readonly tf.Variable[]): void;
-}
-
 /**
  * The Schedule-Free optimizer: an {@link LrfreeOptimizer} with the reference's `train()` / `eval()`.
  * In train mode the model holds y; `eval()` puts x into the model (evaluate, predict and save there),
@@ -218,7 +211,7 @@ export class ScheduleFreeOptimizer extends LrfreeOptimizer {
   /** Puts x into the model (no-op in eval mode); optionally recomputes BN statistics at x. */
   eval(options: EvalOptions = {}): void {
     if (!this.training) return;
-    for (const { v, slots } of this.live()) v.assign(slots[1]);
+    for (const { variable: v, slots } of this.directionSlots()) v.assign(slots[1]);
     this.training = false;
     if (options.batchNorm) {
       this.bnModel = options.batchNorm.model;
@@ -234,16 +227,16 @@ export class ScheduleFreeOptimizer extends LrfreeOptimizer {
       this.bnSaved = undefined;
     }
     this.training = true;
-    const internals = this.internals();
-    if (internals.pending) {
+    const unbound = this.unboundStateSize;
+    if (unbound !== undefined) {
       // Restored state not yet bound to variables: bind now when the model is known, else at the next
       // step (before its gradient), when minimize receives the variables.
-      const vars = this.findVariables(internals.pending.state.varNames);
+      const vars = this.findVariables(unbound);
       if (!vars) {
         this.deferredTrain = true;
         return;
       }
-      this.bind(vars);
+      this.bindRestoredState(vars);
     }
     this.swapToY();
   }
@@ -251,7 +244,7 @@ export class ScheduleFreeOptimizer extends LrfreeOptimizer {
   override minimize(f: LossFn, returnCost = false, varList?: tf.Variable[]): tf.Scalar | null {
     this.checkTrainMode();
     if (this.deferredTrain) {
-      this.bind(varList ?? trainable());
+      this.bindRestoredState(varList ?? trainable());
       this.deferredTrain = false;
       this.swapToY();
     }
@@ -303,28 +296,9 @@ export class ScheduleFreeOptimizer extends LrfreeOptimizer {
     }
   }
 
-  /** Binds restored state to these variables (by position, as the core does) and records their names. */
-  private bind(vars: readonly tf.Variable[]): void {
-    const internals = this.internals();
-    internals.bindPending(vars);
-    internals.varOrder = vars.map((v) => v.name);
-  }
-
-  private internals(): CoreInternals {
-    return this as unknown as CoreInternals;
-  }
-
-  /** Every variable with its slots [z, x, (v)], from the live state. */
-  private live(): { v: tf.Variable; slots: tf.Tensor[] }[] {
-    const internals = this.internals();
-    if (internals.pending) return []; // restored, not yet stepped: saved in eval mode, the model holds x
-    const registered = tf.engine().registeredVariables;
-    return internals.varOrder.map((name) => ({ v: registered[name], slots: internals.state.get(name)!.dir }));
-  }
-
   private swapToY(): void {
     const beta = this.beta;
-    for (const { v, slots } of this.live()) {
+    for (const { variable: v, slots } of this.directionSlots()) {
       tf.tidy(() => v.assign(tf.add(tf.mul(slots[1], beta), tf.mul(slots[0], 1 - beta))));
     }
   }
@@ -333,10 +307,10 @@ export class ScheduleFreeOptimizer extends LrfreeOptimizer {
    * The model's variables, when the model is known. Names are not enough: a loaded copy gets new names and
    * the saving model may still hold the old ones.
    */
-  private findVariables(names: string[]): tf.Variable[] | undefined {
+  private findVariables(count: number): tf.Variable[] | undefined {
     if (!this.ownModel) return undefined;
     const vars = modelVariables(this.ownModel);
-    return vars.length === names.length ? vars : undefined;
+    return vars.length === count ? vars : undefined;
   }
 }
 
