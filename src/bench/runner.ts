@@ -42,7 +42,10 @@ export interface RunRecord {
   forwards: number;
   backwards: number;
   cost: number;
+  /** Time inside the optimizer's steps (what the tables compare). */
   wallMs: number;
+  /** The whole run: data, model, steps and evaluations (what a sweep's budget is made of). */
+  elapsedMs?: number;
   skipped: number;
   diverged: boolean;
   /** Log-loss area over all training steps (ALGORITHMS.md §12.1), and its cost-weighted form. */
@@ -76,6 +79,7 @@ export async function runOne(
   suite: Suite,
   options: { onStep?: (step: number, total: number) => void; maxTracePoints?: number } = {},
 ): Promise<RunRecord> {
+  const started = performance.now();
   const total = task.budget[suite];
   const inst = task.create(seed, suite);
   const opt = optimizerFromSpec(spec, { stepsPerEpoch: inst.stepsPerEpoch, totalSteps: total, seed });
@@ -156,6 +160,7 @@ export async function runOne(
       backwards: opt.counters.backwards + opt.counters.skipped,
       cost,
       wallMs: ms,
+      elapsedMs: performance.now() - started,
       skipped: opt.counters.skipped,
       diverged,
       L: diverged ? Number.POSITIVE_INFINITY : logLossArea(losses),
@@ -183,6 +188,7 @@ export async function runOne(
       backwards: opt.counters.backwards + opt.counters.skipped,
       cost,
       wallMs: ms,
+      elapsedMs: performance.now() - started,
       skipped: opt.counters.skipped,
       diverged: false,
       L: Number.NaN,

@@ -48,6 +48,7 @@ describe('refused runs', () => {
     expect(record.refused).toBe('testRefuser: this task is too big; use another.');
     expect(record.steps).toBe(2);
     expect(record.diverged).toBe(false);
+    expect(record.elapsedMs).toBeGreaterThanOrEqual(record.wallMs);
 
     const store = join(dir, 'runs.jsonl');
     const runs = ['testRefuser', 'sgd@0.1'].map((optimizer) => ({
