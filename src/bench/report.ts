@@ -160,7 +160,11 @@ export function benchReport(
       charts: curves(c, records),
     })),
   ];
-  const markdown = comparisons.map((c) => `### ${c.task}\n\n${markdownTable(taskTable(c))}\n`).join('\n');
+  const profileTable = sections[1].table!;
+  const markdown = [
+    `### Performance profile (cost to target; score B in [0, 1], higher is better)\n\n${markdownTable(profileTable)}\n`,
+    ...comparisons.map((c) => `### ${c.task}\n\n${markdownTable(taskTable(c))}\n`),
+  ].join('\n');
   return {
     report: { title: 'lrfree benchmark', subtitle: `${records.length} runs from ${meta.source}`, sections },
     comparisons,
