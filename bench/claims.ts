@@ -174,11 +174,11 @@ const CLAIMS: Claim[] = [
         L[spec] = trainL(await runs('mnist-mlp', spec, seeds));
       L[`tuned ${sgdTuned.spec}`] = trainL(sgdTuned.runs);
       L[`tuned ${adamTuned.spec}`] = trainL(adamTuned.runs);
-      const best = Math.min(L.sls.mean, L.adamSls.mean);
-      const beatsDefaults = best < L.adam.mean && best < L['sgd@0.01'].mean;
-      const beatsTuned = best < L[`tuned ${sgdTuned.spec}`].mean && best < L[`tuned ${adamTuned.spec}`].mean;
+      // A method "beats" them when its L is below Adam's default and both tuned baselines'.
+      const bar = Math.min(L.adam.mean, L[`tuned ${sgdTuned.spec}`].mean, L[`tuned ${adamTuned.spec}`].mean);
+      const winners = ['sls', 'adamSls'].filter((m) => L[m].mean < bar);
       return {
-        verdict: beatsDefaults && beatsTuned ? 'confirmed' : beatsDefaults ? 'partly' : 'refuted',
+        verdict: winners.length === 2 ? 'confirmed' : winners.length === 1 ? 'partly' : 'refuted',
         numbers:
           Object.entries(L)
             .map(([k, v]) => `${k}: L ${fmt(v.mean)} ± ${fmt(v.std, 2)}`)
@@ -198,10 +198,10 @@ const CLAIMS: Claim[] = [
       const adamSls = await runs('mnist-mlp', 'adamSls', seeds);
       const extra = meanStd(salsa.map((r) => r.cost / (3 * r.steps) - 1)).mean;
       const lower = finalLoss(salsa).mean < finalLoss(adamSls).mean;
-      const cheap = extra <= 0.1;
+      const cheap = extra <= 0.05; // "about 3%": anything up to 5% counts
       return {
         verdict: lower && cheap ? 'confirmed' : lower || cheap ? 'partly' : 'refuted',
-        numbers: `test loss SaLSa ${fmt(finalLoss(salsa).mean)} vs Adam-SLS ${fmt(finalLoss(adamSls).mean)}; SaLSa extra compute over a plain step ${fmt(100 * extra, 2)}%`,
+        numbers: `test loss SaLSa ${fmt(finalLoss(salsa).mean)} ± ${fmt(finalLoss(salsa).std, 2)} vs Adam-SLS ${fmt(finalLoss(adamSls).mean)} ± ${fmt(finalLoss(adamSls).std, 2)} (MNIST MLP, 3 seeds); SaLSa's extra compute over a plain gradient step ${fmt(100 * extra, 2)}% of forward-equivalents (Adam-SLS ${fmt(100 * meanStd(adamSls.map((r) => r.cost / (3 * r.steps) - 1)).mean, 2)}%)`,
       };
     },
   },
