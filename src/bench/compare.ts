@@ -118,8 +118,15 @@ export function compare(records: readonly RunRecord[]): TaskComparison[] {
   });
 }
 
-/** AlgoPerf-style profile on cost-to-target: ratios per method and task, and the score B per method. */
-export function profile(comparisons: readonly TaskComparison[]): {
+/**
+ * AlgoPerf-style profile on cost-to-target: ratios per method and task, and the score B per method.
+ * With `tuningInclusive`, a tuned baseline also pays for the rest of its grid (every other grid run's
+ * cost is added to its cost to target): the price of finding its learning rate.
+ */
+export function profile(
+  comparisons: readonly TaskComparison[],
+  options: { tuningInclusive?: boolean } = {},
+): {
   ratios: Record<string, Record<string, number>>;
   scores: Record<string, number>;
 } {
@@ -128,7 +135,8 @@ export function profile(comparisons: readonly TaskComparison[]): {
     for (const r of c.rows) {
       const name = r.tuned ? r.method.replace(/ \(tuned.*$/, ' (tuned)') : r.method;
       times[name] ??= {};
-      times[name][c.task] = r.costToTarget;
+      const tuning = options.tuningInclusive && r.gridCost !== undefined ? r.gridCost - r.cost : 0;
+      times[name][c.task] = r.costToTarget + tuning;
     }
   }
   const ratios = performanceRatios(times);
