@@ -93,6 +93,22 @@ export async function runOne(
   let ms = 0;
   let diverged = false;
   let step = 0;
+  // What every record says of the run so far, finished or refused.
+  const counts = () => ({
+    key: runKey(task.name, spec, seed, suite),
+    task: task.name,
+    optimizer: spec,
+    seed,
+    suite,
+    backend: tf.getBackend(),
+    steps: step,
+    forwards: opt.counters.forwards,
+    backwards: opt.counters.backwards + opt.counters.skipped,
+    cost,
+    wallMs: ms,
+    elapsedMs: performance.now() - started,
+    skipped: opt.counters.skipped,
+  });
   try {
     // Schedule-Free is evaluated at its averaged point x, with batch-norm statistics recomputed there.
     const atEvalPoint = <T>(fn: () => T): T => {
@@ -149,19 +165,7 @@ export async function runOne(
     const higher = metricTarget !== undefined;
     const at = (times: number[]) => timeToTarget(times, values, goal, higher);
     return {
-      key: runKey(task.name, spec, seed, suite),
-      task: task.name,
-      optimizer: spec,
-      seed,
-      suite,
-      backend: tf.getBackend(),
-      steps: step,
-      forwards: opt.counters.forwards,
-      backwards: opt.counters.backwards + opt.counters.skipped,
-      cost,
-      wallMs: ms,
-      elapsedMs: performance.now() - started,
-      skipped: opt.counters.skipped,
+      ...counts(),
       diverged,
       L: diverged ? Number.POSITIVE_INFINITY : logLossArea(losses),
       Lcost: diverged ? Number.POSITIVE_INFINITY : costWeightedLogLossArea(losses, costs),
@@ -177,19 +181,7 @@ export async function runOne(
   } catch (e) {
     if (!(e instanceof LrfreeConfigError)) throw e;
     return {
-      key: runKey(task.name, spec, seed, suite),
-      task: task.name,
-      optimizer: spec,
-      seed,
-      suite,
-      backend: tf.getBackend(),
-      steps: step,
-      forwards: opt.counters.forwards,
-      backwards: opt.counters.backwards + opt.counters.skipped,
-      cost,
-      wallMs: ms,
-      elapsedMs: performance.now() - started,
-      skipped: opt.counters.skipped,
+      ...counts(),
       diverged: false,
       L: Number.NaN,
       Lcost: Number.NaN,
