@@ -60,6 +60,7 @@ export {
   sps,
 } from './optimizers/lineSearch.js';
 export { methodState } from './optimizers/lrfreeMethods.js';
+export type { MethodCommonOptions } from './optimizers/methodCommon.js';
 export {
   keepStepping,
   keepVaulting,
@@ -70,7 +71,6 @@ export {
   walk,
 } from './optimizers/moreDescent.js';
 export {
-  type MethodCommonOptions,
   type ProdigyOptions,
   prodigy,
   prodigyDirection,

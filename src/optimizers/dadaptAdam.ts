@@ -1,20 +1,17 @@
 /** D-Adaptation Adam (Defazio & Mishchenko, ICML 2023; ALGORITHMS.md §9.2, traps T18, T24). */
 import * as tf from '@tensorflow/tfjs';
-import { LrfreeOptimizer } from '../core/optimizer.js';
-import { registerDirection } from '../core/registry.js';
+import type { LrfreeOptimizer } from '../core/optimizer.js';
 import type { Schedule } from '../core/schedule.js';
 import type { Direction } from '../core/types.js';
 import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
-import { constant } from '../steps/constant.js';
 import {
-  growthFromJson,
+  constantStepPreset,
   growthToJson,
   lrScheduleSlot,
   type MethodCommonOptions,
   readScalars,
-  savedSchedule,
-  splitCommon,
-} from './prodigy.js';
+  registerRestorable,
+} from './methodCommon.js';
 
 /** Options of {@link dadaptAdamDirection} / {@link dadaptAdam} (reference names in camelCase). */
 export interface DadaptAdamOptions {
@@ -149,13 +146,7 @@ export function dadaptAdamDirection(options: DadaptAdamOptions = {}): Direction 
   };
 }
 
-registerDirection('dadaptAdam', (c) =>
-  dadaptAdamDirection({
-    ...(c as unknown as DadaptAdamOptions),
-    growthRate: growthFromJson(c.growthRate),
-    ...savedSchedule(c.schedule),
-  }),
-);
+registerRestorable<DadaptAdamOptions>('dadaptAdam', dadaptAdamDirection);
 
 /**
  * D-Adapt Adam preset (`constant(1)`); 1 forward + 1 backward per step. `lastStep.eta` = d*lr.
@@ -166,11 +157,5 @@ registerDirection('dadaptAdam', (c) =>
  * ```
  */
 export function dadaptAdam(options: DadaptAdamOptions & MethodCommonOptions = {}): LrfreeOptimizer {
-  const { own, common, schedule, stepsPerEpoch } = splitCommon<DadaptAdamOptions>(options);
-  return new LrfreeOptimizer({
-    ...common,
-    direction: dadaptAdamDirection({ ...own, schedule, stepsPerEpoch }),
-    step: constant(1),
-    name: 'dadaptAdam',
-  });
+  return constantStepPreset('dadaptAdam', options, dadaptAdamDirection);
 }

@@ -1,20 +1,17 @@
 /** D-Adaptation SGD (Defazio & Mishchenko, ICML 2023; ALGORITHMS.md §9.3, trap T19): dual averaging. */
 import * as tf from '@tensorflow/tfjs';
-import { LrfreeOptimizer } from '../core/optimizer.js';
-import { registerDirection } from '../core/registry.js';
+import type { LrfreeOptimizer } from '../core/optimizer.js';
 import type { Schedule } from '../core/schedule.js';
 import type { Direction } from '../core/types.js';
 import { checkKnownKeys, checkNumber } from '../core/validate.js';
-import { constant } from '../steps/constant.js';
 import {
-  growthFromJson,
+  constantStepPreset,
   growthToJson,
   lrScheduleSlot,
   type MethodCommonOptions,
   readScalars,
-  savedSchedule,
-  splitCommon,
-} from './prodigy.js';
+  registerRestorable,
+} from './methodCommon.js';
 
 /** Options of {@link dadaptSgdDirection} / {@link dadaptSgd} (reference names in camelCase). */
 export interface DadaptSgdOptions {
@@ -104,13 +101,7 @@ export function dadaptSgdDirection(options: DadaptSgdOptions = {}): Direction {
   };
 }
 
-registerDirection('dadaptSgd', (cfg) =>
-  dadaptSgdDirection({
-    ...(cfg as unknown as DadaptSgdOptions),
-    growthRate: growthFromJson(cfg.growthRate),
-    ...savedSchedule(cfg.schedule),
-  }),
-);
+registerRestorable<DadaptSgdOptions>('dadaptSgd', dadaptSgdDirection);
 
 /**
  * D-Adapt SGD preset (`constant(1)`); 1 forward + 1 backward per step. `lastStep.eta` = d*lr/||g0||.
@@ -121,11 +112,5 @@ registerDirection('dadaptSgd', (cfg) =>
  * ```
  */
 export function dadaptSgd(options: DadaptSgdOptions & MethodCommonOptions = {}): LrfreeOptimizer {
-  const { own, common, schedule, stepsPerEpoch } = splitCommon<DadaptSgdOptions>(options);
-  return new LrfreeOptimizer({
-    ...common,
-    direction: dadaptSgdDirection({ ...own, schedule, stepsPerEpoch }),
-    step: constant(1),
-    name: 'dadaptSgd',
-  });
+  return constantStepPreset('dadaptSgd', options, dadaptSgdDirection);
 }

@@ -8,7 +8,7 @@ import { registerDirection } from '../core/registry.js';
 import type { Direction } from '../core/types.js';
 import { checkKnownKeys, checkNumber } from '../core/validate.js';
 import { constant } from '../steps/constant.js';
-import { type MethodCommonOptions, readScalars, splitCommon } from './prodigy.js';
+import { type MethodCommonOptions, readScalars, splitCommon } from './methodCommon.js';
 
 /** Options of {@link dogDirection}, {@link dog} and {@link ldog} (reference names in camelCase). */
 export interface DogOptions {

@@ -1,87 +1,20 @@
 /**
  * Prodigy (Mishchenko & Defazio, ICML 2024): Adam whose step size d is estimated on the fly
- * (ALGORITHMS.md §9.1, traps T17, T24). Also home of the small helpers the other §9 methods share.
+ * (ALGORITHMS.md §9.1, traps T17, T24).
  */
 import * as tf from '@tensorflow/tfjs';
-import { LrfreeOptimizer } from '../core/optimizer.js';
-import { createSchedule, registerDirection } from '../core/registry.js';
+import type { LrfreeOptimizer } from '../core/optimizer.js';
 import type { Schedule } from '../core/schedule.js';
-import type { ComponentConfig, Direction, JsonValue } from '../core/types.js';
+import type { Direction } from '../core/types.js';
 import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
-import { constant } from '../steps/constant.js';
-import type { CommonOptions } from './baselines.js';
-
-// -------------------------------------------------------------------------------------------------
-// Shared by the §9 methods (prodigy, dadaptAdam, dadaptSgd, scheduleFree, dog).
-
-/**
- * What every §9 preset accepts besides its own knobs. `schedule` multiplies the method's own `lr` inside
- * the update (as a PyTorch scheduler changing `group['lr']` does), so the estimators see it too.
- */
-export type MethodCommonOptions = CommonOptions;
-
-/** An optional lr schedule inside a direction: its multiplier and its JSON form for the config. */
-export interface LrScheduleSlot {
-  readonly spec: JsonValue;
-  multiplier(step: number): number;
-}
-
-/** Wraps an optional schedule (object or saved spec) so a direction can call it and save it. */
-export function lrScheduleSlot(
-  schedule: Schedule | ComponentConfig | null | undefined,
-  stepsPerEpoch?: number,
-): LrScheduleSlot {
-  if (schedule === undefined || schedule === null) return { spec: null, multiplier: () => 1 };
-  const s: Schedule =
-    typeof (schedule as Schedule).multiplier === 'function'
-      ? (schedule as Schedule)
-      : createSchedule(schedule);
-  return {
-    spec: { kind: s.kind, config: s.config, ...(stepsPerEpoch ? { stepsPerEpoch } : {}) },
-    multiplier: (step) => s.multiplier(step, stepsPerEpoch),
-  };
-}
-
-/** Rebuilds the `(schedule, stepsPerEpoch)` pair saved by {@link lrScheduleSlot}. */
-export function savedSchedule(spec: unknown): { schedule?: Schedule; stepsPerEpoch?: number } {
-  if (!spec || typeof spec !== 'object') return {};
-  const s = spec as { stepsPerEpoch?: number };
-  return { schedule: createSchedule(spec), stepsPerEpoch: s.stepsPerEpoch };
-}
-
-/** growthRate in a JSON config: Infinity does not survive JSON, so it is saved as null. */
-export function growthToJson(g: number): number | null {
-  return Number.isFinite(g) ? g : null;
-}
-/** Inverse of {@link growthToJson}. */
-export function growthFromJson(g: unknown): number | undefined {
-  return g === null ? Number.POSITIVE_INFINITY : (g as number | undefined);
-}
-
-/** Reads several scalar tensors with one sync, as float64 JS numbers. */
-export function readScalars(scalars: readonly tf.Tensor[]): number[] {
-  if (scalars.length === 0) return [];
-  const t = tf.stack(scalars.map((s) => tf.reshape(s, [])));
-  const out = Array.from(t.dataSync());
-  t.dispose();
-  return out;
-}
-
-/** Splits a preset's options into the method's own and the optimizer's common ones. */
-export function splitCommon<T extends object>(
-  options: T & MethodCommonOptions,
-): { own: Omit<T, keyof MethodCommonOptions>; common: Omit<MethodCommonOptions, 'schedule'> } & {
-  schedule?: Schedule;
-  stepsPerEpoch?: number;
-} {
-  const { seed, stepsPerEpoch, model, schedule, ...own } = options as MethodCommonOptions & T;
-  return {
-    own: own as Omit<T, keyof MethodCommonOptions>,
-    common: { seed, stepsPerEpoch, model },
-    schedule,
-    stepsPerEpoch,
-  };
-}
+import {
+  constantStepPreset,
+  growthToJson,
+  lrScheduleSlot,
+  type MethodCommonOptions,
+  readScalars,
+  registerRestorable,
+} from './methodCommon.js';
 
 const UNIT = { min: 0, max: 1, maxExclusive: true };
 
@@ -248,13 +181,7 @@ export function prodigyDirection(options: ProdigyOptions = {}): Direction {
   };
 }
 
-registerDirection('prodigy', (c) =>
-  prodigyDirection({
-    ...(c as unknown as ProdigyOptions),
-    growthRate: growthFromJson(c.growthRate),
-    ...savedSchedule(c.schedule),
-  }),
-);
+registerRestorable<ProdigyOptions>('prodigy', prodigyDirection);
 
 /**
  * Prodigy preset: `prodigyDirection(options)` with `constant(1)`. Cost per step: 1 forward + 1 backward.
@@ -266,11 +193,5 @@ registerDirection('prodigy', (c) =>
  * ```
  */
 export function prodigy(options: ProdigyOptions & MethodCommonOptions = {}): LrfreeOptimizer {
-  const { own, common, schedule, stepsPerEpoch } = splitCommon<ProdigyOptions>(options);
-  return new LrfreeOptimizer({
-    ...common,
-    direction: prodigyDirection({ ...own, schedule, stepsPerEpoch }),
-    step: constant(1),
-    name: 'prodigy',
-  });
+  return constantStepPreset('prodigy', options, prodigyDirection);
 }

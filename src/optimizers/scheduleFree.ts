@@ -11,7 +11,7 @@ import type { Schedule } from '../core/schedule.js';
 import type { Direction } from '../core/types.js';
 import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
 import { constant } from '../steps/constant.js';
-import { lrScheduleSlot, type MethodCommonOptions, savedSchedule, splitCommon } from './prodigy.js';
+import { lrScheduleSlot, type MethodCommonOptions, savedSchedule, splitCommon } from './methodCommon.js';
 import { type BatchNormRecompute, recomputeBatchNorm, restoreBatchNorm } from './scheduleFreeMode.js';
 
 /** Options shared by both Schedule-Free variants (reference names in camelCase). */

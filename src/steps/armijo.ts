@@ -48,7 +48,8 @@ export interface ArmijoOptions {
   commitAlong?: 'search' | 'update';
 }
 
-const KEYS = [
+/** Option names of `armijo`; `goldstein` adds `betaF`. */
+export const ARMIJO_KEYS = [
   'c',
   'betaB',
   'initStepSize',
@@ -81,33 +82,37 @@ const KEYS = [
  * ```
  */
 export function armijo(options: ArmijoOptions = {}): LineSearchRule {
-  checkKnownKeys('armijo', options, KEYS);
-  const c = checkNumber('armijo', 'c', options.c ?? 0.1, {
-    min: 0,
-    max: 1,
-    minExclusive: true,
-    maxExclusive: true,
+  checkKnownKeys('armijo', options, ARMIJO_KEYS);
+  const { c, betaB, reset, maxBacktracks, commitAlong } = parseArmijoFamily('armijo', options, {
+    cMax: 1,
+    etaMax: Number.POSITIVE_INFINITY,
   });
-  const betaB = checkNumber('armijo', 'betaB', options.betaB ?? 0.9, {
-    min: 0,
-    max: 1,
-    minExclusive: true,
-    maxExclusive: true,
-  });
-  const reset = parseReset('armijo', options, {
+  const parts: LineSearchParts = { reset, search: armijoSearch(c, betaB, maxBacktracks), commitAlong };
+  return searchRule('armijo', { c, betaB, ...jsonReset(reset), maxBacktracks, commitAlong }, parts);
+}
+
+/**
+ * The options armijo and goldstein share, checked: c in (0, cMax), betaB in (0, 1), the reset rule
+ * (default etaMax differs: the reference caps Goldstein only), maxBacktracks, commitAlong.
+ */
+export function parseArmijoFamily(
+  owner: string,
+  options: ArmijoOptions,
+  defaults: { cMax: number; etaMax: number },
+) {
+  const open = { min: 0, minExclusive: true, maxExclusive: true };
+  const c = checkNumber(owner, 'c', options.c ?? 0.1, { ...open, max: defaults.cMax });
+  const betaB = checkNumber(owner, 'betaB', options.betaB ?? 0.9, { ...open, max: 1 });
+  const reset = parseReset(owner, options, {
     initStepSize: 1,
     resetOption: 1,
     gamma: 2,
     nBatchesPerEpoch: null,
-    etaMax: Number.POSITIVE_INFINITY,
+    etaMax: defaults.etaMax,
   });
-  const maxBacktracks = parseMaxBacktracks('armijo', options.maxBacktracks);
-  const commitAlong = checkOneOf('armijo', 'commitAlong', options.commitAlong ?? 'update', [
-    'search',
-    'update',
-  ]);
-  const parts: LineSearchParts = { reset, search: armijoSearch(c, betaB, maxBacktracks), commitAlong };
-  return searchRule('armijo', { c, betaB, ...jsonReset(reset), maxBacktracks, commitAlong }, parts);
+  const maxBacktracks = parseMaxBacktracks(owner, options.maxBacktracks);
+  const commitAlong = checkOneOf(owner, 'commitAlong', options.commitAlong ?? 'update', ['search', 'update']);
+  return { c, betaB, reset, maxBacktracks, commitAlong };
 }
 
 /** The reset options as JSON (Infinity is not JSON: an unbounded etaMax is saved as null). */

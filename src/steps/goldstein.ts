@@ -1,8 +1,15 @@
 /** Stochastic Goldstein line search (reference `sls`, `line_search_fn = "goldstein"`; ALGORITHMS.md §1.5). */
 import { registerStepRule } from '../core/registry.js';
-import { checkKnownKeys, checkNumber, checkOneOf } from '../core/validate.js';
-import { type ArmijoOptions, fromJson, jsonReset, searchRule } from './armijo.js';
-import { goldsteinSearch, type LineSearchRule, parseMaxBacktracks, parseReset } from './lineSearchCommon.js';
+import { checkKnownKeys, checkNumber } from '../core/validate.js';
+import {
+  ARMIJO_KEYS,
+  type ArmijoOptions,
+  fromJson,
+  jsonReset,
+  parseArmijoFamily,
+  searchRule,
+} from './armijo.js';
+import { goldsteinSearch, type LineSearchRule } from './lineSearchCommon.js';
 
 /** Options of {@link goldstein}: those of `armijo` plus the forward factor. */
 export interface GoldsteinOptions extends ArmijoOptions {
@@ -10,18 +17,7 @@ export interface GoldsteinOptions extends ArmijoOptions {
   betaF?: number;
 }
 
-const KEYS = [
-  'c',
-  'betaB',
-  'betaF',
-  'initStepSize',
-  'resetOption',
-  'gamma',
-  'nBatchesPerEpoch',
-  'etaMax',
-  'maxBacktracks',
-  'commitAlong',
-];
+const KEYS = [...ARMIJO_KEYS, 'betaF'];
 
 /**
  * Goldstein line search: with s = <g, d>, a trial eta passes when both
@@ -46,31 +42,12 @@ const KEYS = [
  */
 export function goldstein(options: GoldsteinOptions = {}): LineSearchRule {
   checkKnownKeys('goldstein', options, KEYS);
-  const c = checkNumber('goldstein', 'c', options.c ?? 0.1, {
-    min: 0,
-    max: 0.5,
-    minExclusive: true,
-    maxExclusive: true,
-  });
-  const betaB = checkNumber('goldstein', 'betaB', options.betaB ?? 0.9, {
-    min: 0,
-    max: 1,
-    minExclusive: true,
-    maxExclusive: true,
-  });
-  const betaF = checkNumber('goldstein', 'betaF', options.betaF ?? 2, { min: 1, minExclusive: true });
-  const reset = parseReset('goldstein', options, {
-    initStepSize: 1,
-    resetOption: 1,
-    gamma: 2,
-    nBatchesPerEpoch: null,
+  // c < 1/2, else no step passes both tests (trap T10); the reference bounds Goldstein's eta by 10.
+  const { c, betaB, reset, maxBacktracks, commitAlong } = parseArmijoFamily('goldstein', options, {
+    cMax: 0.5,
     etaMax: 10,
   });
-  const maxBacktracks = parseMaxBacktracks('goldstein', options.maxBacktracks);
-  const commitAlong = checkOneOf('goldstein', 'commitAlong', options.commitAlong ?? 'update', [
-    'search',
-    'update',
-  ]);
+  const betaF = checkNumber('goldstein', 'betaF', options.betaF ?? 2, { min: 1, minExclusive: true });
   return searchRule(
     'goldstein',
     { c, betaB, betaF, ...jsonReset(reset), maxBacktracks, commitAlong },
