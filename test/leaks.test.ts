@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import * as lrfree from '../src/index.js';
+import { fitTensorCounts } from './helpers/leaks.js';
 import { bestOfTwo } from './helpers/rules.js';
 import { BACKENDS, tinyMlp, toyClassification, useBackend } from './helpers/tf.js';
 
@@ -53,26 +54,9 @@ describe.each(BACKENDS)('no tensor leaks on %s', (backend) => {
 describe('no tensor leaks inside model.fit with metrics (wasm)', () => {
   it.each(Object.keys(OPTIMIZERS))('%s: numTensors at batch 10 == at batch 1000', async (name) => {
     await useBackend('wasm');
-    const model = tinyMlp(4, 6, 3, { bn: true, dropout: 0.2 });
-    const { x, y } = toyClassification(STEPS * 2, 4, 3);
     const opt = OPTIMIZERS[name]();
-    model.compile({ optimizer: opt, loss: 'categoricalCrossentropy', metrics: ['accuracy', 'mse'] });
-    const counts: number[] = [];
-    await model.fit(x, y, {
-      batchSize: 2,
-      epochs: 1,
-      shuffle: false,
-      verbose: 0,
-      callbacks: {
-        onBatchEnd: async (batch) => {
-          if (batch === 9 || batch === STEPS - 1) counts.push(tf.memory().numTensors);
-        },
-      },
-    });
+    const { atBatch10, atEnd } = await fitTensorCounts(opt, STEPS);
     expect(opt.counters.steps).toBe(STEPS);
-    expect(counts).toHaveLength(2);
-    expect(counts[1]).toBe(counts[0]);
-    tf.dispose([x, y]);
-    model.dispose();
+    expect(atEnd).toBe(atBatch10);
   });
 });

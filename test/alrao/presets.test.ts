@@ -4,6 +4,7 @@ import { alraoAdam, alraoSgd, CATALOG } from '../../src/alrao/presets.js';
 import type { LrfreeOptimizer } from '../../src/core/optimizer.js';
 import { modelVariables } from '../../src/core/params.js';
 import { cosine } from '../../src/schedules/cosine.js';
+import { fitTensorCounts } from '../helpers/leaks.js';
 import { tinyMlp, toyClassification, useBackend } from '../helpers/tf.js';
 
 const STEPS = 1000;
@@ -74,26 +75,10 @@ describe('alrao presets', () => {
     '%s: no tensor leak over 1000 batches in model.fit with metrics (wasm)',
     async (name) => {
       await useBackend('wasm');
-      const model = tinyMlp(4, 6, 3, { bn: true, dropout: 0.2 });
-      const { x, y } = toyClassification(STEPS * 2, 4, 3);
       const opt = OPTIMIZERS[name]();
-      model.compile({ optimizer: opt, loss: 'categoricalCrossentropy', metrics: ['accuracy', 'mse'] });
-      const counts: number[] = [];
-      await model.fit(x, y, {
-        batchSize: 2,
-        epochs: 1,
-        shuffle: false,
-        verbose: 0,
-        callbacks: {
-          onBatchEnd: async (batch) => {
-            if (batch === 9 || batch === STEPS - 1) counts.push(tf.memory().numTensors);
-          },
-        },
-      });
+      const { atBatch10, atEnd } = await fitTensorCounts(opt, STEPS);
       expect(opt.counters.steps + opt.counters.skipped).toBe(STEPS);
-      expect(counts[1]).toBe(counts[0]);
-      tf.dispose([x, y]);
-      model.dispose();
+      expect(atEnd).toBe(atBatch10);
     },
   );
 });

@@ -19,6 +19,7 @@ import {
 import { saveAtX } from '../../src/optimizers/scheduleFreeMode.js';
 import { cosine } from '../../src/schedules/cosine.js';
 import { warmup } from '../../src/schedules/warmup.js';
+import { fitTensorCounts } from '../helpers/leaks.js';
 import {
   bitEqual,
   maxAbsDiff,
@@ -172,25 +173,9 @@ describe.each(['cpu'] as const)('no tensor leaks over 1000 steps on %s', (backen
 
   it.each(Object.keys(MAKERS))('%s inside model.fit with compiled metrics', async (name) => {
     await useBackend(backend);
-    const model = tinyMlp(4, 6, 3, { bn: true, dropout: 0.2 });
-    const { x, y } = toyClassification(2000, 4, 3);
     const opt = MAKERS[name]();
-    model.compile({ optimizer: opt, loss: 'categoricalCrossentropy', metrics: ['accuracy', 'mse'] });
-    const counts: number[] = [];
-    await model.fit(x, y, {
-      batchSize: 2,
-      epochs: 1,
-      shuffle: false,
-      verbose: 0,
-      callbacks: {
-        onBatchEnd: async (batch) => {
-          if (batch === 9 || batch === 999) counts.push(tf.memory().numTensors);
-        },
-      },
-    });
+    const { atBatch10, atEnd } = await fitTensorCounts(opt, 1000);
     expect(opt.counters.steps).toBe(1000);
-    expect(counts[1]).toBe(counts[0]);
-    tf.dispose([x, y]);
-    model.dispose();
+    expect(atEnd).toBe(atBatch10);
   });
 });
