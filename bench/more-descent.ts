@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../src/backend/ready.js';
+import { deepRegressionModel } from '../src/bench/tasks/regression.js';
 import type { LrfreeOptimizer } from '../src/core/optimizer.js';
 import { deriveSeed, gaussian, mulberry32 } from '../src/core/rng.js';
 import { adam, sgd } from '../src/optimizers/baselines.js';
@@ -52,24 +53,7 @@ function problem(relu: boolean) {
   const g = gaussian(mulberry32(deriveSeed(seed, 1)));
   const x = tf.tensor2d(Float32Array.from({ length: 10000 * 20 }, g), [10000, 20]);
   const y = tf.sum(x, 1, true);
-  const layers: tf.layers.Layer[] = [];
-  for (let i = 0; i < 5; i++) {
-    layers.push(
-      tf.layers.dense({
-        units: 10,
-        activation: relu ? 'relu' : 'linear',
-        kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(seed, 2, i) }),
-        ...(i === 0 ? { inputShape: [20] } : {}),
-      }),
-    );
-  }
-  layers.push(
-    tf.layers.dense({
-      units: 1,
-      kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(seed, 3) }),
-    }),
-  );
-  return { x, y, model: tf.sequential({ layers }) };
+  return { x, y, model: deepRegressionModel(relu, seed) };
 }
 
 function runMethod(relu: boolean, make: () => LrfreeOptimizer, steps: number): Trace {

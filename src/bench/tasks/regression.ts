@@ -58,25 +58,8 @@ function deepRegression(relu: boolean): Task {
           const x = tf.tensor2d(normalData(size, 20, deriveSeed(seed, 7, part)), [size, 20]);
           return { x, y: tf.sum(x, 1, true) };
         });
-      const layers: tf.layers.Layer[] = [];
-      for (let i = 0; i < 5; i++) {
-        layers.push(
-          tf.layers.dense({
-            units: 10,
-            activation: relu ? 'relu' : 'linear',
-            kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(seed, 8, i) }),
-            ...(i === 0 ? { inputShape: [20] } : {}),
-          }),
-        );
-      }
-      layers.push(
-        tf.layers.dense({
-          units: 1,
-          kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(seed, 9) }),
-        }),
-      );
       return dataTaskInstance({
-        model: tf.sequential({ layers }),
+        model: deepRegressionModel(relu, seed),
         train: split(0, 10000),
         validation: split(1, 2000),
         test: split(2, 2000),
@@ -90,3 +73,28 @@ function deepRegression(relu: boolean): Task {
 
 export const deepRegressionLinear = deepRegression(false);
 export const deepRegressionRelu = deepRegression(true);
+
+/**
+ * The post's deep regression model: 5 dense layers of width 10 (linear or ReLU) on 20 inputs, then one
+ * output unit; Glorot-uniform weights from `seed`. Shared by the task and bench/more-descent.ts.
+ */
+export function deepRegressionModel(relu: boolean, seed: number): tf.Sequential {
+  const layers: tf.layers.Layer[] = [];
+  for (let i = 0; i < 5; i++) {
+    layers.push(
+      tf.layers.dense({
+        units: 10,
+        activation: relu ? 'relu' : 'linear',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(seed, 8, i) }),
+        ...(i === 0 ? { inputShape: [20] } : {}),
+      }),
+    );
+  }
+  layers.push(
+    tf.layers.dense({
+      units: 1,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(seed, 9) }),
+    }),
+  );
+  return tf.sequential({ layers });
+}
