@@ -30,7 +30,7 @@ export const charLstm: Task = {
   name: 'char-lstm',
   description: 'char-level LSTM(64) on lib.dom.d.ts (1.9 MB), window 32, batch 64',
   batchSize: 64,
-  budget: { quick: 30, standard: 250, full: 3000 }, // standard: keeps the suite within 60 min on 2 cores
+  budget: { quick: 30, standard: 150, full: 3000 }, // standard: keeps the suite within 60 min on 2 cores
   evalEvery: 50,
   metricName: 'accuracy',
   target: { metric: 0.4 },

@@ -11,8 +11,8 @@ function mnistTask(bnDropout: boolean): Task {
     name: bnDropout ? 'mnist-bn-dropout' : 'mnist-mlp',
     description: `MNIST MLP 784-128-128-10${bnDropout ? ' with BatchNorm and Dropout 0.2' : ''}, batch 128`,
     batchSize: 128,
-    // The BN+Dropout variant costs ~1.5x per step; two epochs keep the standard suite within 60 minutes.
-    budget: { quick: 100, standard: 391 * (bnDropout ? 2 : 5), full: 391 * 20 },
+    // Standard: 3 epochs (BN+Dropout, ~1.5x per step: 2) keep the standard suite within 60 minutes on 2 cores.
+    budget: { quick: 100, standard: 391 * (bnDropout ? 2 : 3), full: 391 * 20 },
     evalEvery: 50,
     metricName: 'accuracy',
     target: { metric: 0.95 },
