@@ -112,12 +112,26 @@ async function main(): Promise<void> {
   for (let s = 0; s < WARMUP; s++) oneStep(spare, false);
   spare.opt.dispose();
   spare.model.dispose();
+  // A loss-only forward on SGD's model and batches (what one probe costs, before moving the weights):
+  // the floor of a line search's ratio is 1 + (forwards per step) * (forward / SGD step).
+  const forwardMs: number[] = [];
+  const probeLike = (r: Runner): void => {
+    const b = batches[r.step % batches.length];
+    const t0 = performance.now();
+    tf.tidy(() =>
+      (
+        tf.losses.softmaxCrossEntropy(b.y, r.model.apply(b.x, { training: true }) as tf.Tensor) as tf.Scalar
+      ).dataSync(),
+    );
+    forwardMs.push(performance.now() - t0);
+  };
   for (let round = 0; round < ROUNDS; round++) {
     // Rotate the order so no optimizer always runs first (caches, machine noise).
     for (let i = 0; i < runners.length; i++) {
       const r = runners[(i + round) % runners.length];
       for (let s = 0; s < STEPS; s++) oneStep(r, true);
     }
+    for (let s = 0; s < STEPS; s++) probeLike(runners[0]);
   }
 
   const baseEarly = median(runners[0].early);
@@ -146,6 +160,14 @@ async function main(): Promise<void> {
   console.log(
     `targets (late window): salsa ${ratio('salsa').toFixed(2)}x (<= 1.1x: ${ratio('salsa') <= 1.1 ? 'met' : 'NOT met'}), ` +
       `sls ${ratio('sls').toFixed(2)}x (<= 1.4x: ${ratio('sls') <= 1.4 ? 'met' : 'NOT met'})`,
+  );
+  const fwdShare = median(forwardMs) / baseLate;
+  const slsRunner = runners.find((r) => r.name === 'sls')!;
+  const slsFwd = slsRunner.lateForwards / slsRunner.late.length;
+  console.log(
+    `a loss-only forward costs ${fwdShare.toFixed(2)}x an SGD step (${median(forwardMs).toFixed(2)} ms); ` +
+      `floor for sls at its ${slsFwd.toFixed(2)} forwards/step: ${(1 + slsFwd * fwdShare).toFixed(2)}x, ` +
+      `measured ${ratio('sls').toFixed(2)}x (the rest is moving the weights and reading the loss back)`,
   );
   for (const r of runners) {
     r.opt.dispose();

@@ -1,7 +1,7 @@
 /**
  * Kernels lrfree registers on the wasm backend so that training works and is fast there
- * (docs/backends.md): the four training kernels stock wasm lacks, and a BatchMatMul that keeps transposed
- * products (every Dense/LSTM backward pass) on XNNPACK.
+ * (docs/backends.md): the four training kernels stock wasm lacks, a BatchMatMul that keeps transposed
+ * products (every Dense/LSTM backward pass) on XNNPACK, and a Tile by block copies (every BatchNorm backward).
  */
 import * as tf from '@tensorflow/tfjs';
 import { installBatchMatMul } from './wasm/batchMatMul.js';
@@ -9,6 +9,7 @@ import { conv2dBackpropFilterConfig } from './wasm/conv2dBackpropFilter.js';
 import { depthwiseConv2dBackpropFilterConfig } from './wasm/depthwiseConv2dBackpropFilter.js';
 import { depthwiseConv2dBackpropInputConfig } from './wasm/depthwiseConv2dBackpropInput.js';
 import { isLrfreeKernel } from './wasm/heap.js';
+import { installTile } from './wasm/tile.js';
 import { unsortedSegmentSumConfig } from './wasm/unsortedSegmentSum.js';
 
 export { patchCpu } from './cpu/patchCpu.js';
@@ -23,7 +24,7 @@ const MISSING: tf.KernelConfig[] = [
 /**
  * Registers lrfree's wasm kernels: Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter,
  * DepthwiseConv2dNativeBackpropInput and UnsortedSegmentSum where wasm has none (a native kernel, e.g. in a
- * later TF.js, is left alone), and wraps BatchMatMul so transposed products run on XNNPACK. Call it after
+ * later TF.js, is left alone), wraps BatchMatMul so transposed products run on XNNPACK, and replaces Tile with a block-copy version. Call it after
  * importing `@tensorflow/tfjs-backend-wasm` (`lrfree.ready()` does both); before or after
  * `tf.setBackend('wasm')` both work. Idempotent: a second call registers and wraps nothing.
  *
@@ -33,7 +34,7 @@ const MISSING: tf.KernelConfig[] = [
  * ```ts
  * import '@tensorflow/tfjs-backend-wasm';
  * import * as lrfree from 'lrfree';
- * lrfree.backend.patchWasm(); // ['Conv2DBackpropFilter', ..., 'BatchMatMul']
+ * lrfree.backend.patchWasm(); // ['Conv2DBackpropFilter', ..., 'BatchMatMul', 'Tile']
  * await tf.setBackend('wasm');
  * ```
  */
@@ -45,5 +46,6 @@ export function patchWasm(): string[] {
     if (!present || isLrfreeKernel(config.kernelName, 'wasm')) names.push(config.kernelName);
   }
   if (installBatchMatMul()) names.push('BatchMatMul');
+  if (installTile()) names.push('Tile');
   return names;
 }

@@ -111,6 +111,7 @@ describe('patchWasm', () => {
       'DepthwiseConv2dNativeBackpropInput',
       'UnsortedSegmentSum',
       'BatchMatMul',
+      'Tile',
     ]);
     expect(second.map((n) => tf.getKernel(n, 'wasm')!.kernelFunc)).toEqual(kernels);
   });
