@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../src/backend/ready.js';
 import { meanStd } from '../src/bench/metrics.js';
-import { type RunRecord, runKey, runOne } from '../src/bench/runner.js';
+import { assertSameBudget, type RunRecord, runKey, runOne } from '../src/bench/runner.js';
 import { ResultStore, readStore } from '../src/bench/store.js';
 import type { Suite } from '../src/bench/task.js';
 import { taskByName } from '../src/bench/tasks/index.js';
@@ -48,6 +48,7 @@ const runs = async (
     const key = runKey(task, spec, s, suite);
     const known = reused.get(key) ?? cache().done.get(key);
     if (known) {
+      assertSameBudget(known, taskByName(task), reused.has(key) ? '--reuse' : cache().path);
       out.push(known);
       continue;
     }

@@ -39,6 +39,8 @@ export interface RunRecord {
   suite: Suite;
   backend: string;
   steps: number;
+  /** Steps planned: the task's budget for the suite when the run was made (absent in older stores). */
+  budget?: number;
   forwards: number;
   backwards: number;
   cost: number;
@@ -66,6 +68,31 @@ export interface RunRecord {
 /** The store key of a run. */
 export function runKey(task: string, optimizer: string, seed: number, suite: Suite): string {
   return `${suite}|${task}|${optimizer}|${seed}`;
+}
+
+/**
+ * The budget a stored run was made with: its `budget`, or for older records without one, its step count
+ * when it ran to the end (a diverged or refused old run says nothing, so it is taken as current).
+ */
+export function plannedSteps(record: RunRecord, current: number): number {
+  if (record.budget !== undefined) return record.budget;
+  return record.diverged || record.refused ? current : record.steps;
+}
+
+/**
+ * Throws when a store holds a run made under another budget than the task's current one (a newer lrfree
+ * changed it): such a run would be silently compared with runs of another length.
+ */
+export function assertSameBudget(record: RunRecord, task: Task, store: string): void {
+  const current = task.budget[record.suite];
+  const made = plannedSteps(record, current);
+  if (made !== current) {
+    throw new Error(
+      `${store}: run ${record.key} was made with ${made} steps, but the ${record.suite} budget of ${task.name} ` +
+        `is now ${current}. Its results cannot be mixed with new runs: write to a new store (-o) or delete ` +
+        'that file to rerun.',
+    );
+  }
 }
 
 /** Loss above this multiple of the first loss, or non-finite, counts as divergence and ends the run. */
@@ -102,6 +129,7 @@ export async function runOne(
     suite,
     backend: tf.getBackend(),
     steps: step,
+    budget: total,
     forwards: opt.counters.forwards,
     backwards: opt.counters.backwards + opt.counters.skipped,
     cost,

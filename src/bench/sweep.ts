@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ready } from '../backend/ready.js';
 import type { RunRecord } from './runner.js';
-import { runOne } from './runner.js';
+import { assertSameBudget, runOne } from './runner.js';
 import { ResultStore } from './store.js';
 import type { PlannedRun } from './suites.js';
 import { taskByName } from './tasks/index.js';
@@ -30,6 +30,10 @@ export interface SweepOptions {
 /** Runs the plan; returns the number of runs executed now and the failed keys. */
 export async function sweep(options: SweepOptions): Promise<{ ran: number; failed: string[] }> {
   const store = new ResultStore(options.store);
+  for (const r of options.runs) {
+    const stored = store.done.get(r.key);
+    if (stored) assertSameBudget(stored, taskByName(r.task), options.store);
+  }
   const todo = options.runs.filter((r) => !store.done.has(r.key));
   const total = options.runs.length;
   let done = total - todo.length;
