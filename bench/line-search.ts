@@ -5,6 +5,8 @@
  * the ratio is taken between median per-step times. Two windows are reported: the first 100 steps (SaLSa
  * still searches every step while its step-size averages settle) and the steps after `late` (its amortised
  * cadence). Also prints forwards per step and the last loss. Targets (issue 3): SaLSa <= 1.1x, SLS <= 1.4x.
+ * And the floor no line search can beat: a loss-only forward timed on SGD's model, interleaved with the
+ * rounds; a search with f forwards per step costs at least 1 + f * (forward / SGD step).
  *
  *   npx tsx bench/line-search.ts            # 500 steps per optimizer in rounds of 25, late window > 300 (~2 min)
  *   npx tsx bench/line-search.ts --quick    # 300 steps, late window > 200
@@ -117,6 +119,10 @@ async function main(): Promise<void> {
   const forwardMs: number[] = [];
   const probeLike = (r: Runner): void => {
     const b = batches[r.step % batches.length];
+    // A probe evaluates new weights: fresh tensors (same values), so XNNPACK repacks them as in a probe.
+    tf.tidy(() => {
+      for (const v of r.vars) v.assign(tf.add(v, 0));
+    });
     const t0 = performance.now();
     tf.tidy(() =>
       (
