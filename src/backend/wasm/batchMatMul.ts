@@ -5,14 +5,11 @@
  * (O(n^2), memory-bound) and run the O(n^3) product on XNNPACK.
  */
 import * as tf from '@tensorflow/tfjs';
-import { isLrfreeKernel, type KernelArgs, markKernel, type WasmBackendLike } from './heap.js';
-
-/** The stock kernel we wrap, captured once (setupFunc included, so it still initialises its cwrap). */
-let stock: tf.KernelConfig | undefined;
+import { type KernelArgs, replaceWasmKernel, stockKernel, type WasmBackendLike } from './heap.js';
 
 /** The stock BatchMatMul kernel function (the XNNPACK one when called with both flags false). */
 export function stockMatMul(): tf.KernelFunc {
-  const k = stock ?? tf.getKernel('BatchMatMul', 'wasm');
+  const k = stockKernel('BatchMatMul') ?? tf.getKernel('BatchMatMul', 'wasm');
   if (!k)
     throw new Error('lrfree: wasm BatchMatMul is not registered (import @tensorflow/tfjs-backend-wasm).');
   return k.kernelFunc;
@@ -97,18 +94,5 @@ function preferSwapped(a: tf.TensorInfo, b: tf.TensorInfo): boolean {
  * stock kernel to wrap (the wasm backend was not imported).
  */
 export function installBatchMatMul(): boolean {
-  const current = tf.getKernel('BatchMatMul', 'wasm');
-  if (!current) return false;
-  if (isLrfreeKernel('BatchMatMul', 'wasm')) return true;
-  stock = current;
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel({
-    kernelName: 'BatchMatMul',
-    backendName: 'wasm',
-    // The stock setup cwraps the C++ entry point; keep it so a later backend init still runs it.
-    setupFunc: current.setupFunc,
-    disposeFunc: current.disposeFunc,
-    kernelFunc: markKernel(batchMatMul as unknown as tf.KernelFunc),
-  });
-  return true;
+  return replaceWasmKernel('BatchMatMul', batchMatMul);
 }

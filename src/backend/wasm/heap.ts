@@ -55,3 +55,32 @@ export function assertFloat32(kernel: string, ...infos: tf.TensorInfo[]): void {
     if (t.dtype !== 'float32') throw new Error(`lrfree ${kernel} (wasm): float32 only, got ${t.dtype}.`);
   }
 }
+
+/** The stock kernels lrfree replaced on wasm, by name (this module copy's replacements). */
+const stockKernels = new Map<string, tf.KernelConfig>();
+
+/** The stock wasm kernel that {@link replaceWasmKernel} replaced under `name`, if this module replaced it. */
+export function stockKernel(name: string): tf.KernelConfig | undefined {
+  return stockKernels.get(name);
+}
+
+/**
+ * Replaces the stock wasm kernel `name` with `fn`, once, keeping the stock setup (it cwraps the C++ entry
+ * point, which the stock kernel function that `fn` may defer to still needs). False when wasm is not
+ * imported; a second call finds lrfree's kernel installed and changes nothing.
+ */
+export function replaceWasmKernel(name: string, fn: (args: KernelArgs) => tf.TensorInfo): boolean {
+  const current = tf.getKernel(name, 'wasm');
+  if (!current) return false;
+  if (isLrfreeKernel(name, 'wasm')) return true;
+  stockKernels.set(name, current);
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({
+    kernelName: name,
+    backendName: 'wasm',
+    setupFunc: current.setupFunc,
+    disposeFunc: current.disposeFunc,
+    kernelFunc: markKernel(fn as unknown as tf.KernelFunc),
+  });
+  return true;
+}

@@ -4,10 +4,8 @@
  * over the batch) and every broadcasting tf.where: ~10% of a BatchNorm MLP's training step on wasm.
  * Here each innermost row of x is copied once and every replication is a TypedArray.copyWithin.
  */
-import * as tf from '@tensorflow/tfjs';
-import { isLrfreeKernel, type KernelArgs, markKernel, type WasmBackendLike } from './heap.js';
-
-let stock: tf.KernelConfig | undefined;
+import type * as tf from '@tensorflow/tfjs';
+import { type KernelArgs, replaceWasmKernel, stockKernel, type WasmBackendLike } from './heap.js';
 
 /** The output shape of tiling `shape` by `reps`. */
 function tiledShape(shape: readonly number[], reps: readonly number[]): number[] {
@@ -57,9 +55,8 @@ export function tileInto<T extends Float32Array | Int32Array | Uint8Array>(
 function tile(args: KernelArgs): tf.TensorInfo {
   const { x } = args.inputs;
   const { reps } = args.attrs as unknown as { reps: number[] };
-  const stockTile = stock!.kernelFunc;
   if (x.dtype === 'string' || x.dtype === 'complex64') {
-    return stockTile(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    return stockKernel('Tile')!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
   }
   const backend = args.backend as WasmBackendLike;
   const out = backend.makeOutput(tiledShape(x.shape, reps), x.dtype);
@@ -72,17 +69,5 @@ function tile(args: KernelArgs): tf.TensorInfo {
 
 /** Replaces wasm's Tile with the block-copy version, once. False when wasm is not imported. */
 export function installTile(): boolean {
-  const current = tf.getKernel('Tile', 'wasm');
-  if (!current) return false;
-  if (isLrfreeKernel('Tile', 'wasm')) return true;
-  stock = current;
-  tf.unregisterKernel('Tile', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Tile',
-    backendName: 'wasm',
-    setupFunc: current.setupFunc,
-    disposeFunc: current.disposeFunc,
-    kernelFunc: markKernel(tile as unknown as tf.KernelFunc),
-  });
-  return true;
+  return replaceWasmKernel('Tile', tile);
 }
