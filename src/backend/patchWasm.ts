@@ -24,9 +24,9 @@ const MISSING: tf.KernelConfig[] = [
 /**
  * Registers lrfree's wasm kernels: Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter,
  * DepthwiseConv2dNativeBackpropInput and UnsortedSegmentSum where wasm has none (a native kernel, e.g. in a
- * later TF.js, is left alone), wraps BatchMatMul so transposed products run on XNNPACK, and replaces Tile with a block-copy version. Call it after
- * importing `@tensorflow/tfjs-backend-wasm` (`lrfree.ready()` does both); before or after
- * `tf.setBackend('wasm')` both work. Idempotent: a second call registers and wraps nothing.
+ * later TF.js, is left alone), wraps BatchMatMul so transposed products run on XNNPACK, and replaces Tile
+ * with a block-copy version. Call it after importing `@tensorflow/tfjs-backend-wasm` (`lrfree.ready()` does
+ * both); before or after `tf.setBackend('wasm')` both work. Idempotent: a second call changes nothing.
  *
  * @returns the names of the lrfree kernels now installed on 'wasm' (the same list on every call).
  *
