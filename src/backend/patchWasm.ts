@@ -1,14 +1,17 @@
 /**
  * Kernels lrfree registers on the wasm backend so that training works and is fast there
  * (docs/backends.md): the four training kernels stock wasm lacks, a BatchMatMul that keeps transposed
- * products (every Dense/LSTM backward pass) on XNNPACK, and a Tile by block copies (every BatchNorm backward).
+ * products (every Dense/LSTM backward pass) on XNNPACK, a Tile by block copies (every BatchNorm backward), and a Slice and GatherV2 that read
+ * through heap views instead of copying whole inputs (batches, predict, embeddings).
  */
 import * as tf from '@tensorflow/tfjs';
 import { installBatchMatMul } from './wasm/batchMatMul.js';
 import { conv2dBackpropFilterConfig } from './wasm/conv2dBackpropFilter.js';
 import { depthwiseConv2dBackpropFilterConfig } from './wasm/depthwiseConv2dBackpropFilter.js';
 import { depthwiseConv2dBackpropInputConfig } from './wasm/depthwiseConv2dBackpropInput.js';
+import { installGather } from './wasm/gather.js';
 import { isLrfreeKernel } from './wasm/heap.js';
+import { installSlice } from './wasm/slice.js';
 import { installTile } from './wasm/tile.js';
 import { unsortedSegmentSumConfig } from './wasm/unsortedSegmentSum.js';
 
@@ -25,7 +28,7 @@ const MISSING: tf.KernelConfig[] = [
  * Registers lrfree's wasm kernels: Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter,
  * DepthwiseConv2dNativeBackpropInput and UnsortedSegmentSum where wasm has none (a native kernel, e.g. in a
  * later TF.js, is left alone), wraps BatchMatMul so transposed products run on XNNPACK, and replaces Tile
- * with a block-copy version. Call it after importing `@tensorflow/tfjs-backend-wasm` (`lrfree.ready()` does
+ * with a block-copy version, and Slice and GatherV2 with versions that copy only what they take. Call it after importing `@tensorflow/tfjs-backend-wasm` (`lrfree.ready()` does
  * both); before or after `tf.setBackend('wasm')` both work. Idempotent: a second call changes nothing.
  *
  * @returns the names of the lrfree kernels now installed on 'wasm' (the same list on every call).
@@ -34,7 +37,7 @@ const MISSING: tf.KernelConfig[] = [
  * ```ts
  * import '@tensorflow/tfjs-backend-wasm';
  * import * as lrfree from 'lrfree';
- * lrfree.backend.patchWasm(); // ['Conv2DBackpropFilter', ..., 'BatchMatMul', 'Tile']
+ * lrfree.backend.patchWasm(); // ['Conv2DBackpropFilter', ..., 'BatchMatMul', 'Tile', 'Slice', 'GatherV2']
  * await tf.setBackend('wasm');
  * ```
  */
@@ -47,5 +50,7 @@ export function patchWasm(): string[] {
   }
   if (installBatchMatMul()) names.push('BatchMatMul');
   if (installTile()) names.push('Tile');
+  if (installSlice()) names.push('Slice');
+  if (installGather()) names.push('GatherV2');
   return names;
 }

@@ -112,6 +112,8 @@ describe('patchWasm', () => {
       'UnsortedSegmentSum',
       'BatchMatMul',
       'Tile',
+      'Slice',
+      'GatherV2',
     ]);
     expect(second.map((n) => tf.getKernel(n, 'wasm')!.kernelFunc)).toEqual(kernels);
   });
