@@ -21,7 +21,7 @@ export interface TracePoint {
   ms: number;
 }
 
-/** One validation evaluation. */
+/** One in-training evaluation, on the task's monitor subset of the validation split. */
 export interface EvalPoint {
   step: number;
   cost: number;
@@ -152,7 +152,7 @@ export async function runOne(
       }
     };
     const evaluate = () => {
-      const v = atEvalPoint(() => inst.evaluate('validation'));
+      const v = atEvalPoint(() => inst.evaluate('monitor'));
       evals.push({ step, cost, ms, loss: v.loss, metric: v.metric });
     };
     evaluate();

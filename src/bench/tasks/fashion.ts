@@ -2,14 +2,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { deriveSeed } from '../../core/rng.js';
 import { loadFashionMnist } from '../../data/fashion.js';
-import { accuracy, crossEntropy, dataTaskInstance, type Task } from '../task.js';
+import { accuracy, crossEntropy, dataTaskInstance, MONITOR_SIZE, type Task } from '../task.js';
 
 /** conv(8,3x3,relu) - maxpool - conv(16,3x3,relu) - maxpool - dense(10, softmax), batch 64. */
 export const fashionCnn: Task = {
   name: 'fashion-cnn',
   description: 'Fashion-MNIST, CNN conv8-pool-conv16-pool-dense10, batch 64',
   batchSize: 64,
-  // Standard: cut toward the suite's 60 min on 2 cores; it still overruns (docs/results.md).
+  // Standard: cut to fit the suite's 60 min on 2 cores.
   budget: { quick: 60, standard: 400, full: 781 * 5 },
   evalEvery: 50,
   metricName: 'accuracy',
@@ -40,6 +40,7 @@ export const fashionCnn: Task = {
       seed,
       lossOf: crossEntropy,
       metricOf: accuracy,
+      monitorSize: MONITOR_SIZE[suite],
     });
   },
 };

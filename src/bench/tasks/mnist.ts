@@ -1,7 +1,7 @@
 /** MNIST tasks: the slides' MLP with 2 hidden layers, and the same with BatchNorm and Dropout. */
 import { loadMnist } from '../../data/mnist.js';
 import { mlp } from '../../train/models.js';
-import { accuracy, crossEntropy, dataTaskInstance, type Suite, type Task } from '../task.js';
+import { accuracy, crossEntropy, dataTaskInstance, MONITOR_SIZE, type Suite, type Task } from '../task.js';
 
 /** Training images per suite: the quick suite trains on a slice so the demo stays within minutes. */
 const TRAIN_SIZE: Record<Suite, number> = { quick: 6400, standard: 50000, full: 50000 };
@@ -11,8 +11,7 @@ function mnistTask(bnDropout: boolean): Task {
     name: bnDropout ? 'mnist-bn-dropout' : 'mnist-mlp',
     description: `MNIST MLP 784-128-128-10${bnDropout ? ' with BatchNorm and Dropout 0.2' : ''}, batch 128`,
     batchSize: 128,
-    // Standard: 3 epochs (BN+Dropout, ~1.5x per step: 2), cut toward the suite's 60 minutes on 2 cores; it
-    // still overruns, mostly in evaluation (docs/results.md).
+    // Standard: 3 epochs (BN+Dropout, ~1.5x per step: 2), to fit the suite's 60 minutes on 2 cores.
     budget: { quick: 100, standard: 391 * (bnDropout ? 2 : 3), full: 391 * 20 },
     evalEvery: 50,
     metricName: 'accuracy',
@@ -38,6 +37,7 @@ function mnistTask(bnDropout: boolean): Task {
         seed,
         lossOf: crossEntropy,
         metricOf: accuracy,
+        monitorSize: MONITOR_SIZE[suite],
       });
     },
   };
