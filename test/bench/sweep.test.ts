@@ -57,6 +57,13 @@ describe('benchmark sweeps', () => {
     await sweep({ runs: all, store: join(dir, 'all.jsonl'), workers: 0, backend: 'cpu' });
     await sweep({ runs: s0, store: join(dir, 's0.jsonl'), workers: 0, backend: 'cpu' });
     await sweep({ runs: s1, store: join(dir, 's1.jsonl'), workers: 0, backend: 'cpu' });
+    // Runs execute in a fixed shuffled order (for a fair ETA), yet every planned run is stored once.
+    const storedKeys = readFileSync(join(dir, 'all.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { key: string }).key);
+    expect([...storedKeys].sort()).toEqual(all.map((r) => r.key).sort());
+    expect(storedKeys).not.toEqual(all.map((r) => r.key));
     const merged = mergeStores([join(dir, 's0.jsonl'), join(dir, 's1.jsonl'), join(dir, 's0.jsonl')]);
     expect(merged.duplicates).toHaveLength(s0.length);
     const unsharded = mergeStores([join(dir, 'all.jsonl')]).records;

@@ -101,3 +101,21 @@ describe('the monitor split', () => {
     expect(MONITOR_SIZE.standard).toBe(2000);
   });
 });
+
+describe('char-lstm', () => {
+  it("builds without TF.js's orthogonal-initializer warning, which used to fill every sweep log", async () => {
+    await useBackend('cpu');
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => warnings.push(String(args[0]));
+    try {
+      TASKS.find((t) => t.name === 'char-lstm')!
+        .create(1, 'quick')
+        .dispose();
+    } finally {
+      console.warn = warn;
+    }
+    expect(warnings.filter((w) => /Orthogonal initializer/.test(w))).toEqual([]);
+    expect(console.warn).toBe(warn);
+  });
+});
