@@ -6,7 +6,13 @@
  * uninitialised memory for the second batch in our test). String tensors keep the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type KernelArgs, replaceWasmKernel, stockKernel, type WasmBackendLike } from './heap.js';
+import {
+  isUnviewable,
+  type KernelArgs,
+  replaceWasmKernel,
+  runStockKernel,
+  type WasmBackendLike,
+} from './heap.js';
 
 /** Rows narrower than this are copied element by element. */
 const NARROW_ROW = 32;
@@ -53,11 +59,7 @@ export function gatherInto<T extends Float32Array | Int32Array | Uint8Array>(
 function gatherV2(args: KernelArgs): tf.TensorInfo {
   const { x, indices } = args.inputs;
   const { axis, batchDims } = args.attrs as unknown as { axis: number; batchDims: number };
-  if (x.dtype === 'string' || x.dtype === 'complex64') {
-    return stockKernel('GatherV2')!.kernelFunc(
-      args as unknown as Parameters<tf.KernelFunc>[0],
-    ) as tf.TensorInfo;
-  }
+  if (isUnviewable(x.dtype)) return runStockKernel('GatherV2', args);
   const a = tf.util.parseAxisParam(axis, x.shape)[0];
   const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(
     x as tf.Tensor,

@@ -65,6 +65,19 @@ export function stockKernel(name: string): tf.KernelConfig | undefined {
 }
 
 /**
+ * Runs the stock kernel that lrfree replaced under `name` on `args`: the fallback of the copy kernels
+ * (Tile, Slice, GatherV2) for the dtypes they do not handle.
+ */
+export function runStockKernel(name: string, args: KernelArgs): tf.TensorInfo {
+  return stockKernel(name)!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+}
+
+/** True for dtypes the copy kernels leave to the stock kernel (no typed heap view for them). */
+export function isUnviewable(dtype: tf.DataType): boolean {
+  return dtype === 'string' || dtype === 'complex64';
+}
+
+/**
  * Replaces the stock wasm kernel `name` with `fn`, once, keeping the stock setup (it cwraps the C++ entry
  * point, which the stock kernel function that `fn` may defer to still needs). False when wasm is not
  * imported; a second call finds lrfree's kernel installed and changes nothing.

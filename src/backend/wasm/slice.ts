@@ -5,7 +5,13 @@
  * large tensor pay. Here the input is read through a heap view and only the slice's rows are copied.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type KernelArgs, replaceWasmKernel, stockKernel, type WasmBackendLike } from './heap.js';
+import {
+  isUnviewable,
+  type KernelArgs,
+  replaceWasmKernel,
+  runStockKernel,
+  type WasmBackendLike,
+} from './heap.js';
 
 /**
  * Copies the slice of `src` (row-major, `shape`) starting at `begin` with extent `size` into `dst`, one
@@ -49,9 +55,7 @@ export function sliceInto<T extends Float32Array | Int32Array | Uint8Array>(
 
 function slice(args: KernelArgs): tf.TensorInfo {
   const { x } = args.inputs;
-  if (x.dtype === 'string' || x.dtype === 'complex64') {
-    return stockKernel('Slice')!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
-  }
+  if (isUnviewable(x.dtype)) return runStockKernel('Slice', args);
   const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
   const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
   tf.slice_util.assertParamsValid(x as tf.Tensor, b, s);

@@ -5,7 +5,13 @@
  * Here each innermost row of x is copied once and every replication is a TypedArray.copyWithin.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { type KernelArgs, replaceWasmKernel, stockKernel, type WasmBackendLike } from './heap.js';
+import {
+  isUnviewable,
+  type KernelArgs,
+  replaceWasmKernel,
+  runStockKernel,
+  type WasmBackendLike,
+} from './heap.js';
 
 /** The output shape of tiling `shape` by `reps`. */
 function tiledShape(shape: readonly number[], reps: readonly number[]): number[] {
@@ -55,9 +61,7 @@ export function tileInto<T extends Float32Array | Int32Array | Uint8Array>(
 function tile(args: KernelArgs): tf.TensorInfo {
   const { x } = args.inputs;
   const { reps } = args.attrs as unknown as { reps: number[] };
-  if (x.dtype === 'string' || x.dtype === 'complex64') {
-    return stockKernel('Tile')!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
-  }
+  if (isUnviewable(x.dtype)) return runStockKernel('Tile', args);
   const backend = args.backend as WasmBackendLike;
   const out = backend.makeOutput(tiledShape(x.shape, reps), x.dtype);
   // Views taken after the allocation: makeOutput may grow the heap and detach older views.
