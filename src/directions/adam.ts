@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerDirection } from '../core/registry.js';
 import type { Direction } from '../core/types.js';
 import { checkKnownKeys, checkNumber } from '../core/validate.js';
+import { adamMoments } from './adamMoments.js';
 
 /** Options of {@link adam}. */
 export interface AdamOptions {
@@ -20,6 +21,7 @@ export interface AdamOptions {
  * Adam: m <- b1*m + (1-b1)g; v <- b2*v + (1-b2)g^2; P = 1/(sqrt(v/(1-b2^k)) + eps);
  * update d = P * m/(1-b1^k) (+ weightDecay*w). Line searches probe along P*g (no momentum) with
  * slope <g, P*g>, then commit along d (ALGORITHMS.md §2.1, trap T5). Slots per variable: `m`, `v`.
+ * On patched wasm the per-variable update is one fused SIMD kernel (src/directions/adamMoments.ts).
  *
  * @example
  * ```ts
@@ -40,19 +42,15 @@ export function adam(options: AdamOptions = {}): Direction {
     initSlots: (v) => [tf.zerosLike(v), tf.zerosLike(v)],
     initScalars: () => ({}),
     compute: (ctx) => {
-      const c1 = 1 - beta1 ** ctx.step;
-      const c2 = 1 - beta2 ** ctx.step;
       const update: tf.Tensor[] = [];
       const search: tf.Tensor[] = [];
       const slots: tf.Tensor[][] = [];
+      const constants = { beta1, beta2, epsilon, step: ctx.step };
       ctx.grads.forEach((g, i) => {
         const [m0, v0] = ctx.slots[i];
-        const m = tf.add(tf.mul(m0, beta1), tf.mul(g, 1 - beta1));
-        const v = tf.add(tf.mul(v0, beta2), tf.mul(tf.square(g), 1 - beta2));
-        const denom = tf.add(tf.sqrt(tf.div(v, c2)), epsilon);
-        const d = tf.div(tf.div(m, c1), denom);
+        const { m, v, d, s } = adamMoments(g, m0, v0, constants, ctx.wantsSearch);
         update.push(weightDecay === 0 ? d : tf.add(d, tf.mul(ctx.params[i], weightDecay)));
-        if (ctx.wantsSearch) search.push(tf.div(g, denom));
+        if (s) search.push(s);
         slots.push([m, v]);
       });
       return { update, search: ctx.wantsSearch ? search : undefined, slots };

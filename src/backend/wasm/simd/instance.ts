@@ -1,0 +1,69 @@
+/**
+ * Instantiates lrfree's SIMD kernels (kernels.wat) on TF.js's own wasm memory, once per memory (a re-created
+ * backend has a new one). The kernels then read and write tensors where they are, by heap offset.
+ */
+import { KERNELS_WASM_BASE64 } from './kernels.wasm.js';
+
+/** The module's exports (signatures in kernels.wat; pointers are byte offsets, counts are floats). */
+export interface SimdKernels {
+  adam(
+    g: number,
+    m0: number,
+    v0: number,
+    mOut: number,
+    vOut: number,
+    dOut: number,
+    sOut: number,
+    withS: number,
+    n: number,
+    b1: number,
+    ob1: number,
+    b2: number,
+    ob2: number,
+    c1: number,
+    c2: number,
+    eps: number,
+  ): void;
+  bias_clamp(
+    out: number,
+    bias: number,
+    rows: number,
+    cols: number,
+    biasMode: number,
+    lo: number,
+    hi: number,
+  ): void;
+}
+
+/** The part of the wasm backend this needs: its emscripten module's exports, where the memory is. */
+export interface BackendWithMemory {
+  wasm?: { asm?: { memory?: unknown } };
+}
+
+let bytes: Uint8Array<ArrayBuffer> | undefined;
+const instances = new WeakMap<WebAssembly.Memory, SimdKernels | null>();
+
+function moduleBytes(): Uint8Array<ArrayBuffer> {
+  bytes ??= Uint8Array.from(atob(KERNELS_WASM_BASE64), (c) => c.charCodeAt(0));
+  return bytes;
+}
+
+/**
+ * The kernels for `backend`, or undefined when they cannot run there: TF.js does not expose its memory, the
+ * memory is shared (the threaded build would need a shared import), or the engine lacks wasm SIMD.
+ */
+export function simdKernels(backend: unknown): SimdKernels | undefined {
+  const memory = (backend as BackendWithMemory | undefined)?.wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) return undefined;
+  let kernels = instances.get(memory);
+  if (kernels === undefined) {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    kernels =
+      shared || !WebAssembly.validate(moduleBytes())
+        ? null
+        : (new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()), { env: { memory } })
+            .exports as unknown as SimdKernels);
+    instances.set(memory, kernels);
+  }
+  return kernels ?? undefined;
+}
