@@ -1,14 +1,17 @@
 /**
  * Kernels lrfree registers on the wasm backend so that training works and is fast there
  * (docs/backends.md): the four training kernels stock wasm lacks, a BatchMatMul that keeps transposed
- * products (every Dense/LSTM backward pass) on XNNPACK, a Tile by block copies (every BatchNorm backward), and a Slice and GatherV2 that read
- * through heap views instead of copying whole inputs (batches, predict, embeddings).
+ * products (every Dense/LSTM backward pass) on XNNPACK, a Tile by block copies (every BatchNorm backward), a Slice
+ * and GatherV2 that read through heap views instead of copying whole inputs (batches, predict, embeddings), and
+ * a fused SIMD kernel for Adam's direction.
  */
 import * as tf from '@tensorflow/tfjs';
 import { installBatchMatMul } from './wasm/batchMatMul.js';
 import { conv2dBackpropFilterConfig } from './wasm/conv2dBackpropFilter.js';
 import { depthwiseConv2dBackpropFilterConfig } from './wasm/depthwiseConv2dBackpropFilter.js';
 import { depthwiseConv2dBackpropInputConfig } from './wasm/depthwiseConv2dBackpropInput.js';
+import { FUSED_ADAM, fusedAdamConfig } from './wasm/fusedAdam.js';
+import { installFusedMatMul } from './wasm/fusedMatMul.js';
 import { installGather } from './wasm/gather.js';
 import { isLrfreeKernel } from './wasm/heap.js';
 import { installSlice } from './wasm/slice.js';
@@ -28,8 +31,10 @@ const MISSING: tf.KernelConfig[] = [
  * Registers lrfree's wasm kernels: Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter,
  * DepthwiseConv2dNativeBackpropInput and UnsortedSegmentSum where wasm has none (a native kernel, e.g. in a
  * later TF.js, is left alone), wraps BatchMatMul so transposed products run on XNNPACK, and replaces Tile
- * with a block-copy version, and Slice and GatherV2 with versions that copy only what they take. Call it after importing `@tensorflow/tfjs-backend-wasm` (`lrfree.ready()` does
- * both); before or after `tf.setBackend('wasm')` both work. Idempotent: a second call changes nothing.
+ * with a block-copy version, Slice and GatherV2 with versions that copy only what they take, and adds
+ * `LrfreeFusedAdam` (lrfree's Adam direction in one SIMD pass). Call it after importing
+ * `@tensorflow/tfjs-backend-wasm` (`lrfree.ready()` does both); before or after `tf.setBackend('wasm')` both
+ * work. Idempotent: a second call changes nothing.
  *
  * @returns the names of the lrfree kernels now installed on 'wasm' (the same list on every call).
  *
@@ -37,7 +42,7 @@ const MISSING: tf.KernelConfig[] = [
  * ```ts
  * import '@tensorflow/tfjs-backend-wasm';
  * import * as lrfree from 'lrfree';
- * lrfree.backend.patchWasm(); // ['Conv2DBackpropFilter', ..., 'BatchMatMul', 'Tile', 'Slice', 'GatherV2']
+ * lrfree.backend.patchWasm(); // ['Conv2DBackpropFilter', ..., 'GatherV2', '_FusedMatMul', 'LrfreeFusedAdam']
  * await tf.setBackend('wasm');
  * ```
  */
@@ -52,5 +57,11 @@ export function patchWasm(): string[] {
   if (installTile()) names.push('Tile');
   if (installSlice()) names.push('Slice');
   if (installGather()) names.push('GatherV2');
+  if (installFusedMatMul()) names.push('_FusedMatMul');
+  // A new kernel name rather than a replacement: register it only where the wasm backend's kernels are.
+  if (tf.getKernel('BatchMatMul', 'wasm')) {
+    if (!tf.getKernel(FUSED_ADAM, 'wasm')) tf.registerKernel(fusedAdamConfig);
+    if (isLrfreeKernel(FUSED_ADAM, 'wasm')) names.push(FUSED_ADAM);
+  }
   return names;
 }

@@ -114,6 +114,8 @@ describe('patchWasm', () => {
       'Tile',
       'Slice',
       'GatherV2',
+      '_FusedMatMul',
+      'LrfreeFusedAdam',
     ]);
     expect(second.map((n) => tf.getKernel(n, 'wasm')!.kernelFunc)).toEqual(kernels);
   });
