@@ -2,6 +2,7 @@
 import type { Report, ReportSection, Table } from '../report/html.js';
 import { formatNumber } from '../report/html.js';
 import { type ChartSpec, lineChart } from '../report/vega.js';
+import { codeSummary } from './codeVersion.js';
 import { type ComparisonRow, compare, profile, type TaskComparison } from './compare.js';
 import type { RunRecord } from './runner.js';
 
@@ -177,11 +178,16 @@ export function benchReport(
   ];
   const profileTable = sections[1].table!;
   const markdown = [
+    `Code: ${codeSummary(records)}.\n`,
     `### Performance profile (cost to target; score B in [0, 1], higher is better; "tuning paid": a tuned baseline also pays the rest of its grid)\n\n${markdownTable(profileTable)}\n`,
     ...comparisons.map((c) => `### ${c.task}\n\n${markdownTable(taskTable(c))}\n`),
   ].join('\n');
   return {
-    report: { title: 'lrfree benchmark', subtitle: `${records.length} runs from ${meta.source}`, sections },
+    report: {
+      title: 'lrfree benchmark',
+      subtitle: `${records.length} runs from ${meta.source}; code ${codeSummary(records)}`,
+      sections,
+    },
     comparisons,
     markdown,
   };

@@ -7,6 +7,7 @@ import { LrfreeConfigError } from '../core/validate.js';
 import { optimizerFromSpec } from '../optimizers/catalog.js';
 import { ScheduleFreeOptimizer } from '../optimizers/scheduleFree.js';
 import { batchNormLayers } from '../optimizers/scheduleFreeMode.js';
+import { codeVersion } from './codeVersion.js';
 import { costWeightedLogLossArea, logLossArea, timeToTarget } from './metrics.js';
 import type { Suite, Task } from './task.js';
 
@@ -39,6 +40,8 @@ export interface RunRecord {
   suite: Suite;
   backend: string;
   steps: number;
+  /** The code that made the run (`codeVersion()`: version + source hash; absent in older stores). */
+  code?: string;
   /** Steps planned: the task's budget for the suite when the run was made (absent in older stores). */
   budget?: number;
   forwards: number;
@@ -128,6 +131,7 @@ export async function runOne(
     seed,
     suite,
     backend: tf.getBackend(),
+    code: codeVersion(),
     steps: step,
     budget: total,
     forwards: opt.counters.forwards,

@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ready } from '../backend/ready.js';
 import { permutation } from '../train/classification.js';
+import { codeVersion } from './codeVersion.js';
 import type { RunRecord } from './runner.js';
 import { assertSameBudget, runOne } from './runner.js';
 import { ResultStore } from './store.js';
@@ -26,8 +27,11 @@ export interface SweepOptions {
   backend?: 'wasm' | 'cpu' | 'tensorflow';
   /** Called after each finished run with counts of done/total and the record. */
   onRun?: (done: number, total: number, record: RunRecord) => void;
-  /** Called once with how many runs were already in the store. */
-  onResume?: (alreadyDone: number, total: number) => void;
+  /**
+   * Called once with how many runs of the plan were already in the store, and how many of those were made
+   * by other code than this (another `codeVersion()`, or none recorded): they are reused, not rerun.
+   */
+  onResume?: (alreadyDone: number, total: number, fromOtherCode: number) => void;
   /** Called when a run throws (the sweep goes on). */
   onError?: (key: string, message: string) => void;
 }
@@ -38,15 +42,18 @@ const RUN_ORDER_SEED = 0x5eed;
 /** Runs the plan; returns the number of runs executed now and the failed keys. */
 export async function sweep(options: SweepOptions): Promise<{ ran: number; failed: string[] }> {
   const store = new ResultStore(options.store);
+  const code = codeVersion();
+  let fromOtherCode = 0;
   for (const r of options.runs) {
     const stored = store.done.get(r.key);
     if (stored) assertSameBudget(stored, taskByName(r.task), options.store);
+    if (stored && stored.code !== code) fromOtherCode += 1;
   }
   const pending = options.runs.filter((r) => !store.done.has(r.key));
   const todo = Array.from(permutation(pending.length, RUN_ORDER_SEED), (i) => pending[i]);
   const total = options.runs.length;
   let done = total - todo.length;
-  options.onResume?.(done, total);
+  options.onResume?.(done, total, fromOtherCode);
   const failed: string[] = [];
   const finish = (record: RunRecord) => {
     store.append(record);

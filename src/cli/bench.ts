@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
+import { codeVersion } from '../bench/codeVersion.js';
 import { benchReport } from '../bench/report.js';
 import type { RunRecord } from '../bench/runner.js';
 import { encodeRecord, mergeStores, readStore } from '../bench/store.js';
@@ -66,8 +67,14 @@ export async function runBench(o: BenchOptions): Promise<string | undefined> {
     store: o.out,
     workers: o.workers,
     backend: o.backend,
-    onResume: (done, total) => {
+    onResume: (done, total, fromOtherCode) => {
       if (done > 0 && !o.quiet) process.stderr.write(`resuming: ${done}/${total} runs already in ${o.out}\n`);
+      if (fromOtherCode > 0) {
+        process.stderr.write(
+          `note: ${fromOtherCode} of them were made by other code than this (${codeVersion()}); they are reused, ` +
+            'not rerun. Start a new store (--out) to measure this code alone.\n',
+        );
+      }
       bar.update(done);
     },
     onRun: (done, _total, r) => bar.update(done, { info: `${r.task} ${r.optimizer} s${r.seed}` }),
