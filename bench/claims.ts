@@ -13,6 +13,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../src/backend/ready.js';
+import { codeSummary, codeVersion } from '../src/bench/codeVersion.js';
 import { meanStd } from '../src/bench/metrics.js';
 import { assertSameBudget, type RunRecord, runKey, runOne } from '../src/bench/runner.js';
 import { ResultStore, readStore } from '../src/bench/store.js';
@@ -49,15 +50,20 @@ const runs = async (
     const known = reused.get(key) ?? cache().done.get(key);
     if (known) {
       assertSameBudget(known, taskByName(task), reused.has(key) ? '--reuse' : cache().path);
+      usedCodes.push(known.code);
       out.push(known);
       continue;
     }
     const record = await runOne(taskByName(task), spec, s, suite);
+    usedCodes.push(record.code);
     cache().append(record);
     out.push(record);
   }
   return out;
 };
+
+/** The code version of every run the claims used (reused, cached or made now). */
+const usedCodes: (string | undefined)[] = [];
 
 const argValue = (flag: string): string | undefined =>
   process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined;
@@ -348,6 +354,11 @@ async function main(): Promise<void> {
   }
   const table = lines.join('\n');
   console.log(table);
+  const other = usedCodes.filter((c) => c !== codeVersion()).length;
+  console.error(
+    `claims used ${usedCodes.length} runs; code: ${codeSummary(usedCodes.map((code) => ({ code })))}` +
+      (other > 0 ? ` (${other} made by other code than this, ${codeVersion()})` : ''),
+  );
   const path = 'docs/results.md';
   const start = '<!-- claims:start -->';
   const end = '<!-- claims:end -->';
