@@ -1,7 +1,7 @@
 /**
  * A fused Adam-direction kernel for wasm: one SIMD pass (src/backend/wasm/simd/kernels.wat) replaces the 13
  * TF.js kernels of src/directions/adamMoments.ts per variable, with bit-identical results. On the MNIST MLP that
- * took Adam's direction from ~0.75 ms to ~0.2 ms per step (bench/line-search.ts). The module imports
+ * took Adam's direction from ~0.75 ms to ~0.15 ms per step (bench/line-search.ts). The module imports
  * TF.js's own wasm memory, so it reads and writes tensors in place: no copies.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -23,21 +23,16 @@ export interface FusedAdamAttrs {
   withSearch: boolean;
 }
 
-const support = new WeakMap<object, boolean>();
-
 /**
  * True when the current backend is wasm, {@link FUSED_ADAM} is installed (patchWasm) and the SIMD module can
- * run there. Checked on every Adam step, so the answer is cached per backend instance.
+ * run there (checked on every Adam step: simdKernels caches its answer per wasm memory).
  */
 export function fusedAdamAvailable(): boolean {
-  if (tf.getBackend() !== 'wasm' || !isLrfreeKernel(FUSED_ADAM, 'wasm')) return false;
-  const backend = tf.backend();
-  let ok = support.get(backend);
-  if (ok === undefined) {
-    ok = simdKernels(backend) !== undefined;
-    support.set(backend, ok);
-  }
-  return ok;
+  return (
+    tf.getBackend() === 'wasm' &&
+    isLrfreeKernel(FUSED_ADAM, 'wasm') &&
+    simdKernels(tf.backend()) !== undefined
+  );
 }
 
 function fusedAdam(args: KernelArgs): tf.TensorInfo[] {
