@@ -7,11 +7,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { benchReport } from '../src/bench/report.js';
 import { readStore } from '../src/bench/store.js';
+import { inPlanOrder } from '../src/bench/suites.js';
 
 const path = 'docs/results.md';
 const source = process.argv[2];
 if (!source) throw new Error('usage: npx tsx bench/results-doc.ts <results.jsonl>');
-const { records } = readStore(source);
+const records = inPlanOrder(readStore(source).records);
 const tasks = [...new Set(records.map((r) => r.task))];
 const seeds = [...new Set(records.map((r) => r.seed))].sort((a, b) => a - b);
 const optimizers = new Set(records.map((r) => r.optimizer));

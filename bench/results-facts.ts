@@ -8,10 +8,11 @@
  */
 import { compare, profile } from '../src/bench/compare.js';
 import { readStore } from '../src/bench/store.js';
+import { inPlanOrder } from '../src/bench/suites.js';
 
 const source = process.argv[2];
 if (!source) throw new Error('usage: npx tsx bench/results-facts.ts <results.jsonl>');
-const { records } = readStore(source);
+const records = inPlanOrder(readStore(source).records);
 const fmt = (x: number) => (Math.abs(x) >= 1e-3 || x === 0 ? x.toPrecision(3) : x.toExponential(2));
 const comparisons = compare(records);
 for (const c of comparisons) {

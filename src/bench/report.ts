@@ -5,6 +5,7 @@ import { type ChartSpec, lineChart } from '../report/vega.js';
 import { codeSummary } from './codeVersion.js';
 import { type ComparisonRow, compare, profile, type TaskComparison } from './compare.js';
 import type { RunRecord } from './runner.js';
+import { inPlanOrder } from './suites.js';
 
 const pm = (m: { mean: number; std: number }, digits = 4) =>
   `${formatNumber(Number(m.mean.toPrecision(digits)))} ± ${formatNumber(Number(m.std.toPrecision(2)))}`;
@@ -137,9 +138,10 @@ function profileChart(
 
 /** Builds the whole report from the records of a store. */
 export function benchReport(
-  records: readonly RunRecord[],
+  stored: readonly RunRecord[],
   meta: { source: string },
 ): { report: Report; comparisons: TaskComparison[]; markdown: string } {
+  const records = inPlanOrder(stored);
   const comparisons = compare(records);
   const plain = profile(comparisons);
   const paid = profile(comparisons, { tuningInclusive: true });

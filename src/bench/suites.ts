@@ -71,3 +71,24 @@ export function planRuns(options: {
   const shard = options.shard;
   return shard ? runs.filter((_, i) => i % shard.count === shard.index) : runs;
 }
+
+/**
+ * Records in plan order: task as in TASKS, optimizer as in defaultOptimizers(), then seed; names outside
+ * those lists come after, by name. Sweeps store runs in a shuffled order (a fair ETA); reports and tables
+ * must not depend on it.
+ */
+export function inPlanOrder<T extends { task: string; optimizer: string; seed: number }>(
+  records: readonly T[],
+): T[] {
+  const taskRank = new Map(TASKS.map((t, i) => [t.name, i]));
+  const optimizerRank = new Map(defaultOptimizers().map((o, i) => [o, i]));
+  const rank = (ranks: Map<string, number>, name: string) => ranks.get(name) ?? Number.MAX_SAFE_INTEGER;
+  return [...records].sort(
+    (a, b) =>
+      rank(taskRank, a.task) - rank(taskRank, b.task) ||
+      a.task.localeCompare(b.task) ||
+      rank(optimizerRank, a.optimizer) - rank(optimizerRank, b.optimizer) ||
+      a.optimizer.localeCompare(b.optimizer) ||
+      a.seed - b.seed,
+  );
+}

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { compare, profile } from '../../src/bench/compare.js';
+import { benchReport } from '../../src/bench/report.js';
 import type { RunRecord } from '../../src/bench/runner.js';
+import { inPlanOrder } from '../../src/bench/suites.js';
 
 /** A hand-made record: only what the comparison reads. */
 function rec(
@@ -60,5 +62,29 @@ describe('comparison and performance profile', () => {
     expect(paid.ratios.free.a).toBe(1);
     expect(paid.ratios['sgd (tuned)'].a).toBe(3.5);
     expect(paid.scores.free).toBeGreaterThan(paid.scores['sgd (tuned)']);
+  });
+});
+
+describe('report order', () => {
+  it('puts records in plan order (TASKS, then defaultOptimizers, then seed) whatever the store order', () => {
+    const plan = [
+      { task: 'linreg', optimizer: 'sgd@0.1', seed: 1 },
+      { task: 'linreg', optimizer: 'sgd@0.1', seed: 2 },
+      { task: 'linreg', optimizer: 'sls', seed: 1 },
+      { task: 'mnist-mlp', optimizer: 'adam@0.001', seed: 1 },
+      { task: 'mnist-mlp', optimizer: 'salsa', seed: 1 },
+      { task: 'zz-custom', optimizer: 'sls', seed: 1 },
+    ];
+    const shuffled = [plan[4], plan[2], plan[5], plan[1], plan[3], plan[0]];
+    expect(inPlanOrder(shuffled)).toEqual(plan);
+  });
+
+  it('writes the same report tables for a shuffled store', () => {
+    const records = [rec('mnist-mlp', 'sgd@0.1', 0.3, 900, 300), rec('linreg', 'sgd@0.1', 0.2, 900, 300)];
+    const records2 = [rec('linreg', 'sls', 0.1, 600, 200), ...records];
+    const a = benchReport(records2, { source: 'x' }).markdown;
+    const b = benchReport([...records2].reverse(), { source: 'x' }).markdown;
+    expect(b).toBe(a);
+    expect(a.indexOf('### linreg')).toBeLessThan(a.indexOf('### mnist-mlp'));
   });
 });
