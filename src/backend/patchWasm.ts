@@ -2,18 +2,21 @@
  * Kernels lrfree registers on the wasm backend so that training works and is fast there
  * (docs/backends.md): the four training kernels stock wasm lacks, a BatchMatMul that keeps transposed
  * products (every Dense/LSTM backward pass) on XNNPACK, a Tile by block copies (every BatchNorm backward), a Slice
- * and GatherV2 that read through heap views instead of copying whole inputs (batches, predict, embeddings), and
- * a fused SIMD kernel for Adam's direction.
+ * and GatherV2 that read through heap views instead of copying whole inputs (batches, predict, embeddings),
+ * faster MaxPoolGrad and Conv2DBackpropInput (every CNN backward pass), and a fused SIMD kernel for Adam's
+ * direction.
  */
 import * as tf from '@tensorflow/tfjs';
 import { installBatchMatMul } from './wasm/batchMatMul.js';
 import { conv2dBackpropFilterConfig } from './wasm/conv2dBackpropFilter.js';
+import { installConv2dBackpropInput } from './wasm/conv2dBackpropInput.js';
 import { depthwiseConv2dBackpropFilterConfig } from './wasm/depthwiseConv2dBackpropFilter.js';
 import { depthwiseConv2dBackpropInputConfig } from './wasm/depthwiseConv2dBackpropInput.js';
 import { FUSED_ADAM, fusedAdamConfig } from './wasm/fusedAdam.js';
 import { installFusedMatMul } from './wasm/fusedMatMul.js';
 import { installGather } from './wasm/gather.js';
 import { isLrfreeKernel } from './wasm/heap.js';
+import { installMaxPoolGrad } from './wasm/maxPoolGrad.js';
 import { installSlice } from './wasm/slice.js';
 import { installTile } from './wasm/tile.js';
 import { unsortedSegmentSumConfig } from './wasm/unsortedSegmentSum.js';
@@ -31,7 +34,8 @@ const MISSING: tf.KernelConfig[] = [
  * Registers lrfree's wasm kernels: Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter,
  * DepthwiseConv2dNativeBackpropInput and UnsortedSegmentSum where wasm has none (a native kernel, e.g. in a
  * later TF.js, is left alone), wraps BatchMatMul so transposed products run on XNNPACK, and replaces Tile
- * with a block-copy version, Slice and GatherV2 with versions that copy only what they take, and adds
+ * with a block-copy version, Slice and GatherV2 with versions that copy only what they take, MaxPoolGrad and
+ * Conv2DBackpropInput with a window scan and col2im(dy @ W^T), and adds
  * `LrfreeFusedAdam` (lrfree's Adam direction in one SIMD pass). Call it after importing
  * `@tensorflow/tfjs-backend-wasm` (`lrfree.ready()` does both); before or after `tf.setBackend('wasm')` both
  * work. Idempotent: a second call changes nothing.
@@ -42,7 +46,7 @@ const MISSING: tf.KernelConfig[] = [
  * ```ts
  * import '@tensorflow/tfjs-backend-wasm';
  * import * as lrfree from 'lrfree';
- * lrfree.backend.patchWasm(); // ['Conv2DBackpropFilter', ..., 'GatherV2', '_FusedMatMul', 'LrfreeFusedAdam']
+ * lrfree.backend.patchWasm(); // ['Conv2DBackpropFilter', ..., '_FusedMatMul', 'MaxPoolGrad', 'Conv2DBackpropInput', 'LrfreeFusedAdam']
  * await tf.setBackend('wasm');
  * ```
  */
@@ -58,6 +62,8 @@ export function patchWasm(): string[] {
   if (installSlice()) names.push('Slice');
   if (installGather()) names.push('GatherV2');
   if (installFusedMatMul()) names.push('_FusedMatMul');
+  if (installMaxPoolGrad()) names.push('MaxPoolGrad');
+  if (installConv2dBackpropInput()) names.push('Conv2DBackpropInput');
   // A new kernel name rather than a replacement: register it only where the wasm backend's kernels are.
   if (tf.getKernel('BatchMatMul', 'wasm')) {
     if (!tf.getKernel(FUSED_ADAM, 'wasm')) tf.registerKernel(fusedAdamConfig);

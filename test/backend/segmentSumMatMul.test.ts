@@ -115,6 +115,8 @@ describe('patchWasm', () => {
       'Slice',
       'GatherV2',
       '_FusedMatMul',
+      'MaxPoolGrad',
+      'Conv2DBackpropInput',
       'LrfreeFusedAdam',
     ]);
     expect(second.map((n) => tf.getKernel(n, 'wasm')!.kernelFunc)).toEqual(kernels);

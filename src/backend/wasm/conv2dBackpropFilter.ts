@@ -12,6 +12,11 @@ import { assertFloat32, f32, type KernelArgs, markKernel, type WasmBackendLike }
 /** Largest im2col chunk, in floats (16 MB): bounds memory for big batches at no measurable cost. */
 let colBudget = 1 << 22;
 
+/** The im2col / col2im chunk budget in floats (Conv2DBackpropInput chunks by it too). */
+export function colBudgetFloats(): number {
+  return colBudget;
+}
+
 /** Sets the im2col chunk budget in floats and returns the previous one (tests use it to force chunking). */
 export function setColBudget(floats: number): number {
   const prev = colBudget;
