@@ -28,7 +28,7 @@ export function matMul(backend: WasmBackendLike, a: tf.TensorInfo, b: tf.TensorI
 }
 
 /** Swaps the last two axes with wasm's Transpose kernel (a new heap tensor the caller must dispose). */
-function swapLast2(backend: WasmBackendLike, t: tf.TensorInfo): tf.TensorInfo {
+export function swapLast2(backend: WasmBackendLike, t: tf.TensorInfo): tf.TensorInfo {
   const r = t.shape.length;
   const rows = t.shape[r - 2];
   const cols = t.shape[r - 1];

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { conv2dFilterDirect } from '../cpu/arrays/conv2dFilterDirect.js';
 import { im2colT } from '../cpu/arrays/im2colT.js';
 import { matMul } from './batchMatMul.js';
-import { assertFloat32, f32, type KernelArgs, markKernel, type WasmBackendLike } from './heap.js';
+import { assertFloat32, copyRows, f32, type KernelArgs, markKernel, type WasmBackendLike } from './heap.js';
 
 /** Largest im2col chunk, in floats (16 MB): bounds memory for big batches at no measurable cost. */
 let colBudget = 1 << 22;
@@ -77,16 +77,12 @@ function viaMatMul(
   }
   // Chunked: accumulate the per-chunk products in Float64 (also keeps float32 sums short).
   const acc = new Float64Array(K * CO);
-  const bytesPerImage = perImage * CO * 4;
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const n1 = Math.min(N, n0 + chunk);
     const P = (n1 - n0) * perImage;
     const colT = backend.makeOutput([K, P], 'float32');
     // A fresh dy slice each chunk: XNNPACK caches packed weights by tensor id, so reuse would be stale.
-    const dyc = backend.makeOutput([P, CO], 'float32');
-    const heap = backend.wasm.HEAPU8;
-    const src = backend.dataIdMap.get(dy.dataId).memoryOffset + n0 * bytesPerImage;
-    heap.copyWithin(backend.dataIdMap.get(dyc.dataId).memoryOffset, src, src + (n1 - n0) * bytesPerImage);
+    const dyc = copyRows(backend, dy, n0 * perImage, P, CO);
     im2colT(f32(backend, x), info, n0, n1, f32(backend, colT));
     const res = matMul(backend, colT, dyc);
     const r = f32(backend, res);

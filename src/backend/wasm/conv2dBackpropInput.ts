@@ -6,9 +6,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { col2imAdd } from '../cpu/arrays/col2imAdd.js';
-import { matMul } from './batchMatMul.js';
+import { matMul, swapLast2 } from './batchMatMul.js';
 import { colBudgetFloats } from './conv2dBackpropFilter.js';
-import { f32, type KernelArgs, replaceWasmKernel, runStockKernel, type WasmBackendLike } from './heap.js';
+import {
+  copyRows,
+  f32,
+  type KernelArgs,
+  replaceWasmKernel,
+  runStockKernel,
+  type WasmBackendLike,
+} from './heap.js';
 
 function conv2dBackpropInput(args: KernelArgs): tf.TensorInfo {
   const { dy, filter } = args.inputs;
@@ -37,29 +44,18 @@ function conv2dBackpropInput(args: KernelArgs): tf.TensorInfo {
   const K = info.filterHeight * info.filterWidth * info.inChannels;
   const perImage = OH * OW;
   // W^T [CO, K] once: the filter [KH, KW, CI, CO] is a [K, CO] matrix.
-  const transpose = tf.getKernel('Transpose', 'wasm')!.kernelFunc;
-  const filterT = transpose({
-    inputs: { x: { dataId: filter.dataId, shape: [K, CO], dtype: 'float32' } },
-    backend: backend as unknown as tf.KernelBackend,
-    attrs: { perm: [1, 0] },
-  }) as tf.TensorInfo;
+  const filterT = swapLast2(backend, { dataId: filter.dataId, shape: [K, CO], dtype: 'float32' });
   const out = backend.makeOutput(inputShape, 'float32');
   f32(backend, out).fill(0);
   const chunk = Math.max(1, Math.min(N, Math.floor(colBudgetFloats() / Math.max(1, K * perImage))));
-  const bytesPerImage = perImage * CO * 4;
   try {
     for (let n0 = 0; n0 < N; n0 += chunk) {
       const n1 = Math.min(N, n0 + chunk);
-      let dyc: tf.TensorInfo;
-      if (chunk === N) {
-        // dy in NHWC already is [P, CO]: a reshaped view of the same data, no copy.
-        dyc = { dataId: dy.dataId, shape: [N * perImage, CO], dtype: 'float32' };
-      } else {
-        dyc = backend.makeOutput([(n1 - n0) * perImage, CO], 'float32');
-        const heap = backend.wasm.HEAPU8;
-        const src = backend.dataIdMap.get(dy.dataId).memoryOffset + n0 * bytesPerImage;
-        heap.copyWithin(backend.dataIdMap.get(dyc.dataId).memoryOffset, src, src + (n1 - n0) * bytesPerImage);
-      }
+      // dy in NHWC already is [P, CO]: unchunked, a reshaped view of the same data, no copy.
+      const dyc: tf.TensorInfo =
+        chunk === N
+          ? { dataId: dy.dataId, shape: [N * perImage, CO], dtype: 'float32' }
+          : copyRows(backend, dy, n0 * perImage, (n1 - n0) * perImage, CO);
       const cols = matMul(backend, dyc, filterT);
       col2imAdd(f32(backend, cols), info, n0, n1, f32(backend, out));
       backend.disposeData(cols.dataId);

@@ -5,7 +5,7 @@
  * TF.js's own wasm memory, so it reads and writes tensors in place: no copies.
  */
 import * as tf from '@tensorflow/tfjs';
-import { isLrfreeKernel, type KernelArgs, markKernel, type WasmBackendLike } from './heap.js';
+import { isLrfreeKernel, type KernelArgs, markKernel, offsetOf, type WasmBackendLike } from './heap.js';
 import { simdKernels } from './simd/instance.js';
 
 /** The kernel's name: `tf.engine().runKernel(FUSED_ADAM, { g, m, v }, attrs)`. */
@@ -58,15 +58,14 @@ function fusedAdam(args: KernelArgs): tf.TensorInfo[] {
     throw new Error(`lrfree ${FUSED_ADAM} (wasm): wasm SIMD or TF.js's memory is unavailable here.`);
   const outs = Array.from({ length: a.withSearch ? 4 : 3 }, () => backend.makeOutput(g.shape, 'float32'));
   // Offsets are taken after every allocation: they are stable even if the heap grew meanwhile.
-  const at = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
   kernels.adam(
-    at(g),
-    at(m),
-    at(v),
-    at(outs[0]),
-    at(outs[1]),
-    at(outs[2]),
-    a.withSearch ? at(outs[3]) : 0,
+    offsetOf(backend, g),
+    offsetOf(backend, m),
+    offsetOf(backend, v),
+    offsetOf(backend, outs[0]),
+    offsetOf(backend, outs[1]),
+    offsetOf(backend, outs[2]),
+    a.withSearch ? offsetOf(backend, outs[3]) : 0,
     a.withSearch ? 1 : 0,
     n,
     a.beta1,

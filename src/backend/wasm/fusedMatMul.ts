@@ -10,7 +10,14 @@
  *   index min(row * N + col, N - 1) instead of col, and once per 48-wide block of the shared dimension.
  */
 import * as tf from '@tensorflow/tfjs';
-import { f32, type KernelArgs, replaceWasmKernel, runStockKernel, type WasmBackendLike } from './heap.js';
+import {
+  f32,
+  type KernelArgs,
+  offsetOf,
+  replaceWasmKernel,
+  runStockKernel,
+  type WasmBackendLike,
+} from './heap.js';
 import { simdKernels } from './simd/instance.js';
 
 /** Activations applied as a clamp on the output, in place. */
@@ -79,10 +86,17 @@ function fusedMatMul(args: KernelArgs): tf.TensorInfo {
     const [lo, hi] = clamp ?? CLAMPS.linear;
     const simd = simdKernels(backend);
     if (simd) {
-      const at = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
       const size = tf.util.sizeFromShape(out.shape);
       const biasMode = !bias ? 0 : biasSize === 1 ? 2 : 1;
-      simd.bias_clamp(at(out), bias ? at(bias) : 0, size / cols, cols, biasMode, lo, hi);
+      simd.bias_clamp(
+        offsetOf(backend, out),
+        bias ? offsetOf(backend, bias) : 0,
+        size / cols,
+        cols,
+        biasMode,
+        lo,
+        hi,
+      );
     } else {
       // Views after the product's allocation (the heap may have grown).
       biasClampInPlace(f32(backend, out), cols, bias ? f32(backend, bias) : undefined, lo, hi);

@@ -49,6 +49,29 @@ export function f32(backend: WasmBackendLike, info: tf.TensorInfo): Float32Array
   }) as Float32Array;
 }
 
+/** Byte offset of a tensor's data on the wasm heap. */
+export function offsetOf(backend: WasmBackendLike, info: tf.TensorInfo): number {
+  return backend.dataIdMap.get(info.dataId).memoryOffset;
+}
+
+/**
+ * A fresh float32 tensor [rows, cols] holding rows first..first+rows-1 of `t` read as a [*, cols] matrix
+ * (one memcpy on the heap). Fresh on purpose: XNNPACK caches packed operands by tensor id.
+ */
+export function copyRows(
+  backend: WasmBackendLike,
+  t: tf.TensorInfo,
+  first: number,
+  rows: number,
+  cols: number,
+): tf.TensorInfo {
+  const out = backend.makeOutput([rows, cols], 'float32');
+  const src = offsetOf(backend, t) + first * cols * 4;
+  // HEAPU8 after the allocation: the heap may have grown.
+  backend.wasm.HEAPU8.copyWithin(offsetOf(backend, out), src, src + rows * cols * 4);
+  return out;
+}
+
 /** Throws a clear error for dtypes a substitute kernel does not handle. */
 export function assertFloat32(kernel: string, ...infos: tf.TensorInfo[]): void {
   for (const t of infos) {
