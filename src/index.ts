@@ -15,6 +15,13 @@ import * as backendReady from './backend/ready.js';
 
 export { type BackendName, type ReadyOptions, ready } from './backend/ready.js';
 export {
+  type EvalPointOptions,
+  type HasEvalPoint,
+  hasEvalPoint,
+  withEvalPoint,
+  withEvalPointAsync,
+} from './core/evalPoint.js';
+export {
   type LossFn,
   LrfreeOptimizer,
   type NamedTensor,

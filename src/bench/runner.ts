@@ -3,10 +3,9 @@
  * trace, validation evaluations, final metrics, L, cost, time-to-target and divergence.
  */
 import * as tf from '@tensorflow/tfjs';
+import { withEvalPoint } from '../core/evalPoint.js';
 import { LrfreeConfigError } from '../core/validate.js';
 import { optimizerFromSpec } from '../optimizers/catalog.js';
-import { ScheduleFreeOptimizer } from '../optimizers/scheduleFree.js';
-import { batchNormLayers } from '../optimizers/scheduleFreeMode.js';
 import { codeVersion } from './codeVersion.js';
 import { costWeightedLogLossArea, logLossArea, timeToTarget } from './metrics.js';
 import type { Suite, Task } from './task.js';
@@ -142,19 +141,10 @@ export async function runOne(
     skipped: opt.counters.skipped,
   });
   try {
-    // Schedule-Free is evaluated at its averaged point x, with batch-norm statistics recomputed there.
-    const atEvalPoint = <T>(fn: () => T): T => {
-      if (!(opt instanceof ScheduleFreeOptimizer)) return fn();
-      const bn = inst.model && inst.trainInputs && batchNormLayers(inst.model).length > 0;
-      opt.eval(
-        bn ? { batchNorm: { model: inst.model!, x: inst.trainInputs!, batchSize: task.batchSize } } : {},
-      );
-      try {
-        return fn();
-      } finally {
-        opt.train();
-      }
-    };
+    // Methods with an evaluation point (Schedule-Free's x, averages) are evaluated there, batch-norm
+    // statistics recomputed at that point.
+    const atEvalPoint = <T>(fn: () => T): T =>
+      withEvalPoint(opt, { model: inst.model, trainX: inst.trainInputs, batchSize: task.batchSize }, fn);
     const evaluate = () => {
       const v = atEvalPoint(() => inst.evaluate('monitor'));
       evals.push({ step, cost, ms, loss: v.loss, metric: v.metric });

@@ -4,6 +4,13 @@
  * y = beta*x + (1-beta)*z (where gradients are taken: the model holds y while training).
  */
 import * as tf from '@tensorflow/tfjs';
+import {
+  type BatchNormRecompute,
+  batchNormLayers,
+  recomputeBatchNorm,
+  restoreBatchNorm,
+} from '../core/batchNorm.js';
+import type { EvalPointOptions, HasEvalPoint } from '../core/evalPoint.js';
 import { type LossFn, LrfreeOptimizer, type NamedTensor, type OptimizerOptions } from '../core/optimizer.js';
 import { modelVariables } from '../core/params.js';
 import { registerDirection } from '../core/registry.js';
@@ -12,7 +19,6 @@ import type { Direction } from '../core/types.js';
 import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
 import { constant } from '../steps/constant.js';
 import { lrScheduleSlot, type MethodCommonOptions, savedSchedule, splitCommon } from './methodCommon.js';
-import { type BatchNormRecompute, recomputeBatchNorm, restoreBatchNorm } from './scheduleFreeMode.js';
 
 /** Options shared by both Schedule-Free variants (reference names in camelCase). */
 export interface ScheduleFreeCommonOptions {
@@ -172,7 +178,7 @@ export interface EvalOptions {
  * includeOptimizer) in train mode after training throws, so a checkpoint never silently holds y; the
  * helpers in scheduleFreeMode.ts save, evaluate and predict at x automatically.
  */
-export class ScheduleFreeOptimizer extends LrfreeOptimizer {
+export class ScheduleFreeOptimizer extends LrfreeOptimizer implements HasEvalPoint {
   /** @nocollapse */
   static override className = 'ScheduleFreeOptimizer';
 
@@ -217,6 +223,34 @@ export class ScheduleFreeOptimizer extends LrfreeOptimizer {
       this.bnModel = options.batchNorm.model;
       this.bnSaved = recomputeBatchNorm(options.batchNorm);
     }
+  }
+
+  /**
+   * The evaluation-point contract (core/evalPoint.ts): x in the model, batch-norm statistics recomputed
+   * at x when `options` give a model with batch norm and its training inputs. No-op when already at x.
+   */
+  enterEvalPoint(options: EvalPointOptions = {}): () => void {
+    if (!this.training) return () => {};
+    const model = options.model ?? this.ownModel;
+    const bn = model !== undefined && options.trainX !== undefined && batchNormLayers(model).length > 0;
+    this.eval(
+      bn
+        ? {
+            batchNorm: {
+              model: model!,
+              x: options.trainX!,
+              batchSize: options.batchSize,
+              batches: options.batches,
+            },
+          }
+        : {},
+    );
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      this.train();
+    };
   }
 
   /** Puts y = beta*x + (1-beta)*z back into the model (no-op in train mode) and the training BN stats. */
