@@ -36,12 +36,12 @@ describe('evaluation point contract', () => {
     const { x } = train(model, opt, 5);
     expect(hasEvalPoint(opt)).toBe(true);
     const atY = snapshotWeights(model);
-    const bnAtY = model.nonTrainableWeights.map((w) => w.read().dataSync().slice());
+    const bnAtY = model.nonTrainableWeights.map((w) => w.read().dataSync().slice() as Float32Array);
     const atX = withEvalPoint(opt, { model, trainX: x }, () => snapshotWeights(model));
     // A wrong implementation that never swaps would give y here.
     expect(bitEqual(atX, atY)).toBe(false);
     expect(bitEqual(snapshotWeights(model), atY)).toBe(true);
-    const bnAfter = model.nonTrainableWeights.map((w) => w.read().dataSync().slice());
+    const bnAfter = model.nonTrainableWeights.map((w) => w.read().dataSync().slice() as Float32Array);
     expect(bitEqual(bnAfter, bnAtY)).toBe(true);
     expect(() =>
       withEvalPoint(opt, { model, trainX: x }, () => {
