@@ -3,13 +3,18 @@
  *
  * Optimizers are compositions of a direction (how the gradient becomes d) and a step rule (how far to
  * go along -d); see docs/ARCHITECTURE.md.
+ *
+ * This is the root entry `lrfree`: browser-safe. It imports no Node built-in, no chart library and no data
+ * set (checked by .dependency-cruiser.cjs and test/web/package.e2e.test.ts). Node-only pieces — file I/O
+ * (`io`), data sets (`data`), reports and charts (`report`), the benchmark (`bench`) and the diagnostics'
+ * file sources and state files — are in `lrfree/node` (src/node.ts), which re-exports all of this too.
+ * New browser-safe exports go here; Node-only ones go to src/node.ts.
  */
 
 import { patchCpu, patchWasm } from './backend/patchWasm.js';
 
 export * as alrao from './alrao/index.js';
 export { type AlraoPresetOptions, alraoAdam, alraoSgd } from './alrao/presets.js';
-export * as bench from './bench/index.js';
 
 import * as backendReady from './backend/ready.js';
 
@@ -34,10 +39,10 @@ export { deriveSeed, mulberry32, withSeededMathRandom } from './core/rng.js';
 export type { Schedule } from './core/schedule.js';
 export type * from './core/types.js';
 export { LrfreeConfigError } from './core/validate.js';
-export * as data from './data/index.js';
 export * as diagnostics from './diagnostics/index.js';
-export * as directions from './directions/index.js';
-export * as io from './io/index.js';
+export * as directions from './namespaces/directions.js';
+export * from './namespaces/steps.js';
+export * as steps from './namespaces/steps.js';
 export {
   type AveragerOptions,
   type AveragerState,
@@ -102,11 +107,8 @@ export {
   restoreBatchNorm,
   saveAtX,
 } from './optimizers/scheduleFreeMode.js';
-export * as report from './report/index.js';
 export * from './schedules/index.js';
 export * as schedules from './schedules/index.js';
-export * from './steps/index.js';
-export * as steps from './steps/index.js';
 export * as train from './train/index.js';
 
 /** Backend helpers: pick the best backend, patch wasm's missing/slow kernels. */

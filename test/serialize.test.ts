@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import * as lrfree from '../src/index.js';
+import * as lrfree from '../src/node.js';
 import {
   BACKENDS,
   bitEqual,

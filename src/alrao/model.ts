@@ -3,11 +3,10 @@
  * trained with one random learning rate per feature, plus K classifier copies at log-spaced rates, averaged
  * by the switch. `wrap` builds it; it trains, predicts, evaluates, saves and loads.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { LrfreeOptimizer, type NamedTensor } from '../core/optimizer.js';
 import { modelVariables } from '../core/params.js';
+import { nodeImport } from '../core/platform.js';
 import { createDirection } from '../core/registry.js';
 import { deriveSeed, mulberry32 } from '../core/rng.js';
 import type { Direction } from '../core/types.js';
@@ -563,6 +562,11 @@ export class AlraoModel {
    * switch (`dir/alrao.json`). Node only.
    */
   async save(dir: string): Promise<void> {
+    const { mkdirSync, writeFileSync } = await nodeImport<typeof import('node:fs')>(
+      'node:fs',
+      'AlraoModel.save',
+    );
+    const { join } = await nodeImport<typeof import('node:path')>('node:path', 'AlraoModel.save');
     mkdirSync(dir, { recursive: true });
     await this.preClassifier.save(fileSystem(join(dir, 'preclassifier')));
     const saved: SavedAlrao = {
@@ -585,6 +589,8 @@ export class AlraoModel {
 
   /** Loads a model written by {@link save}; training continues exactly where it stopped. */
   static async load(dir: string): Promise<AlraoModel> {
+    const { readFileSync } = await nodeImport<typeof import('node:fs')>('node:fs', 'AlraoModel.load');
+    const { join } = await nodeImport<typeof import('node:path')>('node:path', 'AlraoModel.load');
     const saved = JSON.parse(readFileSync(join(dir, 'alrao.json'), 'utf8'), reviver) as SavedAlrao;
     if (saved.format !== 'lrfree-alrao') {
       throw new LrfreeConfigError(`AlraoModel.load: ${join(dir, 'alrao.json')} is not an Alrao model.`);
@@ -731,7 +737,10 @@ async function progressBar(): Promise<
   | undefined
 > {
   if (typeof process === 'undefined' || !process.stderr?.isTTY) return undefined;
-  const mod = await import('cli-progress');
+  const mod = await nodeImport<typeof import('cli-progress') & { default?: typeof import('cli-progress') }>(
+    'cli-progress',
+    'the Alrao progress bar',
+  );
   const cli = (mod.default ?? mod) as typeof import('cli-progress');
   return new cli.SingleBar(
     {

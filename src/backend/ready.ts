@@ -1,9 +1,11 @@
 /**
- * Backend choice: `await ready()` picks the best backend present — `tensorflow` (tfjs-node, native) when
- * `@tensorflow/tfjs-node` is installed, else `wasm`, else `cpu` — and says which, once. A user may force one.
+ * Backend choice: `await ready()` picks the best backend present and says which, once. In Node: `tensorflow`
+ * (tfjs-node, native) when `@tensorflow/tfjs-node` is installed, else `wasm`, else `cpu`. In a browser:
+ * `webgpu` (when `@tensorflow/tfjs-backend-webgpu` was imported by the page), else `webgl`, else `wasm`
+ * (its `.wasm` files must be served: see {@link ReadyOptions.wasmPaths}), else `cpu`. A user may force one.
  */
-import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
+import { isNode, nodeImport } from '../core/platform.js';
 import { LrfreeConfigError } from '../core/validate.js';
 import { patchCpu, patchWasm } from './patchWasm.js';
 
@@ -18,14 +20,24 @@ export interface ReadyOptions {
   quiet?: boolean;
   /** Register lrfree's missing/fast kernels on wasm and its fast conv filter gradient on cpu (default true). */
   patch?: boolean;
+  /**
+   * Where the wasm backend fetches its `.wasm` files, passed to `setWasmPaths` of
+   * `@tensorflow/tfjs-backend-wasm` before the backend starts: a folder URL ending in `/` (serve
+   * `node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm` there, e.g. from Vite's `public/`), or a map
+   * from file name to URL. Not needed in Node, where the files are read from the package. Without it, a
+   * bundled page looks for the files next to the bundle; when they are missing, wasm fails to start and
+   * `ready()` moves on to `cpu`.
+   */
+  wasmPaths?: string | Record<string, string>;
 }
 
 let announced = false;
-const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 
-function tryRequire(name: string): boolean {
+/** Loads a CommonJS package by name in Node (tfjs-node registers its backend as it loads). */
+async function tryRequire(name: string): Promise<boolean> {
   if (!isNode) return false;
   try {
+    const { createRequire } = await nodeImport<typeof import('node:module')>('node:module', 'ready');
     createRequire(import.meta.url)(name);
     return true;
   } catch {
@@ -33,15 +45,24 @@ function tryRequire(name: string): boolean {
   }
 }
 
-/** Registers the wasm backend (an import with side effects), once. */
-async function loadWasm(): Promise<boolean> {
-  if (tf.findBackendFactory('wasm')) return true;
+/** Registers the wasm backend (an import with side effects), once; sets where its `.wasm` files are. */
+async function loadWasm(wasmPaths: ReadyOptions['wasmPaths']): Promise<boolean> {
+  if (tf.findBackendFactory('wasm') && wasmPaths === undefined) return true;
   try {
-    await import('@tensorflow/tfjs-backend-wasm');
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    if (wasmPaths !== undefined) {
+      if (typeof wasmPaths === 'string') wasm.setWasmPaths(wasmPaths);
+      else wasm.setWasmPaths(wasmPaths);
+    }
     return tf.findBackendFactory('wasm') !== null;
   } catch {
     return false;
   }
+}
+
+/** The order `ready()` tries backends in, when none is forced. */
+export function backendCandidates(node: boolean = isNode): BackendName[] {
+  return node ? ['tensorflow', 'wasm', 'cpu'] : ['webgpu', 'webgl', 'wasm', 'cpu'];
 }
 
 /** The cpu backend prints an "install tfjs-node" banner on first use; we chose already, so mute it. */
@@ -58,28 +79,36 @@ function muteCpuBanner(): void {
  * import * as lrfree from 'lrfree';
  * const backend = await lrfree.ready();            // 'wasm' here, 'tensorflow' with tfjs-node
  * await lrfree.ready({ backend: 'cpu', quiet: true });
+ * // In a page: await lrfree.ready({ wasmPaths: '/tfjs-wasm/' }) serves wasm from your own folder.
  * ```
  */
 export async function ready(options: ReadyOptions = {}): Promise<BackendName> {
   const forced =
     options.backend ?? (isNode ? (process.env.LRFREE_BACKEND as BackendName | undefined) : undefined);
-  const candidates: BackendName[] = forced ? [forced] : ['tensorflow', 'wasm', 'cpu'];
+  const candidates: BackendName[] = forced ? [forced] : backendCandidates();
   for (const name of candidates) {
+    if (name === 'webgpu' && !tf.findBackendFactory('webgpu')) {
+      if (forced)
+        throw new LrfreeConfigError(
+          "ready: backend 'webgpu' needs @tensorflow/tfjs-backend-webgpu imported first (import '@tensorflow/tfjs-backend-webgpu').",
+        );
+      continue;
+    }
     if (name === 'tensorflow' && !tf.findBackendFactory('tensorflow')) {
-      if (!tryRequire('@tensorflow/tfjs-node')) {
+      if (!(await tryRequire('@tensorflow/tfjs-node'))) {
         if (forced)
           throw new LrfreeConfigError("ready: backend 'tensorflow' needs @tensorflow/tfjs-node installed.");
         continue;
       }
     }
-    if (name === 'wasm' && !(await loadWasm())) {
+    if (name === 'wasm' && !(await loadWasm(options.wasmPaths))) {
       if (forced)
         throw new LrfreeConfigError("ready: backend 'wasm' could not load @tensorflow/tfjs-backend-wasm.");
       continue;
     }
     muteCpuBanner();
     if (tf.getBackend() !== name || !tf.findBackend(name)) {
-      const ok = await tf.setBackend(name);
+      const ok = await tf.setBackend(name).catch(() => false);
       if (!ok) {
         if (forced) throw new LrfreeConfigError(`ready: backend '${name}' failed to initialise.`);
         continue;
@@ -95,5 +124,7 @@ export async function ready(options: ReadyOptions = {}): Promise<BackendName> {
     }
     return name;
   }
-  throw new LrfreeConfigError('ready: no TF.js backend could be initialised (tried tensorflow, wasm, cpu).');
+  throw new LrfreeConfigError(
+    `ready: no TF.js backend could be initialised (tried ${candidates.join(', ')}).`,
+  );
 }

@@ -8,17 +8,16 @@ import type { Command } from 'commander';
 import { type BackendName, ready } from '../backend/ready.js';
 import { LrfreeConfigError } from '../core/validate.js';
 import {
-  loadState,
   type ProcedureInterrupted,
   type ProcedureState,
   procedure,
   STEP_TITLES,
   STEPS,
   type StepName,
-  saveState,
 } from '../diagnostics/procedure.js';
 import { lrRangeTest } from '../diagnostics/rangeTest.js';
 import { BUILTIN_TASKS, builtinSource, type Source, userSource } from '../diagnostics/sources.js';
+import { loadState, saveState } from '../diagnostics/stateFile.js';
 import type { Variant } from '../diagnostics/trainer.js';
 import { weightSpaceLine, weightSpacePlane } from '../diagnostics/weightSpace.js';
 import { lineCharts, planeChart, procedureReport, rangeTestChart } from '../report/diagnosticsCharts.js';

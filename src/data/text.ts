@@ -17,7 +17,9 @@ export function loadCharText(maxVocab = 96): { text: string; vocab: string[]; id
       'lib.dom.d.ts',
     );
   } catch {
-    throw new LrfreeConfigError("the char-lstm text is TypeScript's lib.dom.d.ts: npm install typescript");
+    throw new LrfreeConfigError(
+      "the char-lstm text is TypeScript's lib.dom.d.ts, from the optional package typescript: npm i typescript@5.9.3",
+    );
   }
   const text = readFileSync(path, 'utf8');
   const counts = new Map<string, number>();

@@ -2,6 +2,10 @@
  * Diagnostics: weight-space lines and planes, the learning-rate and momentum range tests with their
  * suggestion rules, the decay / cyclical / variant checks, and the step-by-step procedure that chains
  * them into recommendations and red flags (docs/diagnostics.md, docs/procedure.md).
+ *
+ * Browser-safe (the root entry's `lrfree.diagnostics`). The Node-only parts — saving/loading the procedure's
+ * state to a file, and the data sources that read files and data-set packages — are added by ./node.ts
+ * (`lrfree/node`'s `diagnostics`).
  */
 export {
   compareVariants,
@@ -26,7 +30,6 @@ export {
 } from './common.js';
 export { type Curve, trainCurve } from './curves.js';
 export {
-  loadState,
   ProcedureInterrupted,
   type ProcedureOptions,
   type ProcedureState,
@@ -34,7 +37,6 @@ export {
   type Recommendations,
   redFlagsOf,
   STEPS,
-  saveState,
 } from './procedure.js';
 export {
   lrRangeTest,
@@ -44,7 +46,6 @@ export {
   rangeTestLrs,
 } from './rangeTest.js';
 export type { RedFlag, RedFlagId } from './redFlags.js';
-export { builtinSource, loadUserModel, type Source, userSource } from './sources.js';
 export {
   fastaiSlice,
   minimumOver10,

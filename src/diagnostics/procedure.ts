@@ -3,7 +3,6 @@
  * that replace a grid search and return hyperparameters with their evidence, plus red flags for bugs.
  * Each step's result is kept in a JSON-safe state, so an interrupted procedure resumes where it stopped.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
 import {
@@ -62,7 +61,7 @@ export interface Recommendations {
   variant?: Recommendation<Variant> & { learningRate: number };
 }
 
-/** Everything the procedure recorded; JSON-safe (see {@link saveState}), so it can be resumed. */
+/** Everything the procedure recorded; JSON-safe (see `saveState` in ./stateFile.ts), so it can be resumed. */
 export interface ProcedureState {
   version: 1;
   /** Steps finished, in order. */
@@ -452,42 +451,8 @@ export function majorityShare(y: tf.Tensor): number {
   });
 }
 
-// ------------------------------------------------------------------------------------------------
-// Saving and resuming
-
-/** Writes a state as JSON (non-finite numbers kept as strings so that they survive). */
-export function saveState(path: string, state: ProcedureState): void {
-  writeFileSync(
-    path,
-    `${JSON.stringify(state, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 1)}\n`,
-  );
-}
-
-/** Reads a state written by {@link saveState}, naming the file when it is not one. */
-export function loadState(path: string): ProcedureState {
-  let parsed: ProcedureState;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'), (_, v) =>
-      v === 'NaN'
-        ? Number.NaN
-        : v === 'Infinity'
-          ? Number.POSITIVE_INFINITY
-          : v === '-Infinity'
-            ? Number.NEGATIVE_INFINITY
-            : v,
-    );
-  } catch (e) {
-    throw new LrfreeConfigError(
-      `${path}: not a procedure state (${(e as Error).message}). Delete it to start afresh.`,
-    );
-  }
-  if (parsed?.version !== 1 || !Array.isArray(parsed.completed)) {
-    throw new LrfreeConfigError(
-      `${path}: not a procedure state written by lrfree (version 1). Delete it to start afresh.`,
-    );
-  }
-  return parsed;
-}
+// Saving and resuming: saveState / loadState (Node, file I/O) are in ./stateFile.ts, exported by
+// `lrfree/node`; the state itself is JSON-safe.
 
 function fmt(v: number | undefined): string {
   if (v === undefined || !Number.isFinite(v)) return String(v);

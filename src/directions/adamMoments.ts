@@ -1,9 +1,9 @@
 /**
  * One Adam update of the moments and the direction, on the fastest path available: the fused wasm kernel
- * (src/backend/wasm/fusedAdam.ts) when it is installed, else TF.js ops. Both give bit-identical results.
+ * (src/backend/wasm/fusedAdam.ts, reached through src/core/fastKernels.ts) when it is installed, else TF.js ops. Both give bit-identical results.
  */
 import * as tf from '@tensorflow/tfjs';
-import { FUSED_ADAM, type FusedAdamAttrs, fusedAdamAvailable } from '../backend/wasm/fusedAdam.js';
+import { FUSED_ADAM, type FusedAdamAttrs, fusedAdamAvailable } from '../core/fastKernels.js';
 
 /** The constants of one Adam step. */
 export interface AdamConstants {

@@ -1,10 +1,8 @@
-/** Directions: how the gradient becomes an update direction. */
+/**
+ * Directions: how the gradient becomes an update direction. The public `lrfree.directions` namespace adds
+ * the learning-rate-free methods' directions (src/namespaces/directions.ts).
+ */
 
-export { dadaptAdamDirection } from '../optimizers/dadaptAdam.js';
-export { dadaptSgdDirection } from '../optimizers/dadaptSgd.js';
-export { dogDirection } from '../optimizers/dog.js';
-export { prodigyDirection } from '../optimizers/prodigy.js';
-export { scheduleFreeDirection } from '../optimizers/scheduleFree.js';
 export { type AdamOptions, adam } from './adam.js';
 export { type MomentumOptions, momentum } from './momentum.js';
 export { type NewtonOptions, newton } from './newton.js';

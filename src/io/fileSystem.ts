@@ -3,10 +3,21 @@
  * scheme is not available without tfjs-node. Writes the standard TF.js layout: `model.json` plus
  * `weights.bin`, loadable by any TF.js (including tfjs-node and the browser).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
+import { nodeImport } from '../core/platform.js';
 import { LrfreeConfigError } from '../core/validate.js';
+
+type Fs = typeof import('node:fs');
+type Path = typeof import('node:path');
+
+/** node:fs and node:path, loaded at call time (so browser-safe modules may import this file). */
+async function node(what: string): Promise<{ fs: Fs; path: Path }> {
+  const [fs, path] = await Promise.all([
+    nodeImport<Fs>('node:fs', what),
+    nodeImport<Path>('node:path', what),
+  ]);
+  return { fs, path };
+}
 
 type IOHandler = tf.io.IOHandler;
 type ModelArtifacts = tf.io.ModelArtifacts;
@@ -21,10 +32,12 @@ type ModelArtifacts = tf.io.ModelArtifacts;
  * ```
  */
 export function fileSystem(dir: string): IOHandler {
-  const modelPath = join(dir, 'model.json');
-  const weightsPath = join(dir, 'weights.bin');
   return {
     async save(artifacts: ModelArtifacts) {
+      const { fs, path } = await node('io.fileSystem');
+      const { mkdirSync, writeFileSync } = fs;
+      const modelPath = path.join(dir, 'model.json');
+      const weightsPath = path.join(dir, 'weights.bin');
       if (artifacts.modelTopology instanceof ArrayBuffer) {
         throw new LrfreeConfigError(
           'io.fileSystem: binary model topologies are not supported; save a LayersModel.',
@@ -54,6 +67,10 @@ export function fileSystem(dir: string): IOHandler {
       };
     },
     async load() {
+      const { fs, path } = await node('io.fileSystem');
+      const { readFileSync } = fs;
+      const { join } = path;
+      const modelPath = join(dir, 'model.json');
       let json: {
         modelTopology?: object;
         weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];

@@ -1,6 +1,8 @@
-/** Step rules: how far to go along the direction. */
+/**
+ * Step rules: how far to go along the direction. The public `lrfree.steps` namespace adds Alrao's rates
+ * (src/namespaces/steps.ts).
+ */
 
-export { type AlraoRatesOptions, alraoRates } from '../alrao/rates.js';
 export { type ArmijoOptions, armijo } from './armijo.js';
 export { constant } from './constant.js';
 export { type GoldsteinOptions, goldstein } from './goldstein.js';

@@ -5,16 +5,15 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { trainCurve } from '../../src/diagnostics/curves.js';
 import {
-  loadState,
   majorityShare,
   type ProcedureInterrupted,
   type ProcedureOptions,
   type ProcedureState,
   procedure,
   STEPS,
-  saveState,
 } from '../../src/diagnostics/procedure.js';
 import { barrierFlag, cliffFlag } from '../../src/diagnostics/redFlags.js';
+import { loadState, saveState } from '../../src/diagnostics/stateFile.js';
 import { permutation } from '../../src/train/classification.js';
 import { bitEqual, snapshotWeights, tinyMlp, toyClassification, useBackend } from '../helpers/tf.js';
 

@@ -5,23 +5,11 @@
  * TF.js's own wasm memory, so it reads and writes tensors in place: no copies.
  */
 import * as tf from '@tensorflow/tfjs';
+import { FUSED_ADAM, type FusedAdamAttrs, provideFusedAdam } from '../../core/fastKernels.js';
 import { isLrfreeKernel, type KernelArgs, markKernel, offsetOf, type WasmBackendLike } from './heap.js';
 import { simdKernels } from './simd/instance.js';
 
-/** The kernel's name: `tf.engine().runKernel(FUSED_ADAM, { g, m, v }, attrs)`. */
-export const FUSED_ADAM = 'LrfreeFusedAdam';
-
-/** Attributes of {@link FUSED_ADAM}: the constants of one Adam step. */
-export interface FusedAdamAttrs {
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  /** Bias corrections 1 - beta1^k and 1 - beta2^k. */
-  c1: number;
-  c2: number;
-  /** Also return the search direction g / den. */
-  withSearch: boolean;
-}
+export { FUSED_ADAM, type FusedAdamAttrs } from '../../core/fastKernels.js';
 
 /**
  * True when the current backend is wasm, {@link FUSED_ADAM} is installed (patchWasm) and the SIMD module can
@@ -34,6 +22,8 @@ export function fusedAdamAvailable(): boolean {
     simdKernels(tf.backend()) !== undefined
   );
 }
+// Directions ask the core (src/core/fastKernels.ts), which asks this check once this module is loaded.
+provideFusedAdam(fusedAdamAvailable);
 
 function fusedAdam(args: KernelArgs): tf.TensorInfo[] {
   const { g, m, v } = args.inputs;
