@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LrfreeOptimizer, type NamedTensor } from '../core/optimizer.js';
 import { modelVariables } from '../core/params.js';
-import { nodeImport } from '../core/platform.js';
+import { nodeFiles, nodeImport } from '../core/platform.js';
 import { createDirection } from '../core/registry.js';
 import { deriveSeed, mulberry32 } from '../core/rng.js';
 import type { Direction } from '../core/types.js';
@@ -562,11 +562,9 @@ export class AlraoModel {
    * switch (`dir/alrao.json`). Node only.
    */
   async save(dir: string): Promise<void> {
-    const { mkdirSync, writeFileSync } = await nodeImport<typeof import('node:fs')>(
-      'node:fs',
-      'AlraoModel.save',
-    );
-    const { join } = await nodeImport<typeof import('node:path')>('node:path', 'AlraoModel.save');
+    const { fs, path } = await nodeFiles('AlraoModel.save');
+    const { mkdirSync, writeFileSync } = fs;
+    const { join } = path;
     mkdirSync(dir, { recursive: true });
     await this.preClassifier.save(fileSystem(join(dir, 'preclassifier')));
     const saved: SavedAlrao = {
@@ -589,8 +587,9 @@ export class AlraoModel {
 
   /** Loads a model written by {@link save}; training continues exactly where it stopped. */
   static async load(dir: string): Promise<AlraoModel> {
-    const { readFileSync } = await nodeImport<typeof import('node:fs')>('node:fs', 'AlraoModel.load');
-    const { join } = await nodeImport<typeof import('node:path')>('node:path', 'AlraoModel.load');
+    const { fs, path } = await nodeFiles('AlraoModel.load');
+    const { readFileSync } = fs;
+    const { join } = path;
     const saved = JSON.parse(readFileSync(join(dir, 'alrao.json'), 'utf8'), reviver) as SavedAlrao;
     if (saved.format !== 'lrfree-alrao') {
       throw new LrfreeConfigError(`AlraoModel.load: ${join(dir, 'alrao.json')} is not an Alrao model.`);
@@ -728,6 +727,19 @@ function reviver(_k: string, v: unknown): unknown {
   return typeof v === 'string' && v.startsWith('$nf:') ? Number(v.slice(4)) : v;
 }
 
+/** The part of `cli-progress` the bar uses (loaded at call time, in a terminal only). */
+interface CliProgress {
+  SingleBar: new (
+    options: object,
+    preset: object,
+  ) => {
+    start(total: number, value: number, payload: object): void;
+    update(v: number, payload: object): void;
+    stop(): void;
+  };
+  Presets: { shades_classic: object };
+}
+
 async function progressBar(): Promise<
   | {
       start(total: number, value: number, payload: object): void;
@@ -737,11 +749,11 @@ async function progressBar(): Promise<
   | undefined
 > {
   if (typeof process === 'undefined' || !process.stderr?.isTTY) return undefined;
-  const mod = await nodeImport<typeof import('cli-progress') & { default?: typeof import('cli-progress') }>(
+  const mod = await nodeImport<CliProgress & { default?: CliProgress }>(
     'cli-progress',
     'the Alrao progress bar',
   );
-  const cli = (mod.default ?? mod) as typeof import('cli-progress');
+  const cli = mod.default ?? mod;
   return new cli.SingleBar(
     {
       format: 'epoch {epoch}/{epochs} [{bar}] {value}/{total} batches | loss {loss} | eta {eta}s',

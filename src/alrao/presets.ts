@@ -6,7 +6,7 @@ import { LrfreeOptimizer } from '../core/optimizer.js';
 import { adam as adamDirection } from '../directions/adam.js';
 import { sgd as sgdDirection } from '../directions/sgd.js';
 import type { CommonOptions } from '../optimizers/baselines.js';
-import type { CatalogEntry } from '../optimizers/catalog.js';
+import type { CatalogEntry } from '../optimizers/catalogEntry.js';
 import { type AlraoRatesOptions, alraoRates } from './rates.js';
 
 /** Options of {@link alraoSgd} and {@link alraoAdam}: the rate options plus seed, schedule, model. */

@@ -37,7 +37,10 @@ let announced = false;
 async function tryRequire(name: string): Promise<boolean> {
   if (!isNode) return false;
   try {
-    const { createRequire } = await nodeImport<typeof import('node:module')>('node:module', 'ready');
+    const { createRequire } = await nodeImport<{ createRequire(url: string): (id: string) => unknown }>(
+      'node:module',
+      'ready',
+    );
     createRequire(import.meta.url)(name);
     return true;
   } catch {

@@ -21,3 +21,25 @@ export async function nodeImport<T>(specifier: string, what: string): Promise<T>
   const spec = specifier;
   return (await import(/* @vite-ignore */ /* webpackIgnore: true */ spec)) as T;
 }
+
+/** The part of `node:fs` lrfree's Node-only methods use (declared here: browser-safe code names no Node type). */
+export interface NodeFs {
+  mkdirSync(path: string, options: { recursive: boolean }): unknown;
+  writeFileSync(path: string, data: string | Uint8Array): void;
+  readFileSync(path: string, encoding: 'utf8'): string;
+  readFileSync(path: string): Uint8Array;
+}
+
+/** The part of `node:path` lrfree's Node-only methods use. */
+export interface NodePath {
+  join(...parts: string[]): string;
+}
+
+/** `node:fs` and `node:path`, loaded at call time; `what` names the caller in the error outside Node. */
+export async function nodeFiles(what: string): Promise<{ fs: NodeFs; path: NodePath }> {
+  const [fs, path] = await Promise.all([
+    nodeImport<NodeFs>('node:fs', what),
+    nodeImport<NodePath>('node:path', what),
+  ]);
+  return { fs, path };
+}

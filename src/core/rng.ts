@@ -67,3 +67,14 @@ export function gaussian(uniform: Uniform): () => number {
     return r * Math.cos(2 * Math.PI * v);
   };
 }
+
+/** A seeded permutation of 0..n-1 (Fisher-Yates). */
+export function permutation(n: number, seed: number): Int32Array {
+  const r = mulberry32(seed);
+  const p = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [p[i], p[j]] = [p[j], p[i]];
+  }
+  return p;
+}

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { permutation } from '../core/rng.js';
 import { LrfreeConfigError } from '../core/validate.js';
-import { permutation } from '../train/classification.js';
 import type { Split } from './mnist.js';
 
 /** Fashion-MNIST class names, by label. */

@@ -1,23 +1,12 @@
 /**
  * A file-system IO handler for `model.save` / `tf.loadLayersModel` in Node, since tfjs-node's `file://`
- * scheme is not available without tfjs-node. Writes the standard TF.js layout: `model.json` plus
+ * scheme is not available without tfjs-node. `node:fs` is loaded when the handler saves or loads, so
+ * browser-safe modules (Alrao's save/load) may import this file. Writes the standard TF.js layout: `model.json` plus
  * `weights.bin`, loadable by any TF.js (including tfjs-node and the browser).
  */
 import type * as tf from '@tensorflow/tfjs';
-import { nodeImport } from '../core/platform.js';
+import { nodeFiles } from '../core/platform.js';
 import { LrfreeConfigError } from '../core/validate.js';
-
-type Fs = typeof import('node:fs');
-type Path = typeof import('node:path');
-
-/** node:fs and node:path, loaded at call time (so browser-safe modules may import this file). */
-async function node(what: string): Promise<{ fs: Fs; path: Path }> {
-  const [fs, path] = await Promise.all([
-    nodeImport<Fs>('node:fs', what),
-    nodeImport<Path>('node:path', what),
-  ]);
-  return { fs, path };
-}
 
 type IOHandler = tf.io.IOHandler;
 type ModelArtifacts = tf.io.ModelArtifacts;
@@ -34,7 +23,7 @@ type ModelArtifacts = tf.io.ModelArtifacts;
 export function fileSystem(dir: string): IOHandler {
   return {
     async save(artifacts: ModelArtifacts) {
-      const { fs, path } = await node('io.fileSystem');
+      const { fs, path } = await nodeFiles('io.fileSystem');
       const { mkdirSync, writeFileSync } = fs;
       const modelPath = path.join(dir, 'model.json');
       const weightsPath = path.join(dir, 'weights.bin');
@@ -67,7 +56,7 @@ export function fileSystem(dir: string): IOHandler {
       };
     },
     async load() {
-      const { fs, path } = await node('io.fileSystem');
+      const { fs, path } = await nodeFiles('io.fileSystem');
       const { readFileSync } = fs;
       const { join } = path;
       const modelPath = join(dir, 'model.json');

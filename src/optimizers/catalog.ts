@@ -8,36 +8,12 @@ import { CATALOG as ALRAO } from '../alrao/presets.js';
 import type { LrfreeOptimizer } from '../core/optimizer.js';
 import { LrfreeConfigError } from '../core/validate.js';
 import { adam, momentum, sgd } from './baselines.js';
+import type { CatalogEntry, RunContext } from './catalogEntry.js';
 import { CATALOG as LINE_SEARCH } from './lineSearch.js';
 import { CATALOG as LRFREE_METHODS } from './lrfreeMethods.js';
 import { CATALOG as MORE_DESCENT } from './moreDescent.js';
 
-/** What a run tells an optimizer factory. */
-export interface RunContext {
-  /** Optimizer steps per epoch of this run. */
-  stepsPerEpoch: number;
-  /** Total steps planned. */
-  totalSteps: number;
-  seed: number;
-  /**
-   * The starting step size of a spec `name@eta` for an entry with {@link CatalogEntry.startEta}
-   * (walk's eta0, SLS's initStepSize): how a benchmark measures sensitivity to the one number left.
-   */
-  startEta?: number;
-}
-
-/** One catalog entry. */
-export interface CatalogEntry {
-  /** Unique name used on the command line, e.g. `sls` or `adam@1e-3`. */
-  name: string;
-  /** One line for listings. */
-  description: string;
-  /** `baseline` needs a tuned learning rate; the others claim not to. */
-  family: 'baseline' | 'line-search' | 'more-descent' | 'alrao' | 'lr-free' | 'composed';
-  make(ctx: RunContext): LrfreeOptimizer;
-  /** True when `make` honours `ctx.startEta`, so `name@eta` sets the starting step size. */
-  startEta?: boolean;
-}
+export type { CatalogEntry, RunContext } from './catalogEntry.js';
 
 const entries = new Map<string, CatalogEntry>();
 

@@ -14,7 +14,7 @@ import { type PerLayerOptions, perLayer } from '../steps/perLayer.js';
 import { type PolyakVariant, polyak } from '../steps/polyak.js';
 import { smoothedArmijo } from '../steps/smoothedArmijo.js';
 import type { CommonOptions } from './baselines.js';
-import type { CatalogEntry } from './catalog.js';
+import type { CatalogEntry } from './catalogEntry.js';
 
 /** Options shared by the Armijo-type presets; names mirror the reference `Sls` class. */
 export interface SlsOptions extends CommonOptions {

@@ -4,7 +4,7 @@
  */
 import type { LrfreeOptimizer } from '../core/optimizer.js';
 import type { ScalarState } from '../core/types.js';
-import type { CatalogEntry } from './catalog.js';
+import type { CatalogEntry } from './catalogEntry.js';
 import { dadaptAdam } from './dadaptAdam.js';
 import { dadaptSgd } from './dadaptSgd.js';
 import { dog, ldog } from './dog.js';

@@ -15,7 +15,7 @@ import { type ParabolicOptions, parabolic } from '../steps/parabolic.js';
 import { type VaultOptions, vault } from '../steps/vault.js';
 import { type WalkOptions, walk as walkRule } from '../steps/walk.js';
 import type { CommonOptions } from './baselines.js';
-import type { CatalogEntry } from './catalog.js';
+import type { CatalogEntry } from './catalogEntry.js';
 
 /** Options of {@link walk}: the walk rule's, the direction, and the common ones. */
 export type WalkPresetOptions = CommonOptions &

@@ -4,8 +4,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { LrfreeOptimizer } from '../core/optimizer.js';
-import { deriveSeed, mulberry32 } from '../core/rng.js';
-import type { Split } from '../data/mnist.js';
+import { deriveSeed, permutation } from '../core/rng.js';
+
+export { permutation } from '../core/rng.js';
+
+/** Features and one-hot labels (the shape of `data`'s splits; declared here so train does not import data). */
+export type Split = {
+  x: tf.Tensor2D;
+  y: tf.Tensor2D;
+};
 
 /** One optimizer step, as recorded. */
 export interface StepTrace {
@@ -66,17 +73,6 @@ export function evaluateClassifier(
     correct += c;
   }
   return { loss: loss / n, accuracy: correct / n };
-}
-
-/** A seeded permutation of 0..n-1 (Fisher-Yates). */
-export function permutation(n: number, seed: number): Int32Array {
-  const r = mulberry32(seed);
-  const p = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    [p[i], p[j]] = [p[j], p[i]];
-  }
-  return p;
 }
 
 /**

@@ -25,8 +25,10 @@ describe('ready() backend order', () => {
 describe('a page importing lrfree', () => {
   let out: string;
   let log: string;
+  let server: PlaygroundServer;
+  let browser: Browser;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     out = mkdtempSync(join(tmpdir(), 'lrfree-lean-'));
     const build = spawnSync(
       process.execPath,
@@ -43,9 +45,20 @@ describe('a page importing lrfree', () => {
     );
     log = `${build.stdout}\n${build.stderr}`;
     if (build.status !== 0) throw new Error(`vite build failed:\n${log}`);
+    if (skipReason) return;
+    // The documented way to serve the wasm backend's binaries from a bundled page (docs/backends.md).
+    const wasmDir = join('node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+    mkdirSync(join(out, 'tfjs-wasm'));
+    for (const f of readdirSync(wasmDir).filter((n) => n.endsWith('.wasm'))) {
+      copyFileSync(join(wasmDir, f), join(out, 'tfjs-wasm', f));
+    }
+    server = await servePlayground({ dir: out, port: 0 });
+    browser = await launchChromium();
   });
 
-  afterAll(() => {
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
     if (out) rmSync(out, { recursive: true, force: true });
   });
 
@@ -77,62 +90,47 @@ describe('a page importing lrfree', () => {
     }
   });
 
-  describe.skipIf(!!skipReason)('in Chromium', () => {
-    let server: PlaygroundServer;
-    let browser: Browser;
-
-    beforeAll(async () => {
-      // The documented way to serve the wasm backend's binaries from a bundled page (docs/backends.md).
-      const wasmDir = join('node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
-      mkdirSync(join(out, 'tfjs-wasm'));
-      for (const f of readdirSync(wasmDir).filter((n) => n.endsWith('.wasm'))) {
-        copyFileSync(join(wasmDir, f), join(out, 'tfjs-wasm', f));
-      }
-      server = await servePlayground({ dir: out, port: 0 });
-      browser = await launchChromium();
+  async function train(query: string): Promise<{ backend: string; loss: number[] }> {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
     });
-
-    afterAll(async () => {
-      await browser?.close();
-      await server?.close();
+    await page.goto(server.url + query, { waitUntil: 'commit' });
+    await page.waitForFunction(() => document.body.dataset.result || document.body.dataset.error, null, {
+      timeout: 90_000,
     });
+    const error = await page.evaluate(() => document.body.dataset.error);
+    expect(error).toBeUndefined();
+    const result = JSON.parse((await page.evaluate(() => document.body.dataset.result)) ?? '{}') as {
+      backend: string;
+      loss: number[];
+    };
+    await page.close();
+    console.log(
+      `lean page${query}: backend ${result.backend}, loss ${result.loss[0]} -> ${result.loss.at(-1)}`,
+    );
+    expect(result.loss).toHaveLength(15);
+    expect(result.loss.every(Number.isFinite)).toBe(true);
+    expect(result.loss.at(-1)!).toBeLessThan(0.5 * result.loss[0]);
+    expect(errors).toEqual([]);
+    return result;
+  }
 
-    async function train(query: string): Promise<{ backend: string; loss: number[] }> {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-      page.on('console', (m) => {
-        if (m.type() === 'error') errors.push(m.text());
-      });
-      await page.goto(server.url + query, { waitUntil: 'commit' });
-      await page.waitForFunction(() => document.body.dataset.result || document.body.dataset.error, null, {
-        timeout: 90_000,
-      });
-      const error = await page.evaluate(() => document.body.dataset.error);
-      expect(error).toBeUndefined();
-      const result = JSON.parse((await page.evaluate(() => document.body.dataset.result)) ?? '{}') as {
-        backend: string;
-        loss: number[];
-      };
-      await page.close();
-      console.log(
-        `lean page${query}: backend ${result.backend}, loss ${result.loss[0]} -> ${result.loss.at(-1)}`,
-      );
-      expect(result.loss).toHaveLength(15);
-      expect(result.loss.every(Number.isFinite)).toBe(true);
-      expect(result.loss.at(-1)!).toBeLessThan(0.5 * result.loss[0]);
-      expect(errors).toEqual([]);
-      return result;
-    }
-
-    it('trains with lrfree.salsa() on the backend ready() picks, and the loss goes down', async () => {
+  it.skipIf(!!skipReason)(
+    'trains with lrfree.salsa() on the backend ready() picks, and the loss goes down',
+    async () => {
       const { backend } = await train('');
       // No webgpu backend is imported by the page, and this Chromium has WebGL (software): webgl.
       expect(['webgl', 'wasm', 'cpu']).toContain(backend);
-    });
+    },
+  );
 
-    it('trains on wasm with its .wasm files served from ./tfjs-wasm/ (ready({ wasmPaths }))', async () => {
+  it.skipIf(!!skipReason)(
+    'trains on wasm with its .wasm files served from ./tfjs-wasm/ (ready({ wasmPaths }))',
+    async () => {
       expect((await train('?backend=wasm')).backend).toBe('wasm');
-    });
-  });
+    },
+  );
 });
