@@ -56,6 +56,7 @@ export interface PlaygroundServer {
  *
  * @example
  * ```ts
+ * // no-run: needs the built playground (npm run web:build) and opens a port
  * const { url, close } = await servePlayground({ port: 0 });
  * console.log(url); // http://127.0.0.1:41237/
  * await close();

@@ -81,7 +81,7 @@ export type LossFn = () => tf.Scalar;
  *
  * @example
  * ```ts
- * const opt = lrfree.optimizer({ direction: lrfree.adam(), step: lrfree.constant(1e-3) });
+ * const opt = lrfree.optimizer({ direction: lrfree.directions.adam(), step: lrfree.constant(1e-3) });
  * model.compile({ optimizer: opt, loss: 'categoricalCrossentropy' });
  * ```
  */
@@ -587,7 +587,7 @@ tf.serialization.registerClass(LrfreeOptimizer);
  *
  * @example
  * ```ts
- * const opt = lrfree.optimizer({ direction: lrfree.momentum({ beta: 0.9 }), step: lrfree.constant(0.05) });
+ * const opt = lrfree.optimizer({ direction: lrfree.directions.momentum({ beta: 0.9 }), step: lrfree.constant(0.05) });
  * ```
  */
 export function optimizer(options: OptimizerOptions): LrfreeOptimizer {

@@ -198,6 +198,7 @@ export function parseCsv(text: string, name: string, options: CsvOptions = {}): 
  *
  * @example
  * ```ts
+ * // no-run: reads the user's own iris.csv
  * const { x, y, classNames } = loadCsv('iris.csv', { label: 'species' });
  * ```
  */

@@ -76,7 +76,7 @@ function build(
  *
  * @example
  * ```ts
- * const { train, test } = lrfree.data.loadFashionMnist({ shape: 'image', perClass: 1000 });
+ * const { train, test } = lrfree.data.loadFashionMnist({ shape: 'image', perClass: 100 });
  * ```
  */
 export function loadFashionMnist(options: { shape?: 'flat' | 'image'; perClass?: number } = {}): {

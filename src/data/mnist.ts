@@ -51,7 +51,7 @@ function split(dir: string, images: string, labels: string, first: number, count
  *
  * @example
  * ```ts
- * const { train, test } = lrfree.data.loadMnist({ trainSize: 10000, testSize: 2000 });
+ * const { train, test } = lrfree.data.loadMnist({ trainSize: 1000, validationSize: 500, testSize: 500 });
  * ```
  */
 export function loadMnist(options: MnistOptions = {}): { train: Split; validation: Split; test: Split } {

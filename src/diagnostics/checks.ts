@@ -440,7 +440,7 @@ export interface VariantResult {
  *
  * @example
  * ```ts
- * const c = await compareVariants(model, data, { variants: ['adam'], epochs: 5 });
+ * const c = await compareVariants(model, data, { variants: ['adam'], epochs: 2 });
  * console.log(c.best.variant, c.best.lr);
  * ```
  */

@@ -132,7 +132,7 @@ export interface ModelSnapshot {
  * @example
  * ```ts
  * const snap = snapshotModel(model);
- * try { ...train... } finally { snap.restore(); snap.dispose(); }
+ * try { await model.fit(x, y, { epochs: 1 }); } finally { snap.restore(); snap.dispose(); }
  * ```
  */
 export function snapshotModel(model: tf.LayersModel): ModelSnapshot {

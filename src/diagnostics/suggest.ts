@@ -108,7 +108,7 @@ const at = (lrs: readonly number[], losses: readonly number[], index: number): S
  *
  * @example
  * ```ts
- * valley([1, 2, 3, 4], [4, 3, 2, 1]).lr; // 1 (start = -1, s = 4/3, idx = 0)
+ * valley([1, 2, 3, 4], [4, 3, 2, 1])?.lr; // 1 (start = -1, s = 4/3, idx = 0)
  * ```
  */
 export function valley(lrs: readonly number[], losses: readonly number[]): Suggestion | undefined {
@@ -180,7 +180,7 @@ export function slide(
  *
  * @example
  * ```ts
- * steep([1, 10, 100], [3, 2.9, 1]).lr; // 10
+ * steep([1, 10, 100], [3, 2.9, 1])?.lr; // 10
  * ```
  */
 export function steep(lrs: readonly number[], losses: readonly number[]): Suggestion | undefined {
@@ -202,7 +202,7 @@ export function steep(lrs: readonly number[], losses: readonly number[]): Sugges
  *
  * @example
  * ```ts
- * minimumOver10([1, 10, 100], [3, 1, 2]).lr; // 1
+ * minimumOver10([1, 10, 100], [3, 1, 2])?.lr; // 1
  * ```
  */
 export function minimumOver10(lrs: readonly number[], losses: readonly number[]): Suggestion | undefined {

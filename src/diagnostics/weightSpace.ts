@@ -179,7 +179,7 @@ function linspace(a: number, b: number, n: number): number[] {
  * @example
  * ```ts
  * const init = trainableValues(model);
- * await train(model);
+ * await model.fit(x, y, { epochs: 2 });
  * const line = weightSpaceLine(model, test, { direction: 'interpolate', init });
  * console.log(line.alphas, line.losses); // endpoints: the initial and final losses
  * ```

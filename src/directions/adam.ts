@@ -25,7 +25,7 @@ export interface AdamOptions {
  *
  * @example
  * ```ts
- * const opt = lrfree.optimizer({ direction: lrfree.adam(), step: lrfree.constant(1e-3) });
+ * const opt = lrfree.optimizer({ direction: lrfree.directions.adam(), step: lrfree.constant(1e-3) });
  * ```
  */
 export function adam(options: AdamOptions = {}): Direction {

@@ -20,7 +20,7 @@ export interface MomentumOptions {
  *
  * @example
  * ```ts
- * const opt = lrfree.optimizer({ direction: lrfree.momentum({ beta: 0.9 }), step: lrfree.constant(0.05) });
+ * const opt = lrfree.optimizer({ direction: lrfree.directions.momentum({ beta: 0.9 }), step: lrfree.constant(0.05) });
  * ```
  */
 export function momentum(options: MomentumOptions = {}): Direction {

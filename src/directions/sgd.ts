@@ -15,7 +15,7 @@ export interface SgdOptions {
  *
  * @example
  * ```ts
- * const opt = lrfree.optimizer({ direction: lrfree.sgd(), step: lrfree.constant(0.1) });
+ * const opt = lrfree.optimizer({ direction: lrfree.directions.sgd(), step: lrfree.constant(0.1) });
  * ```
  */
 export function sgd(options: SgdOptions = {}): Direction {

@@ -17,6 +17,9 @@ import { scheduleFreeAdamW, scheduleFreeSgd } from './scheduleFree.js';
  *
  * @example
  * ```ts
+ * const opt = lrfree.prodigy();
+ * model.compile({ optimizer: opt, loss: 'categoricalCrossentropy' });
+ * await model.fit(x, y, { epochs: 1 });
  * const { d } = lrfree.methodState(opt); // Prodigy's current estimate of the distance to the solution
  * ```
  */

@@ -30,6 +30,9 @@ export interface AtXOptions {
  *
  * @example
  * ```ts
+ * const opt = lrfree.scheduleFreeSgd({ lr: 1 });
+ * model.compile({ optimizer: opt, loss: 'categoricalCrossentropy' });
+ * await model.fit(x, y, { epochs: 1 });
  * const loss = await atX(model, opt, () => model.evaluate(xTest, yTest), { trainX: x });
  * ```
  */
@@ -64,6 +67,9 @@ export async function atX<T>(
  *
  * @example
  * ```ts
+ * const opt = lrfree.scheduleFreeSgd({ lr: 1 });
+ * model.compile({ optimizer: opt, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+ * await model.fit(x, y, { epochs: 1 });
  * const [loss, acc] = (await evaluateAtX(model, opt, xTest, yTest)) as tf.Scalar[];
  * ```
  */
@@ -82,6 +88,9 @@ export function evaluateAtX(
  *
  * @example
  * ```ts
+ * const opt = lrfree.scheduleFreeSgd({ lr: 1 });
+ * model.compile({ optimizer: opt, loss: 'categoricalCrossentropy' });
+ * await model.fit(x, y, { epochs: 1 });
  * const probs = (await predictAtX(model, opt, xTest)) as tf.Tensor;
  * ```
  */
@@ -99,6 +108,9 @@ export function predictAtX(
  *
  * @example
  * ```ts
+ * const opt = lrfree.scheduleFreeSgd({ lr: 1 });
+ * model.compile({ optimizer: opt, loss: 'categoricalCrossentropy' });
+ * await model.fit(x, y, { epochs: 1 });
  * await saveAtX(model, opt, lrfree.io.fileSystem('./ckpt'));
  * ```
  */

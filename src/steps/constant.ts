@@ -9,7 +9,7 @@ import { checkNumber } from '../core/validate.js';
  * @param eta the step size (learning rate), > 0.
  * @example
  * ```ts
- * const opt = lrfree.optimizer({ direction: lrfree.sgd(), step: lrfree.constant(0.1) });
+ * const opt = lrfree.optimizer({ direction: lrfree.directions.sgd(), step: lrfree.constant(0.1) });
  * ```
  */
 export function constant(eta: number): StepRule {

@@ -10,7 +10,7 @@ import { checkNumber, LrfreeConfigError } from '../core/validate.js';
  * @example
  * ```ts
  * const step = lrfree.scheduled(0.1, lrfree.powerDecay({ plateauEpochs: 10 }));
- * const opt = lrfree.optimizer({ direction: lrfree.sgd(), step, stepsPerEpoch: 469 });
+ * const opt = lrfree.optimizer({ direction: lrfree.directions.sgd(), step, stepsPerEpoch: 469 });
  * ```
  */
 export function scheduled(eta: number, schedule: Schedule): StepRule {
