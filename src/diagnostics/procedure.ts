@@ -159,7 +159,7 @@ const KNOWN = [
  *
  * @example
  * ```ts
- * const state = await procedure(model, { train, validation }, { epochs: 5 });
+ * const state = await procedure(model, { train, validation }, { epochs: 2 });
  * console.log(state.recommendations.learningRate, state.redFlags);
  * ```
  */

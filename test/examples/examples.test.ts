@@ -66,7 +66,7 @@ describe('documentation examples', () => {
     // Each error line names the generated file, whose first line names the block and its source line.
     expect(`${tsc.stdout}${tsc.stderr}`).toBe('');
     expect(tsc.status).toBe(0);
-  });
+  }, 600_000);
 
   for (const e of runnable) {
     it(`runs ${e.id} (line ${e.line})`, async () => {
