@@ -56,6 +56,12 @@ export { type DadaptAdamOptions, dadaptAdam, dadaptAdamDirection } from './optim
 export { type DadaptSgdOptions, dadaptSgd, dadaptSgdDirection } from './optimizers/dadaptSgd.js';
 export { type DogOptions, dog, dogDirection, ldog } from './optimizers/dog.js';
 export {
+  committedPoint,
+  type EvalPointDirection,
+  EvalPointOptimizer,
+  isEvalPointDirection,
+} from './optimizers/evalPointMethod.js';
+export {
   type AdamSlsOptions,
   adamSls,
   plasls,
@@ -83,6 +89,11 @@ export {
   prodigyDirection,
 } from './optimizers/prodigy.js';
 export {
+  type ProdigyScheduleFreeOptions,
+  prodigyScheduleFree,
+  prodigyScheduleFreeDirection,
+} from './optimizers/prodigyScheduleFree.js';
+export {
   type EvalOptions,
   type ScheduleFreeAdamWOptions,
   ScheduleFreeOptimizer,
@@ -102,6 +113,11 @@ export {
   restoreBatchNorm,
   saveAtX,
 } from './optimizers/scheduleFreeMode.js';
+export {
+  type ScheduleFreePlusOptions,
+  scheduleFreePlus,
+  scheduleFreePlusDirection,
+} from './optimizers/scheduleFreePlus.js';
 export * as report from './report/index.js';
 export * from './schedules/index.js';
 export * as schedules from './schedules/index.js';
