@@ -38,6 +38,7 @@ export * as data from './data/index.js';
 export * as diagnostics from './diagnostics/index.js';
 export * as directions from './directions/index.js';
 export * as io from './io/index.js';
+export { AUTO_REASONS, AutoOptimizer, type AutoOptions, auto } from './optimizers/auto.js';
 export {
   type AveragerOptions,
   type AveragerState,
