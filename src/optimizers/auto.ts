@@ -77,7 +77,7 @@ function autoDirection(weightDecay: number, beta: number): AutoDirection {
         const v = tf.add(tf.mul(v0, BETA2), tf.mul(tf.square(g), 1 - BETA2));
         let u = tf.div(g, tf.add(tf.sqrt(tf.div(v, bc2)), EPS));
         // Update clipping: per-tensor RMS at most 1.
-        const rms = tf.maximum(tf.div(tf.norm(u), Math.sqrt(Math.max(g.size, 1))), 1);
+        const rms = tf.maximum(tf.div(tf.sqrt(tf.sum(tf.square(u))), Math.sqrt(Math.max(g.size, 1))), 1);
         u = tf.div(u, rms);
         search.push(u);
         let z = z0;

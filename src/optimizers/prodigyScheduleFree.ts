@@ -288,7 +288,7 @@ export function prodigyScheduleFreeDirection(options: ProdigyScheduleFreeOptions
           u = tf.mul(tf.atan2(tf.mul(g, d), tf.broadcastTo(denom, g.shape)), ATAN2_SCALE);
         else u = tf.div(tf.mul(g, d), tf.add(denom, d * eps));
         if (useStableAdamW) {
-          const rms = tf.maximum(tf.div(tf.norm(u), Math.sqrt(g.size)), 1);
+          const rms = tf.maximum(tf.div(tf.sqrt(tf.sum(tf.square(u))), Math.sqrt(g.size)), 1);
           u = tf.mul(u, tf.rsqrt(rms));
         }
         let sNew = s0;
