@@ -17,6 +17,22 @@ import { suiteDefaults } from '../src/bench/suites.js';
 import { taskByName } from '../src/bench/tasks/index.js';
 import { mulberry32 } from '../src/core/rng.js';
 import '../src/index.js';
+import { auto } from '../src/optimizers/auto.js';
+import { registerOptimizer } from '../src/optimizers/catalog.js';
+
+// Ablation variants of the auto() prototype (docs/auto.md).
+for (const [name, opts] of [
+  ['auto:noCheck', { probeEvery: 1e9 }],
+  ['auto:checkEveryStep', { probeEvery: 1 }],
+  ['auto:noClip', { clip: false }],
+] as const) {
+  registerOptimizer({
+    name,
+    description: `auto() ablation ${name}`,
+    family: 'lr-free',
+    make: ({ seed, stepsPerEpoch }) => auto({ seed, stepsPerEpoch, ...opts }),
+  });
+}
 
 function arg(name: string, fallback?: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

@@ -31,6 +31,8 @@ export interface AutoOptions {
   beta?: number;
   /** Total steps planned, if known. Accepted for forward compatibility; the prototype does not use it. */
   totalSteps?: number;
+  /** Update clipping (per-tensor RMS of the direction at most 1). An ablation switch. Default true. */
+  clip?: boolean;
 }
 
 const BETA2 = 0.999;
@@ -49,10 +51,10 @@ interface AutoDirection extends EvalPointDirection {
   scale: number;
 }
 
-function autoDirection(weightDecay: number, beta: number): AutoDirection {
+function autoDirection(weightDecay: number, beta: number, clip: boolean): AutoDirection {
   const dir: AutoDirection = {
     kind: 'autoSf',
-    config: { weightDecay, beta },
+    config: { weightDecay, beta, clip },
     scale: 0,
     slotNames: ['z', 'x', 'y', 'v'],
     trainPointSlot: 2,
@@ -77,8 +79,10 @@ function autoDirection(weightDecay: number, beta: number): AutoDirection {
         const v = tf.add(tf.mul(v0, BETA2), tf.mul(tf.square(g), 1 - BETA2));
         let u = tf.div(g, tf.add(tf.sqrt(tf.div(v, bc2)), EPS));
         // Update clipping: per-tensor RMS at most 1.
-        const rms = tf.maximum(tf.div(tf.sqrt(tf.sum(tf.square(u))), Math.sqrt(Math.max(g.size, 1))), 1);
-        u = tf.div(u, rms);
+        if (clip) {
+          const rms = tf.maximum(tf.div(tf.sqrt(tf.sum(tf.square(u))), Math.sqrt(Math.max(g.size, 1))), 1);
+          u = tf.div(u, rms);
+        }
         search.push(u);
         let z = z0;
         if (eta > 0) {
@@ -104,7 +108,9 @@ function autoDirection(weightDecay: number, beta: number): AutoDirection {
   return dir;
 }
 
-registerDirection('autoSf', (c) => autoDirection(c.weightDecay as number, c.beta as number));
+registerDirection('autoSf', (c) =>
+  autoDirection(c.weightDecay as number, c.beta as number, (c.clip as boolean | undefined) ?? true),
+);
 
 /** The scale rule: calibration ladder, then an occasional Armijo check with a parabolic re-centre. */
 function autoScaleRule(probeEvery: number): StepRule {
@@ -220,7 +226,7 @@ tf.serialization.registerClass(AutoOptimizer);
 export function auto(options: AutoOptions & MethodCommonOptions = {}): AutoOptimizer {
   const { own, common } = splitCommon<AutoOptions>(options);
   const W = 'auto';
-  checkKnownKeys(W, own, ['weightDecay', 'probeEvery', 'beta', 'totalSteps']);
+  checkKnownKeys(W, own, ['weightDecay', 'probeEvery', 'beta', 'totalSteps', 'clip']);
   const weightDecay = checkNumber(W, 'weightDecay', own.weightDecay ?? 0, { min: 0 });
   const probeEvery = checkNumber(W, 'probeEvery', own.probeEvery ?? 10, { min: 1, integer: true });
   const beta = checkNumber(W, 'beta', own.beta ?? 0.9, {
@@ -232,7 +238,7 @@ export function auto(options: AutoOptions & MethodCommonOptions = {}): AutoOptim
   if (own.totalSteps !== undefined) checkNumber(W, 'totalSteps', own.totalSteps, { min: 1, integer: true });
   return new AutoOptimizer({
     ...common,
-    direction: autoDirection(weightDecay, beta),
+    direction: autoDirection(weightDecay, beta, own.clip ?? true),
     step: autoScaleRule(probeEvery),
     name: 'auto',
   });
