@@ -43,6 +43,7 @@ export * as diagnostics from './diagnostics/index.js';
 export * as directions from './namespaces/directions.js';
 export * from './namespaces/steps.js';
 export * as steps from './namespaces/steps.js';
+export { AUTO_REASONS, AutoOptimizer, type AutoOptions, auto } from './optimizers/auto.js';
 export {
   type AveragerOptions,
   type AveragerState,
@@ -60,6 +61,12 @@ export {
 export { type DadaptAdamOptions, dadaptAdam, dadaptAdamDirection } from './optimizers/dadaptAdam.js';
 export { type DadaptSgdOptions, dadaptSgd, dadaptSgdDirection } from './optimizers/dadaptSgd.js';
 export { type DogOptions, dog, dogDirection, ldog } from './optimizers/dog.js';
+export {
+  committedPoint,
+  type EvalPointDirection,
+  EvalPointOptimizer,
+  isEvalPointDirection,
+} from './optimizers/evalPointMethod.js';
 export {
   type AdamSlsOptions,
   adamSls,
@@ -88,6 +95,11 @@ export {
   prodigyDirection,
 } from './optimizers/prodigy.js';
 export {
+  type ProdigyScheduleFreeOptions,
+  prodigyScheduleFree,
+  prodigyScheduleFreeDirection,
+} from './optimizers/prodigyScheduleFree.js';
+export {
   type EvalOptions,
   type ScheduleFreeAdamWOptions,
   ScheduleFreeOptimizer,
@@ -107,6 +119,11 @@ export {
   restoreBatchNorm,
   saveAtX,
 } from './optimizers/scheduleFreeMode.js';
+export {
+  type ScheduleFreePlusOptions,
+  scheduleFreePlus,
+  scheduleFreePlusDirection,
+} from './optimizers/scheduleFreePlus.js';
 export * from './schedules/index.js';
 export * as schedules from './schedules/index.js';
 export * as train from './train/index.js';

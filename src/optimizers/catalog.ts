@@ -12,6 +12,7 @@ import type { CatalogEntry, RunContext } from './catalogEntry.js';
 import { CATALOG as LINE_SEARCH } from './lineSearch.js';
 import { CATALOG as LRFREE_METHODS } from './lrfreeMethods.js';
 import { CATALOG as MORE_DESCENT } from './moreDescent.js';
+import { CATALOG as RIVALS } from './rivals.js';
 
 export type { CatalogEntry, RunContext } from './catalogEntry.js';
 
@@ -58,6 +59,8 @@ registerOptimizer({
 
 /** The learning-rate-free families, each registered from its own preset file. */
 for (const e of [...LINE_SEARCH, ...MORE_DESCENT, ...ALRAO, ...LRFREE_METHODS]) registerOptimizer(e);
+/** The published self-tuning rivals (ScheduleFree+, Prodigy + Schedule-Free). */
+for (const e of RIVALS) registerOptimizer(e);
 
 /** The baselines that take a learning rate in a spec `name@eta`. */
 const BASELINES: Record<string, (eta: number, seed: number) => LrfreeOptimizer> = {

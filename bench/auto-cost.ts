@@ -1,0 +1,77 @@
+/**
+ * Per-step time of auto() and the rivals relative to Adam on the MNIST MLP (784-128-10, batch 128), side by
+ * side in one run: rounds of 20 steps of every optimizer in rotating order, each on its own model and the
+ * same batches; ratio of median per-step times after the first 20 steps. Not part of npm test.
+ *
+ *   npx tsx bench/auto-cost.ts [--backend cpu|wasm] [--rounds 10]
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { ready } from '../src/backend/ready.js';
+import type { LrfreeOptimizer } from '../src/core/optimizer.js';
+import { loadMnist } from '../src/data/mnist.js';
+import { auto } from '../src/optimizers/auto.js';
+import { adam } from '../src/optimizers/baselines.js';
+import { prodigyScheduleFree } from '../src/optimizers/prodigyScheduleFree.js';
+import { scheduleFreeAdamW } from '../src/optimizers/scheduleFree.js';
+import { scheduleFreePlus } from '../src/optimizers/scheduleFreePlus.js';
+import { mlp } from '../src/train/models.js';
+
+const arg = (n: string, d: string) => {
+  const i = process.argv.indexOf(`--${n}`);
+  return i > 0 ? process.argv[i + 1] : d;
+};
+const BATCH = 128;
+const ROUNDS = Number(arg('rounds', '10'));
+const MAKERS: [string, () => LrfreeOptimizer][] = [
+  ['adam', () => adam(1e-3)],
+  ['auto', () => auto()],
+  ['scheduleFreeAdamW', () => scheduleFreeAdamW()],
+  ['scheduleFreePlus', () => scheduleFreePlus()],
+  ['prodigyScheduleFree', () => prodigyScheduleFree()],
+];
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+await ready({ backend: arg('backend', 'wasm') as 'cpu' | 'wasm', quiet: true });
+const { train } = loadMnist({ trainSize: 6400, validationSize: 100, testSize: 100 });
+const batches = Array.from({ length: 50 }, (_, i) => ({
+  x: tf.slice(train.x, [i * BATCH, 0], [BATCH, 784]),
+  y: tf.slice(train.y, [i * BATCH, 0], [BATCH, 10]),
+}));
+const runners = MAKERS.map(([name, make]) => {
+  const model = mlp({ inputs: 784, hidden: [128], classes: 10, seed: 1 });
+  return {
+    name,
+    opt: make(),
+    model,
+    vars: model.trainableWeights.map((w) => w.read() as tf.Variable),
+    ms: [] as number[],
+    step: 0,
+  };
+});
+for (let round = 0; round < ROUNDS + 1; round++) {
+  for (let j = 0; j < runners.length; j++) {
+    const r = runners[(j + round) % runners.length];
+    for (let s = 0; s < 20; s++) {
+      const b = batches[r.step++ % batches.length];
+      const f = () =>
+        tf.mean(
+          tf.metrics.categoricalCrossentropy(b.y, r.model.apply(b.x, { training: true }) as tf.Tensor),
+        ) as tf.Scalar;
+      const t0 = performance.now();
+      r.opt.minimize(f, false, r.vars);
+      if (round > 0) r.ms.push(performance.now() - t0);
+    }
+  }
+}
+const base = median(runners[0].ms);
+for (const r of runners) {
+  console.log(
+    `${r.name}: median ${median(r.ms).toFixed(2)} ms/step, ratio to adam ${(median(r.ms) / base).toFixed(3)}, forwards/step ${(r.opt.counters.forwards / r.opt.counters.steps).toFixed(3)}, last loss ${r.opt.lastStep.loss.toFixed(3)}`,
+  );
+}

@@ -1,0 +1,245 @@
+/**
+ * `lrfree.auto()`: a first prototype of the one optimizer with no knobs (issue 18, item 2). Not yet judged
+ * on the benchmark v2; see docs/auto.md.
+ *
+ * Design: a Schedule-Free base (z, x, y; evaluate at x) stepping z along a clipped Adam direction
+ * u = g/(sqrt(v-hat) + eps), with u scaled so its per-tensor RMS is at most 1, times a scale eta. The scale
+ * is not guessed: the first step calibrates it by probing the loss along -u on a ladder of step sizes
+ * (no move), and an occasional Armijo probe checks it afterwards (one extra forward every `probeEvery`
+ * steps). It is re-centred when the check fails (down, towards the parabola's minimiser, at least halved)
+ * or passes by a wide margin (up, towards the parabola's minimiser, at most doubled). Decoupled weight decay
+ * at y (off unless hinted).
+ *
+ * The scale decided by a probe takes effect from the next step (the step's own update is computed before
+ * its probe); the calibration step moves nothing.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { LossFn } from '../core/optimizer.js';
+import { registerDirection, registerStepRule } from '../core/registry.js';
+import type { DirectionResult, LineContext, ScalarState, StepDecision, StepRule } from '../core/types.js';
+import { checkKnownKeys, checkNumber } from '../core/validate.js';
+import { committedPoint, type EvalPointDirection, EvalPointOptimizer } from './evalPointMethod.js';
+import { type MethodCommonOptions, splitCommon } from './methodCommon.js';
+
+/** Optional hints of {@link auto}; none is needed. */
+export interface AutoOptions {
+  /** Decoupled weight decay at y: z <- z - eta*weightDecay*y. Default 0. */
+  weightDecay?: number;
+  /** Steps between scale checks once the scale is stable. Default 10. */
+  probeEvery?: number;
+  /** Schedule-Free interpolation beta (0.95-0.98 for very long runs). Default 0.9. */
+  beta?: number;
+  /** Total steps planned, if known. Accepted for forward compatibility; the prototype does not use it. */
+  totalSteps?: number;
+  /** Update clipping (per-tensor RMS of the direction at most 1). An ablation switch. Default true. */
+  clip?: boolean;
+}
+
+const BETA2 = 0.999;
+const EPS = 1e-8;
+/** Armijo constant of the check, and the "wide margin" constant. */
+const ARMIJO_C = 0.1;
+const WIDE_C = 0.7;
+/** The calibration ladder (per-weight movement of the clipped Adam direction). */
+const LADDER = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1];
+
+/** Why the scale changed, in `lastStep.info.reason`. */
+export const AUTO_REASONS = { none: 0, calibrated: 1, armijoFailed: 2, wideMargin: 3, checkedOk: 4 } as const;
+
+interface AutoDirection extends EvalPointDirection {
+  /** The scale for the coming step, set by {@link AutoOptimizer} from the rule's state before each step. */
+  scale: number;
+}
+
+function autoDirection(weightDecay: number, beta: number, clip: boolean): AutoDirection {
+  const dir: AutoDirection = {
+    kind: 'autoSf',
+    config: { weightDecay, beta, clip },
+    scale: 0,
+    slotNames: ['z', 'x', 'y', 'v'],
+    trainPointSlot: 2,
+    evalPointOf: (slots) => slots[1].clone(),
+    initSlots: (v) => [v.clone(), v.clone(), v.clone(), tf.zerosLike(v)],
+    initScalars: () => ({ k: 0, lrMax: 0, weightSum: 0 }),
+    compute: (ctx): DirectionResult => {
+      const s = ctx.scalars;
+      const k = s.k as number;
+      const eta = dir.scale;
+      const lrMax = Math.max(s.lrMax as number, eta);
+      const w = lrMax * lrMax;
+      const weightSum = (s.weightSum as number) + w;
+      const c = weightSum > 0 ? w / weightSum : 0;
+      const bc2 = 1 - BETA2 ** (k + 1);
+      const update: tf.Tensor[] = [];
+      const search: tf.Tensor[] = [];
+      const slots: tf.Tensor[][] = [];
+      ctx.grads.forEach((g, i) => {
+        const y = ctx.params[i];
+        const [z0, x0, , v0] = ctx.slots[i];
+        const v = tf.add(tf.mul(v0, BETA2), tf.mul(tf.square(g), 1 - BETA2));
+        let u = tf.div(g, tf.add(tf.sqrt(tf.div(v, bc2)), EPS));
+        // Update clipping: per-tensor RMS at most 1.
+        if (clip) {
+          const rms = tf.maximum(tf.div(tf.sqrt(tf.sum(tf.square(u))), Math.sqrt(Math.max(g.size, 1))), 1);
+          u = tf.div(u, rms);
+        }
+        search.push(u);
+        let z = z0;
+        if (eta > 0) {
+          if (weightDecay > 0) z = tf.sub(z, tf.mul(y, eta * weightDecay));
+          z = tf.sub(z, tf.mul(u, eta));
+        }
+        const x = c > 0 ? tf.add(tf.mul(x0, 1 - c), tf.mul(z, c)) : x0;
+        const yNew = tf.add(tf.mul(x, beta), tf.mul(z, 1 - beta));
+        const step = tf.sub(y, yNew);
+        update.push(step);
+        slots.push([z, x, committedPoint(y, step), v]);
+      });
+      return {
+        update,
+        search,
+        slots,
+        scalars: { k: k + 1, lrMax, weightSum },
+        etaScale: eta,
+        info: { c },
+      };
+    },
+  };
+  return dir;
+}
+
+registerDirection('autoSf', (c) =>
+  autoDirection(c.weightDecay as number, c.beta as number, (c.clip as boolean | undefined) ?? true),
+);
+
+/** The scale rule: calibration ladder, then an occasional Armijo check with a parabolic re-centre. */
+function autoScaleRule(probeEvery: number): StepRule {
+  return {
+    kind: 'autoScale',
+    config: { probeEvery },
+    slotNames: [],
+    needsLoss: true,
+    initSlots: () => [],
+    initScalars: () => ({ scale: 0, nextProbe: 1 }),
+    choose: (ctx: LineContext, scalars: Readonly<ScalarState>): StepDecision => {
+      const scale = scalars.scale as number;
+      const step = ctx.step;
+      const keep = { eta: 1, along: 'update' as const, reported: 1 };
+      if (scale > 0 && step < (scalars.nextProbe as number)) {
+        return { ...keep, info: { reason: AUTO_REASONS.none, next: scale } };
+      }
+      const phi0 = ctx.loss0;
+      const slope = ctx.gradDotSearch(); // -phi'(0) along -u; > 0 for a descent direction
+      if (!(slope > 0) || !Number.isFinite(phi0)) {
+        return {
+          ...keep,
+          scalars: { ...scalars, nextProbe: step + 1 },
+          info: { reason: AUTO_REASONS.none, next: scale },
+        };
+      }
+      if (scale === 0) {
+        // Calibration: the largest ladder step that satisfies Armijo and does best, refined by a parabola.
+        const phis = ctx.phiMany(LADDER);
+        let best = -1;
+        for (let i = 0; i < LADDER.length; i++) {
+          const ok = phis[i] <= phi0 - ARMIJO_C * LADDER[i] * slope;
+          if (ok && (best < 0 || phis[i] <= phis[best])) best = i;
+        }
+        const eta = best < 0 ? LADDER[0] / 10 : recentre(LADDER[best], phi0, slope, phis[best], 0.5, 2);
+        return {
+          ...keep,
+          scalars: { scale: eta, nextProbe: step + 1 },
+          info: { reason: AUTO_REASONS.calibrated, next: eta, probes: LADDER.length },
+        };
+      }
+      const phi = ctx.phi(scale);
+      let next = scale;
+      let reason: number = AUTO_REASONS.checkedOk;
+      let nextProbe = step + probeEvery;
+      if (!(phi <= phi0 - ARMIJO_C * scale * slope)) {
+        next = recentre(scale, phi0, slope, phi, 0.1, 0.5);
+        reason = AUTO_REASONS.armijoFailed;
+        nextProbe = step + 1;
+      } else if (phi <= phi0 - WIDE_C * scale * slope) {
+        next = recentre(scale, phi0, slope, phi, 1.25, 2);
+        reason = AUTO_REASONS.wideMargin;
+        nextProbe = step + 2;
+      }
+      return {
+        ...keep,
+        scalars: { scale: next, nextProbe },
+        info: { reason, next, ratio: (phi0 - phi) / (scale * slope) },
+      };
+    },
+  };
+}
+
+registerStepRule('autoScale', (c) => autoScaleRule(c.probeEvery as number));
+
+/**
+ * The minimiser of the parabola through phi(0), phi'(0) = -slope and phi(eta), clamped to
+ * [lo*eta, hi*eta] (hi when the parabola has no minimum).
+ */
+function recentre(eta: number, phi0: number, slope: number, phi: number, lo: number, hi: number): number {
+  const curv = (2 * (phi - phi0 + eta * slope)) / (eta * eta);
+  const t = curv > 0 ? slope / curv : hi * eta;
+  return Math.min(hi * eta, Math.max(lo * eta, Number.isFinite(t) ? t : lo * eta));
+}
+
+/** The optimizer of {@link auto}: hands the scale the rule decided to the direction before each step. */
+export class AutoOptimizer extends EvalPointOptimizer {
+  /** @nocollapse */
+  static override className = 'AutoOptimizer';
+
+  static override [Symbol.hasInstance](instance: unknown): boolean {
+    return Function.prototype[Symbol.hasInstance].call(AutoOptimizer, instance);
+  }
+
+  /** The current scale (0 before calibration). */
+  get scale(): number {
+    return (this.ruleState().scale as number | undefined) ?? 0;
+  }
+
+  override minimize(f: LossFn, returnCost = false, varList?: tf.Variable[]): tf.Scalar | null {
+    (this.direction as AutoDirection).scale = this.scale;
+    return super.minimize(f, returnCost, varList);
+  }
+}
+
+tf.serialization.registerClass(AutoOptimizer);
+
+/**
+ * A prototype of the optimizer that needs no argument: Schedule-Free with a clipped Adam direction whose
+ * scale is calibrated by probes and re-centred by an occasional Armijo check. 1 forward + 1 backward per
+ * step, plus 6 forwards at the first step (which does not move) and 1 forward every `probeEvery` steps or
+ * after a change. `lastStep.eta` is the scale used; `lastStep.info.reason` says why it changes
+ * ({@link AUTO_REASONS}) and `info.next` what it becomes. Evaluate at x (`withEvalPoint`, `opt.eval()`).
+ *
+ * @example
+ * ```ts
+ * const opt = lrfree.auto();
+ * model.compile({ optimizer: opt, loss: 'categoricalCrossentropy' });
+ * await model.fit(x, y, { epochs: 5 });
+ * await lrfree.withEvalPointAsync(opt, { model, trainX: x }, () => model.evaluate(xTest, yTest));
+ * ```
+ */
+export function auto(options: AutoOptions & MethodCommonOptions = {}): AutoOptimizer {
+  const { own, common } = splitCommon<AutoOptions>(options);
+  const W = 'auto';
+  checkKnownKeys(W, own, ['weightDecay', 'probeEvery', 'beta', 'totalSteps', 'clip']);
+  const weightDecay = checkNumber(W, 'weightDecay', own.weightDecay ?? 0, { min: 0 });
+  const probeEvery = checkNumber(W, 'probeEvery', own.probeEvery ?? 10, { min: 1, integer: true });
+  const beta = checkNumber(W, 'beta', own.beta ?? 0.9, {
+    min: 0,
+    max: 1,
+    minExclusive: true,
+    maxExclusive: true,
+  });
+  if (own.totalSteps !== undefined) checkNumber(W, 'totalSteps', own.totalSteps, { min: 1, integer: true });
+  return new AutoOptimizer({
+    ...common,
+    direction: autoDirection(weightDecay, beta, own.clip ?? true),
+    step: autoScaleRule(probeEvery),
+    name: 'auto',
+  });
+}
