@@ -3,7 +3,7 @@
  * entries, at their authors' defaults: ScheduleFree+ (§15) and Prodigy + Schedule-Free (§16).
  */
 import { auto } from './auto.js';
-import type { CatalogEntry } from './catalog.js';
+import type { CatalogEntry } from './catalogEntry.js';
 import { prodigyScheduleFree } from './prodigyScheduleFree.js';
 import { scheduleFreePlus } from './scheduleFreePlus.js';
 
