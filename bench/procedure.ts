@@ -13,7 +13,7 @@
  * Prints one row per (problem, seed) and writes lrfree-out/procedure-bench.json; --markdown prints the
  * table for docs/procedure.md.
  *
- * Run: npx tsx bench/procedure.ts [--seeds 3] [--problems a,b] [--time] [--markdown]
+ * Run: npx tsx bench/procedure.ts [--seeds 3] [--problems a,b] [--out file.json] [--time] [--markdown]
  *   --time: only the whole procedure (all seven steps) on the 10k-row tabular problem, timed.
  */
 
@@ -32,7 +32,7 @@ const arg = (name: string) => {
 };
 const SEEDS = Number(arg('--seeds') ?? 3);
 const ONLY = arg('--problems')?.split(',');
-const OUT = 'lrfree-out/procedure-bench.json';
+const OUT = arg('--out') ?? 'lrfree-out/procedure-bench.json';
 const fmt = (v: number) =>
   !Number.isFinite(v)
     ? String(v)
