@@ -228,7 +228,7 @@ export const USER_PROBLEMS: Problem[] = [
 export const BENCH_PROBLEMS: Problem[] = [
   {
     name: 'mnist-mlp',
-    description: 'bench task mnist-mlp: MNIST 4000 train / 1000 validation, MLP 784-128-128-10, batch 64',
+    description: 'bench task mnist-mlp: MNIST 2000 train / 500 validation, MLP 784-128-128-10, batch 64',
     kind: 'benchmark',
     create: (seed) => mnist('mnist-mlp', seed),
   },
@@ -254,7 +254,7 @@ export const BENCH_PROBLEMS: Problem[] = [
 ];
 
 function mnist(task: 'mnist-mlp' | 'mnist-bn-dropout', seed: number): ProblemInstance {
-  const src = builtinSource(task, { trainSize: 4000, validationSize: 1000, seed });
+  const src = builtinSource(task, { trainSize: 2000, validationSize: 500, seed });
   return { model: src.model, data: src.data, loss: src.loss, batchSize: 64, dispose: src.dispose };
 }
 

@@ -3,8 +3,8 @@
  * benchmark's tasks and of user-like problems the procedure was not designed on (bench/procedure-problems.ts):
  *   - the procedure (steps 2, 6 and 7: the confirmed learning rate, the learning-rate-free comparison and
  *     the red flags) with its wall time;
- *   - an SGD grid in half-decades (10^(k/2)), each rate trained for the same budget (max(3 epochs, 200
- *     steps)) from the same initial weights and batch order, scored by the best held-out loss; the grid
+ *   - an SGD grid in half-decades (10^(k/2)), each rate trained for the same budget (max(2 epochs, 100
+ *     steps), --grid-epochs) from the same initial weights and batch order, scored by the best held-out loss; the grid
  *     walks up from 0.01 until two rates in a row diverge (or end no better than the start) and down
  *     until two rates in a row barely move the loss (within 2% of the start) or, once a rate on the way
  *     down has learned, are 1.5x worse than the best so far (diverging rates above the learning range
@@ -13,7 +13,8 @@
  * Prints one row per (problem, seed) and writes lrfree-out/procedure-bench.json; --markdown prints the
  * table for docs/procedure.md.
  *
- * Run: npx tsx bench/procedure.ts [--seeds 3] [--problems a,b] [--out file.json] [--time] [--markdown]
+ * Run: npx tsx bench/procedure.ts [--seeds 2] [--lr-free-seeds 1] [--grid-epochs 2] [--problems a,b]
+ *        [--out file.json] [--time] [--markdown]
  *   --time: only the whole procedure (all seven steps) on the 10k-row tabular problem, timed.
  */
 
@@ -30,7 +31,12 @@ const arg = (name: string) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
-const SEEDS = Number(arg('--seeds') ?? 3);
+const SEEDS = Number(arg('--seeds') ?? 2);
+/** Seeds (1..n) on which step 6 also compares the learning-rate-free methods (they cost 3 short runs). */
+const LR_FREE_SEEDS = Number(arg('--lr-free-seeds') ?? 1);
+/** Grid budget: max(GRID_EPOCHS epochs, GRID_STEPS steps). */
+const GRID_EPOCHS = Number(arg('--grid-epochs') ?? 2);
+const GRID_STEPS = 100;
 const ONLY = arg('--problems')?.split(',');
 const OUT = arg('--out') ?? 'lrfree-out/procedure-bench.json';
 const fmt = (v: number) =>
@@ -91,15 +97,16 @@ async function one(p: Problem, seed: number): Promise<Row> {
       batchSize,
       seed,
       loss,
-      epochs: 3,
+      epochs: 2,
       linePoints: 5,
       variants: [],
+      ...(seed > LR_FREE_SEEDS ? { lrFree: [] } : {}),
       skip: ['line', 'momentum', 'decay', 'cyclical'],
     });
     const procedureSeconds = (performance.now() - t0) / 1000;
     const rec = state.recommendations.learningRate!;
     const spe = batchesPerEpoch(data.train.x.shape[0], batchSize);
-    const epochs = Math.max(3, Math.ceil(200 / spe));
+    const epochs = Math.max(GRID_EPOCHS, Math.ceil(GRID_STEPS / spe));
     const cache = new Map<number, number>();
     let initial = Number.NaN;
     const score = async (lr: number) => {
