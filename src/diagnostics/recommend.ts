@@ -30,7 +30,10 @@ export interface FallRegion {
   baseline: number;
   /** Robust standard deviation of those raw losses (1.4826 x MAD): the batch-to-batch noise. */
   noise: number;
-  /** How far below the baseline the smoothed loss must be to count as fallen. */
+  /**
+   * How far below the baseline the smoothed loss must be to count as fallen, at the last point (earlier
+   * points, which average fewer batches, need more).
+   */
   threshold: number;
   /** First rate from which the smoothed loss stays below baseline - threshold up to its minimum. */
   from?: number;
@@ -55,8 +58,17 @@ export function fallRegion(rt: RangeTestResult, smoothing = 0.98): FallRegion {
   const raw = rt.losses.slice(0, head).filter((v) => Number.isFinite(v));
   const baseline = median(raw);
   const noise = 1.4826 * median(raw.map((v) => Math.abs(v - baseline)));
-  const left = smoothing > 0 ? Math.sqrt((1 - smoothing) / (1 + smoothing)) : 1;
-  const threshold = Math.max(2 * noise * left, 0.01 * Math.abs(baseline));
+  const floor = 0.01 * Math.abs(baseline);
+  // Standard deviation left in the smoothed value i by the debiased EMA (weights
+  // (1-b) b^(i-k) / (1-b^(i+1))): sum of squared weights = (1-b)^2 (1-b^(2(i+1))) / ((1-b^2)(1-b^(i+1))^2).
+  // Early points average few batches, so they need a larger fall to count.
+  const b = smoothing;
+  const left = (i: number) =>
+    b > 0
+      ? Math.sqrt(((1 - b) ** 2 * (1 - b ** (2 * (i + 1)))) / ((1 - b * b) * (1 - b ** (i + 1)) ** 2))
+      : 1;
+  const thresholdAt = (i: number) => Math.max(2 * noise * left(i), floor);
+  const threshold = thresholdAt(rt.smoothed.length - 1);
   const s = rt.smoothed;
   let iMin = -1;
   // The first iterations only measure the baseline (their smoothed values are nearly raw: debiasing).
@@ -66,7 +78,7 @@ export function fallRegion(rt: RangeTestResult, smoothing = 0.98): FallRegion {
   }
   if (iMin < 0 || !Number.isFinite(baseline)) return { baseline, noise, threshold };
   let from = -1;
-  for (let i = iMin; i >= head && Number.isFinite(s[i]) && s[i] < baseline - threshold; i--) from = i;
+  for (let i = iMin; i >= head && Number.isFinite(s[i]) && s[i] < baseline - thresholdAt(i); i--) from = i;
   return {
     baseline,
     noise,
