@@ -313,7 +313,7 @@ export async function procedure(
       throw e;
     }
     state.ms[step] = performance.now() - t0;
-    state.redFlags = redFlagsOf(state, data);
+    state.redFlags = redFlagsOf(state, data, options.loss);
     await options.onStep?.(step, state);
     checkAbort(options.signal);
   };
@@ -590,7 +590,15 @@ export async function procedure(
       const chance = majorityShare(split.y);
       if (
         !state.recheck &&
-        chanceFlag(state.final.curve, chance, split.y.shape[0]) &&
+        chanceFlag(
+          state.final.curve,
+          chance,
+          split.y.shape[0],
+          learnedRuns(state),
+          options.loss === undefined || options.loss === 'categoricalCrossentropy'
+            ? priorCrossEntropy(split.y)
+            : undefined,
+        )?.id === 'chanceAccuracy' &&
         !learnedRuns(state).some(
           (r) => r.accuracy !== undefined && r.accuracy > chance + chanceMargin(chance, split.y.shape[0]),
         )
@@ -607,7 +615,7 @@ export async function procedure(
     if ((e as Error).name === 'DiagnosticAborted') throw new ProcedureInterrupted(state);
     throw e;
   }
-  state.redFlags = redFlagsOf(state, data);
+  state.redFlags = redFlagsOf(state, data, options.loss);
   return state;
 }
 
@@ -633,7 +641,7 @@ export function learnedRuns(state: ProcedureState): LearnedRun[] {
     const fell = r.loss
       .slice(1)
       .some((v) => Number.isFinite(v) && v < r.loss[0] - 0.02 * Math.abs(r.loss[0]));
-    out.push({ what, accuracy: r.bestAccuracy, lossFell: fell });
+    out.push({ what, accuracy: r.bestAccuracy, lossFell: fell, bestLoss: r.best });
   };
   const fromCurve = (c: Curve, what: string) => {
     const acc = c.accuracy?.slice(1).filter((v) => Number.isFinite(v));
@@ -641,6 +649,7 @@ export function learnedRuns(state: ProcedureState): LearnedRun[] {
       what,
       accuracy: acc && acc.length > 0 ? Math.max(...acc) : undefined,
       lossFell: Number.isFinite(c.best) && c.best < c.loss[0] - 0.02 * Math.abs(c.loss[0]),
+      bestLoss: c.best,
     });
   };
   for (const c of state.lrChoice?.candidates ?? []) fromShort(c.run, `sgd at ${fmt(c.lr)} (step 2)`);
@@ -655,8 +664,12 @@ export function learnedRuns(state: ProcedureState): LearnedRun[] {
   return out;
 }
 
-/** The red flags the recorded evidence raises (recomputed after every step). */
-export function redFlagsOf(state: ProcedureState, data: DiagnosticData): RedFlag[] {
+/**
+ * The red flags the recorded evidence raises (recomputed after every step). `loss` is the procedure's
+ * loss: with cross-entropy (the default) the chance flag also compares the held-out loss with the
+ * cross-entropy of the class shares.
+ */
+export function redFlagsOf(state: ProcedureState, data: DiagnosticData, loss?: LossSpec): RedFlag[] {
   const flags: (RedFlag | undefined)[] = [];
   const runs = learnedRuns(state);
   if (state.lr) {
@@ -670,11 +683,20 @@ export function redFlagsOf(state: ProcedureState, data: DiagnosticData): RedFlag
   if (state.final) {
     const split = heldOut(data);
     const chance = majorityShare(split.y);
-    flags.push(chanceFlag(state.final.curve, chance, split.y.shape[0], runs));
+    const prior =
+      loss === undefined || loss === 'categoricalCrossentropy' ? priorCrossEntropy(split.y) : undefined;
+    flags.push(chanceFlag(state.final.curve, chance, split.y.shape[0], runs, prior));
     flags.push(mismatchFlag(state.final.curve, chance, split.y.shape[0]));
     flags.push(barrierFlag(state.final.line));
   }
   return flags.filter((f): f is RedFlag => f !== undefined);
+}
+
+/** Cross-entropy of predicting the class shares of one-hot targets (what a model learns without inputs). */
+export function priorCrossEntropy(y: tf.Tensor): number {
+  if (classesOf(y) === 0) return Number.NaN;
+  const shares = tf.tidy(() => tf.mean(y, 0).dataSync());
+  return -Array.from(shares).reduce((s, p) => s + (p > 0 ? p * Math.log(p) : 0), 0);
 }
 
 /** Share of the most frequent class in one-hot targets (the accuracy of always guessing it). */

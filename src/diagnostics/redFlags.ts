@@ -43,6 +43,8 @@ export interface LearnedRun {
   accuracy?: number;
   /** The held-out loss fell by more than 2% below its start. */
   lossFell: boolean;
+  /** Best held-out loss. */
+  bestLoss?: number;
 }
 
 /**
@@ -113,19 +115,30 @@ export function nanAtTinyRateFlag(rt: RangeTestResult): RedFlag | undefined {
  * Accuracy at chance after training: the held-out accuracy is within noise of the most frequent class's
  * share (margin 3 standard errors + 2%). Before blaming the labels it looks at `runs` (every run the
  * procedure made, including the recheck with Adam): if one of them beat chance, the chosen setting is to
- * blame (`chosenRateDidNotLearn`, a warning), not the labels. Confidence `high` when at least two runs
- * with different optimizers or rates stayed at chance, `medium` otherwise.
+ * blame (`chosenRateDidNotLearn`, a warning), not the labels. With `priorLoss` (the cross-entropy of
+ * predicting the class shares), no flag when a run's held-out loss is 2% below it (imbalanced classes:
+ * the majority's accuracy, but the inputs are used). Confidence `high` when at least two runs with
+ * different optimizers or rates stayed at chance, `medium` otherwise.
  */
 export function chanceFlag(
   curve: Curve,
   chance: number,
   n: number,
   runs?: readonly LearnedRun[],
+  priorLoss?: number,
 ): RedFlag | undefined {
   const acc = curve.accuracy?.[curve.accuracy.length - 1];
   if (acc === undefined) return undefined;
   const margin = 3 * Math.sqrt((chance * (1 - chance)) / Math.max(n, 1)) + 0.02;
   if (acc > chance + margin) return undefined;
+  // Imbalanced classes: predicting the majority is "chance" accuracy, but a held-out cross-entropy below
+  // that of the class shares themselves means the model uses the inputs: the labels carry signal.
+  if (priorLoss !== undefined && Number.isFinite(priorLoss)) {
+    const beat = [curve.best, ...(runs ?? []).map((r) => r.bestLoss ?? Number.NaN)].some(
+      (l) => Number.isFinite(l) && l < 0.98 * priorLoss,
+    );
+    if (beat) return undefined;
+  }
   const better = (runs ?? [])
     .filter((r) => r.accuracy !== undefined && r.accuracy > chance + margin)
     .sort((a, b) => b.accuracy! - a.accuracy!)[0];
@@ -156,7 +169,7 @@ export function chanceFlag(
 }
 
 /**
- * The loss falls while the accuracy falls (or ends below chance): the loss measures the wrong thing,
+ * The loss falls while the accuracy ends below chance (the majority's share): the loss measures the wrong thing,
  * typically a sign bug (maximising the likelihood of wrong answers) or labels scrambled by the loss.
  */
 export function mismatchFlag(curve: Curve, chance: number, n: number): RedFlag | undefined {
@@ -168,7 +181,9 @@ export function mismatchFlag(curve: Curve, chance: number, n: number): RedFlag |
   const a1 = acc[acc.length - 1];
   const margin = 3 * Math.sqrt((chance * (1 - chance)) / Math.max(n, 1)) + 0.02;
   const lossFell = Number.isFinite(l1) && l1 < l0 - 0.01 * Math.abs(l0);
-  if (!lossFell || !(a1 < a0 - margin || a1 < chance - margin)) return undefined;
+  // Only below chance: on imbalanced classes a model that learns the class shares first loses accuracy
+  // from a lucky start down to the majority's share while its loss falls, which is no bug.
+  if (!lossFell || !(a1 < chance - margin)) return undefined;
   return {
     id: 'lossAccuracyMismatch',
     severity: 'bug',

@@ -160,6 +160,16 @@ describe('red flags that the procedure does not cause', () => {
     expect(cleared?.action).toMatch(/adam at 0.001/);
   });
 
+  it('imbalanced classes: majority-class accuracy with a held-out loss below the class-share cross-entropy is not flagged', () => {
+    const curve = { variant: 'sgd', lr: 0.01, accuracy: [0.5, 0.9], best: 0.25 } as Parameters<
+      typeof chanceFlag
+    >[0];
+    const prior = -(0.9 * Math.log(0.9) + 0.1 * Math.log(0.1)); // 0.325
+    expect(chanceFlag(curve, 0.9, 750, [], prior)).toBeUndefined();
+    // the same accuracy with a loss no better than the class shares: flagged
+    expect(chanceFlag({ ...curve, best: 0.33 }, 0.9, 750, [], prior)?.id).toBe('chanceAccuracy');
+  });
+
   it('shuffled labels are still flagged, with high confidence and what to do, after ruling out the optimizer', async () => {
     const data = problem(3);
     const shuffle = (y: tf.Tensor, seed: number) =>
