@@ -160,7 +160,7 @@ export interface ProcedureOptions {
    * range-test rule alone (no confirmation; not robust to noise, see docs/procedure.md).
    */
   lrChoice?: 'confirmed' | SuggestionRule;
-  /** Confirmation runs: steps each (default two epochs in [50, 300] batches), edge extensions (default 2). */
+  /** Confirmation runs: steps each (default two epochs in [50, 300] batches), edge extensions (default 6). */
   confirm?: { steps?: number; extensions?: number };
   /**
    * Learning-rate-free methods (catalog names) compared with the tuned rate in step 6, at the

@@ -340,7 +340,7 @@ export interface LrChoice {
 export interface ConfirmOptions {
   /** Steps of each confirmation run. Default: two epochs, at least 50 and at most 300 mini-batches. */
   steps?: number;
-  /** Times a winner at the edge of the tried rates is pushed one half-decade further. Default 2. */
+  /** Times a winner at the edge of the tried rates is pushed one half-decade further. Default 6. */
   extensions?: number;
   variant?: Variant;
   momentum?: number;
@@ -379,7 +379,7 @@ export async function confirmLearningRate(
   const region = fallRegion(rt);
   const props = proposals(rt, region);
   const steps = options.steps ?? defaultConfirmSteps(data.train.x.shape[0], options.batchSize);
-  const extensions = options.extensions ?? 2;
+  const extensions = options.extensions ?? 6;
   const variant = options.variant ?? rt.variant;
   const why: string[] = [];
   const candidates: Candidate[] = [];
