@@ -1,6 +1,7 @@
 /**
- * `lrfree find-lr`, `lrfree landscape`, `lrfree procedure`: the diagnostics on a built-in task or on the
- * user's saved model with CSV / IDX data. Numbers in the terminal, an HTML report (+ raw JSON) in a folder.
+ * `lrfree find-lr`, `lrfree landscape`, `lrfree procedure` (alias `lrfree diagnose`): the diagnostics on a
+ * built-in task or on the user's saved model with CSV / IDX data. Numbers in the terminal, an HTML report
+ * (+ raw JSON) in a folder.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +16,8 @@ import {
   STEPS,
   type StepName,
 } from '../diagnostics/procedure.js';
-import { lrRangeTest } from '../diagnostics/rangeTest.js';
+import { lrRangeTest, RULES } from '../diagnostics/rangeTest.js';
+import { LR_FREE_CANDIDATES } from '../diagnostics/recommend.js';
 import { BUILTIN_TASKS, builtinSource, type Source, userSource } from '../diagnostics/sources.js';
 import { loadState, saveState } from '../diagnostics/stateFile.js';
 import type { Variant } from '../diagnostics/trainer.js';
@@ -117,7 +119,7 @@ function progressFor(quiet?: boolean) {
   };
 }
 
-/** Registers `find-lr`, `landscape` and `procedure` on the `lrfree` program. */
+/** Registers `find-lr`, `landscape` and `procedure` (alias `diagnose`) on the `lrfree` program. */
 export function registerDiagnosticCommands(program: Command): void {
   withSource(
     program
@@ -258,20 +260,28 @@ export function registerDiagnosticCommands(program: Command): void {
   withSource(
     program
       .command('procedure')
+      .alias('diagnose')
       .description(
-        'The step-by-step procedure: line search, lr and momentum range tests, decay and cyclical checks, other optimizers, init->final line; recommendations, red flags and a report. Ctrl-C saves the finished steps; --resume continues.',
+        'The step-by-step procedure (also `lrfree diagnose`): line search, a learning rate confirmed by short runs, momentum range test, decay and cyclical checks, other optimizers and learning-rate-free methods, init->final line; recommendations (with how sure), red flags (with what to do) and a report. Ctrl-C saves the finished steps; --resume continues.',
       ),
   )
     .option('--epochs <n>', 'epochs of every comparison run (N)', int, 5)
     .option('--num-it <n>', 'learning rates of the range test', int, 100)
     .option(
       '--rule <name>',
-      'range-test rule for the learning rate: steep, valley, slide, minimum, steepest',
-      'steep',
+      `how step 2 picks the rate: confirmed (range-test candidates checked by short runs) or one range-test rule alone: ${RULES.join(', ')}`,
+      'confirmed',
     )
+    .option('--confirm-steps <n>', 'steps of each confirmation run (default: 2 epochs, 50..300 batches)', int)
     .option('--variants <names>', 'optimizers compared in step 6, each with its own range test', list, [
       'adam',
     ])
+    .option(
+      '--lr-free <names>',
+      `learning-rate-free methods compared with the tuned rate in step 6 ('none' for none)`,
+      list,
+      [...LR_FREE_CANDIDATES],
+    )
     .option('--skip <steps>', `steps to leave out: ${STEPS.join(', ')}`, list, [])
     .option(
       '--line <direction>',
@@ -320,8 +330,11 @@ export function registerDiagnosticCommands(program: Command): void {
           batchSize: opts.batchSize,
           seed: opts.seed,
           loss: src.loss,
-          rangeTest: { numIt: opts.numIt, rule: opts.rule },
-          variants: opts.variants as Variant[],
+          rangeTest: { numIt: opts.numIt },
+          lrChoice: opts.rule,
+          ...(opts.confirmSteps ? { confirm: { steps: opts.confirmSteps } } : {}),
+          lrFree: (opts.lrFree as string[]).filter((n) => n !== 'none'),
+          variants: (opts.variants as string[]).filter((n) => n !== 'none') as Variant[],
           skip: opts.skip as StepName[],
           lineDirection: opts.line,
           resume,
@@ -359,17 +372,56 @@ export function registerDiagnosticCommands(program: Command): void {
     });
 }
 
-/** The terminal summary of a procedure: recommendations and red flags. */
+/** The terminal summary of a procedure: recommendations (with how sure), candidates, red flags (with what to do). */
 export function summary(state: ProcedureState, name: string): string {
   const r = state.recommendations;
   const rows: (string | number)[][] = [];
-  if (r.learningRate) rows.push(['learning rate', formatNumber(r.learningRate.value)]);
+  const lr = r.learningRate;
+  if (lr)
+    rows.push([
+      'learning rate',
+      `${formatNumber(lr.value)} (${lr.sure ? 'sure' : 'NOT SURE'}${lr.method === 'confirmed' ? '' : `, ${lr.method} rule alone`})`,
+    ]);
   if (r.momentum) rows.push(['momentum', formatNumber(r.momentum.value)]);
   if (r.decay) rows.push(['power decay', `${r.decay.value ? 'yes' : 'no'} (M = ${r.decay.plateauEpochs})`]);
   if (r.cyclical) rows.push(['cyclical', r.cyclical.value ? 'yes' : 'no']);
   if (r.variant) rows.push(['best variant', `${r.variant.value} @ ${formatNumber(r.variant.learningRate)}`]);
+  if (r.lrFree)
+    rows.push([
+      'learning-rate-free',
+      r.lrFree.value.length
+        ? `${r.lrFree.value.join(', ')}: as good as the tuned rate`
+        : 'none as good as the tuned rate',
+    ]);
+  const parts = [`${name}\n${printTable({ columns: ['recommendation', 'value'], rows })}`];
+  if (lr && lr.candidates.length > 0) {
+    parts.push(
+      `learning-rate candidates (${state.lrChoice?.steps ?? '?'} steps each; lowest held-out loss wins):\n${printTable(
+        {
+          columns: ['learning rate', 'proposed by', 'held-out loss', 'fell beyond noise'],
+          rows: lr.candidates.map((c) => [
+            formatNumber(c.lr),
+            c.source.join('+'),
+            formatNumber(c.heldOutLoss),
+            c.fell ? 'yes' : 'no',
+          ]),
+        },
+      )}`,
+    );
+  }
+  if (lr) {
+    parts.push(
+      `why: ${lr.why.join('; ') || '-'}\ncost: ${lr.cost.backwards} backwards, ${lr.cost.forwards} extra forwards, ${lr.cost.seconds.toFixed(1)} s`,
+    );
+  }
   const flags = state.redFlags.length
-    ? state.redFlags.map((f) => `  [${f.severity}] ${f.id}: ${f.message}`).join('\n')
+    ? state.redFlags
+        .map(
+          (f) =>
+            `  [${f.severity}, ${f.confidence} confidence] ${f.id}: ${f.message}\n    what to do: ${f.action}`,
+        )
+        .join('\n')
     : '  none';
-  return `${name}\n${printTable({ columns: ['recommendation', 'value'], rows })}\n\nred flags:\n${flags}`;
+  parts.push(`red flags:\n${flags}`);
+  return parts.join('\n\n');
 }

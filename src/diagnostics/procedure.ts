@@ -4,7 +4,7 @@
  * Each step's result is kept in a JSON-safe state, so an interrupted procedure resumes where it stopped.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
+import { checkKnownKeys, checkNumber, checkOneOf, LrfreeConfigError } from '../core/validate.js';
 import {
   compareVariants,
   cyclicalCheck,
@@ -17,11 +17,29 @@ import {
 } from './checks.js';
 import { checkAbort, checkData, classesOf, type DiagnosticData, type LossSpec } from './common.js';
 import { type Curve, heldOut, trainCurve } from './curves.js';
-import { lrRangeTest, type RangeTestOptions, type RangeTestResult } from './rangeTest.js';
+import {
+  lrRangeTest,
+  type RangeTestOptions,
+  type RangeTestResult,
+  RULES,
+  type SuggestionRule,
+} from './rangeTest.js';
+import {
+  compareLrFree,
+  confirmLearningRate,
+  defaultConfirmSteps,
+  fmt,
+  LR_FREE_CANDIDATES,
+  type LrChoice,
+  type LrFreeVerdict,
+  type ShortRun,
+  shortRun,
+} from './recommend.js';
 import {
   barrierFlag,
   chanceFlag,
   cliffFlag,
+  type LearnedRun,
   mismatchFlag,
   nanAtTinyRateFlag,
   noDecreaseFlag,
@@ -52,9 +70,38 @@ export interface Recommendation<T> {
   evidence: string;
 }
 
+/** One rate the learning-rate confirmation tried (a summary of {@link LrChoice}'s candidates). */
+export interface RateCandidate {
+  lr: number;
+  /** Range-test rules that proposed it, or `bracket`. */
+  source: string[];
+  /** Best held-out loss of its short run. */
+  heldOutLoss: number;
+  heldOutAccuracy?: number;
+  /** The short run lowered the held-out loss beyond its noise. */
+  fell: boolean;
+}
+
+/** The recommended learning rate: how sure, why, what was tried, what it cost. */
+export interface LearningRateRecommendation extends Recommendation<number> {
+  /** `confirmed` (range-test candidates checked by short runs, the default) or the range-test rule used alone. */
+  method: 'confirmed' | SuggestionRule;
+  /** False when the procedure is not sure of the rate; `why` says why. */
+  sure: boolean;
+  why: string[];
+  candidates: RateCandidate[];
+  /** Range test + confirmation runs: forwards, backwards, seconds. */
+  cost: { forwards: number; backwards: number; seconds: number };
+}
+
 /** What the procedure recommends. */
 export interface Recommendations {
-  learningRate?: Recommendation<number>;
+  learningRate?: LearningRateRecommendation;
+  /**
+   * Learning-rate-free methods that did as well as the tuned rate on the held-out loss (same short
+   * budget; "as well": worse by at most max(2 standard errors of the paired chunk differences, 2%)).
+   */
+  lrFree?: Recommendation<string[]>;
   momentum?: Recommendation<number>;
   decay?: Recommendation<boolean> & { plateauEpochs: number; alpha: number };
   cyclical?: Recommendation<boolean>;
@@ -75,7 +122,14 @@ export interface ProcedureState {
   momentum?: { test: MomentumRangeResult; without: Curve; with: Curve; helps: boolean };
   decay?: ScheduleCheckResult;
   cyclical?: ScheduleCheckResult;
-  variants?: { results: VariantResult[]; best: Variant };
+  variants?: { results: VariantResult[]; best?: Variant; lrFree?: LrFreeVerdict[] };
+  /** The confirmation of step 2 (candidates, their short runs, the region where the loss fell). */
+  lrChoice?: LrChoice;
+  /**
+   * Runs made only to rule out the optimizer before a flag blames the data: Adam at 1e-3 for the
+   * confirmation budget, when nothing the procedure tried lowered the loss or beat chance.
+   */
+  recheck?: ShortRun[];
   final?: { curve: Curve; line: LineResult };
   recommendations: Recommendations;
   redFlags: RedFlag[];
@@ -98,9 +152,23 @@ export interface ProcedureOptions {
    * about 8x lower on MNIST, see docs/procedure.md).
    */
   rangeTest?: Omit<RangeTestOptions, 'variant' | 'signal' | 'onProgress' | 'loss' | 'batchSize' | 'seed'>;
+  /**
+   * How step 2 picks the rate: `confirmed` (default): the range test's rules propose up to 3 rates from
+   * the region where the smoothed loss fell beyond its noise, short runs confirm them on the held-out
+   * loss (a winner at the edge is pushed further). A rule name (`valley`, `steep`, ...) uses that
+   * range-test rule alone (no confirmation; not robust to noise, see docs/procedure.md).
+   */
+  lrChoice?: 'confirmed' | SuggestionRule;
+  /** Confirmation runs: steps each (default two epochs in [50, 300] batches), edge extensions (default 6). */
+  confirm?: { steps?: number; extensions?: number };
+  /**
+   * Learning-rate-free methods (catalog names) compared with the tuned rate in step 6, at the
+   * confirmation budget. Default {@link LR_FREE_CANDIDATES}; [] for none.
+   */
+  lrFree?: string[];
   /** Momentum-test options for step 3 (default: per epoch, 6 values 0..0.99, 1 warm-up epoch). */
   momentumTest?: Omit<MomentumRangeOptions, 'lr' | 'signal' | 'onProgress' | 'loss' | 'batchSize' | 'seed'>;
-  /** Variants compared in step 6, each with its own range test. Default ['adam']. */
+  /** Variants compared in step 6, each with its own range test. Default ['adam']; [] for none. */
   variants?: Variant[];
   /**
    * Direction of step 1: `random` (default; filter-normalised, alpha in [-1, 1]) or `short`: the move made
@@ -136,6 +204,9 @@ const KNOWN = [
   'seed',
   'loss',
   'rangeTest',
+  'lrChoice',
+  'confirm',
+  'lrFree',
   'momentumTest',
   'variants',
   'linePoints',
@@ -149,13 +220,19 @@ const KNOWN = [
 
 /**
  * Runs the seven steps in order on `model` (restored afterwards: the procedure never changes it):
- * 1 a random filter-normalised line through the initial weights; 2 an lr range test (the chosen rate is
- * the valley suggestion); 3 a momentum range test at that rate, confirmed by N epochs with vs without;
- * 4 power decay with the plateau epoch M; 5 a sawtooth 2x/0.5x of period M; 6 other optimizers at their
- * own range-test rates; 7 the chosen configuration trained for N epochs and the init -> final line.
- * Returns the recommendations with their evidence and the red flags.
+ * 1 a random filter-normalised line through the initial weights; 2 an lr range test whose rules (valley,
+ * steep, slide, minimum/10, steepest) propose up to 3 rates from the region where the smoothed loss fell
+ * beyond its own noise, confirmed by short runs on the held-out loss (`lrChoice: 'confirmed'`, the
+ * default; the recommendation says whether it is sure, why, every candidate and the cost); 3 a momentum
+ * range test at that rate, confirmed by N epochs with vs without; 4 power decay with the plateau epoch
+ * M; 5 a sawtooth 2x/0.5x of period M; 6 other optimizers at their own range-test rates, and
+ * learning-rate-free methods against the tuned rate at the confirmation budget; 7 the chosen
+ * configuration trained for N epochs and the init -> final line. Returns the recommendations with their
+ * evidence and the red flags; a flag that would blame the data is raised only after the optimizer is
+ * ruled out (every run tried, plus Adam at 1e-3 when nothing learned).
  *
- * Cost: about 2 range tests + 7 N-epoch runs + the momentum sweep.
+ * Cost: about 2 range tests + 3-5 confirmation runs + 7 N-epoch runs + the momentum sweep + one short
+ * run per learning-rate-free method.
  *
  * @example
  * ```ts
@@ -205,6 +282,10 @@ export async function procedure(
   const progress = (step: StepName) => (done: number, total: number) =>
     options.onProgress?.(step, done, total);
   const rec = state.recommendations;
+  const lrChoice = checkOneOf('procedure', 'lrChoice', options.lrChoice ?? 'confirmed', [
+    'confirmed',
+    ...RULES,
+  ] as const);
   /** The configuration chosen so far (updated as the steps finish). */
   const chosen = () => ({
     variant: (rec.momentum && rec.momentum.value > 0 ? 'momentum' : 'sgd') as Variant,
@@ -231,7 +312,7 @@ export async function procedure(
       throw e;
     }
     state.ms[step] = performance.now() - t0;
-    state.redFlags = redFlagsOf(state, data);
+    state.redFlags = redFlagsOf(state, data, options.loss);
     await options.onStep?.(step, state);
     checkAbort(options.signal);
   };
@@ -278,27 +359,82 @@ export async function procedure(
       return undefined;
     });
     await run('lr', async () => {
+      const t0 = performance.now();
       const rt = await lrRangeTest(model, data, {
-        rule: 'steep',
         ...options.rangeTest,
         ...common,
         onProgress: progress('lr'),
       });
       state.lr = rt;
-      if (!Number.isFinite(rt.suggestion)) return 'the range test gave no learning rate (see the red flags)';
+      const rangeSeconds = (performance.now() - t0) / 1000;
       const s = rt.suggestions;
-      const broken = noDecreaseFlag(rt) !== undefined;
+      const rules =
+        `range test: ${rt.lrs.length} rates ${fmt(rt.lrs[0])}..${fmt(rt.lrs[rt.lrs.length - 1])}, ` +
+        `${rt.stopped === 'end' ? 'no divergence' : `diverged at ${fmt(rt.lrs[rt.lrs.length - 1])}`}; ` +
+        `rules: valley ${fmt(s.valley?.lr)}, steep ${fmt(s.steep?.lr)}, slide ${fmt(s.slide?.lr)}, ` +
+        `minimum/10 ${fmt(s.minimum?.lr)}, steepest ${fmt(s.steepest?.lr)}`;
+      if (lrChoice !== 'confirmed') {
+        const value = rt.suggestions[lrChoice]?.lr ?? rt.suggestion;
+        if (!Number.isFinite(value)) return 'the range test gave no learning rate (see the red flags)';
+        const broken = noDecreaseFlag(rt) !== undefined;
+        rec.learningRate = {
+          value,
+          method: lrChoice,
+          sure: false,
+          why: [`the '${lrChoice}' rule of the range test alone, not confirmed by training runs`],
+          candidates: [],
+          cost: { forwards: rt.batches, backwards: rt.batches, seconds: rangeSeconds },
+          evidence: broken
+            ? `NOT RELIABLE: no rate lowers the loss; ${fmt(value)} is used only to check the accuracy in step 7`
+            : `${lrChoice} rule (not confirmed); ${rules}`,
+        };
+        return undefined;
+      }
+      const choice = await confirmLearningRate(model, data, rt, {
+        ...options.confirm,
+        batchSize,
+        seed,
+        loss: options.loss,
+        signal: options.signal,
+        rangeTestSeconds: rangeSeconds,
+        onProgress: progress('lr'),
+      });
+      state.lrChoice = choice;
+      const found = Number.isFinite(choice.lr);
+      if (!found) {
+        // Nothing lowered the loss: rule the optimizer out before a flag blames the data.
+        state.recheck = await recheckRuns(model, data, choice.steps, common);
+      }
+      const value = found ? choice.lr : rt.suggestion;
+      if (!Number.isFinite(value)) return 'the range test gave no learning rate (see the red flags)';
+      const winner = choice.candidates.find((c) => c.lr === choice.lr);
       rec.learningRate = {
-        value: rt.suggestion,
-        evidence: broken
-          ? `NOT RELIABLE: no rate lowers the loss; ${fmt(rt.suggestion)} is used only to check the accuracy in step 7`
-          : `${rt.rule} rule of the range test (${rt.lrs.length} rates ${fmt(rt.lrs[0])}..${fmt(rt.lrs[rt.lrs.length - 1])}, ` +
-            `${rt.stopped === 'end' ? 'no divergence' : `diverged at ${fmt(rt.lrs[rt.lrs.length - 1])}`}); ` +
-            `other rules: valley ${fmt(s.valley?.lr)}, steep ${fmt(s.steep?.lr)}, slide ${fmt(s.slide?.lr)}, minimum/10 ${fmt(s.minimum?.lr)}`,
+        value,
+        method: 'confirmed',
+        sure: choice.sure,
+        why: choice.why,
+        candidates: choice.candidates.map((c) => ({
+          lr: c.lr,
+          source: c.source,
+          heldOutLoss: c.run.best,
+          ...(c.run.bestAccuracy !== undefined ? { heldOutAccuracy: c.run.bestAccuracy } : {}),
+          fell: c.fell,
+        })),
+        cost: choice.cost,
+        evidence: found
+          ? `${choice.sure ? 'confirmed' : 'NOT SURE'}: best held-out loss ${fmt(winner?.run.best)} after ${choice.steps} steps ` +
+            `among ${choice.candidates.map((c) => `${fmt(c.lr)} (${c.source.join('+')}: ${fmt(c.run.best)})`).join(', ')}; ` +
+            `the loss fell beyond its noise (${fmt(choice.region.threshold)}) from ${fmt(choice.region.from)} to ${fmt(choice.region.lowest)}; ${rules}`
+          : `NOT RELIABLE: no rate lowers the loss; ${fmt(value)} is used only to check the accuracy in step 7`,
       };
       return undefined;
     });
-    const broken = () => (state.lr ? noDecreaseFlag(state.lr) !== undefined : false);
+    const broken = () =>
+      state.lrChoice
+        ? !Number.isFinite(state.lrChoice.lr)
+        : state.lr
+          ? noDecreaseFlag(state.lr) !== undefined
+          : false;
     const haveLr = () => rec.learningRate !== undefined && !broken();
     const noLr = 'no learning rate lowers the loss in step 2 (see the red flags)';
     await run('momentum', async () => {
@@ -368,22 +504,54 @@ export async function procedure(
     await run('variants', async () => {
       if (!haveLr()) return noLr;
       const base = constantCurve();
-      const r = await compareVariants(model, data, {
-        variants: options.variants ?? ['adam'],
-        epochs,
-        include: base ? [base] : [],
-        rangeTest: options.rangeTest,
-        ...common,
-        onProgress: progress('variants'),
-      });
-      state.variants = { results: r.results, best: r.best.variant };
-      rec.variant = {
-        value: r.best.variant,
-        learningRate: r.best.lr,
-        evidence: r.results
-          .map((x) => `${x.variant} at lr ${fmt(x.lr)}: best held-out loss ${fmt(x.curve.best)}`)
-          .join('; '),
+      const variants = options.variants ?? ['adam'];
+      const r =
+        variants.length > 0 || base
+          ? await compareVariants(model, data, {
+              variants,
+              epochs,
+              include: base ? [base] : [],
+              rangeTest: options.rangeTest,
+              ...common,
+              onProgress: progress('variants'),
+            })
+          : undefined;
+      state.variants = { results: r?.results ?? [], ...(r ? { best: r.best.variant } : {}) };
+      if (r) {
+        rec.variant = {
+          value: r.best.variant,
+          learningRate: r.best.lr,
+          evidence: r.results
+            .map((x) => `${x.variant} at lr ${fmt(x.lr)}: best held-out loss ${fmt(x.curve.best)}`)
+            .join('; '),
+        };
+      }
+      const names = options.lrFree ?? [...LR_FREE_CANDIDATES];
+      if (names.length === 0) return undefined;
+      const lr = rec.learningRate!.value;
+      const steps =
+        state.lrChoice?.steps ??
+        options.confirm?.steps ??
+        defaultConfirmSteps(data.train.x.shape[0], batchSize);
+      const tuned =
+        state.lrChoice?.candidates.find((c) => c.lr === lr)?.run ??
+        (await shortRun(model, data, { variant: 'sgd', lr }, { steps, ...common }));
+      const verdicts = await compareLrFree(model, data, tuned, names, { steps, ...common });
+      state.variants.lrFree = verdicts;
+      const good = verdicts.filter((v) => v.asGood).map((v) => v.name);
+      rec.lrFree = {
+        value: good,
+        evidence:
+          `${steps} steps each against sgd at the tuned rate ${fmt(lr)} (held-out ${fmt(tuned.best)}); ` +
+          `"as well" = worse by at most max(2 standard errors, 2%): ` +
+          verdicts
+            .map(
+              (v) =>
+                `${v.name} ${fmt(v.run.best)} (${v.difference >= 0 ? '+' : ''}${fmt(v.difference)} +- ${fmt(v.se)}, ${v.asGood ? 'as well' : 'worse'})`,
+            )
+            .join('; '),
       };
+      return undefined;
     });
     await run('final', async () => {
       if (!rec.learningRate) return 'no learning rate was chosen in step 2';
@@ -415,31 +583,119 @@ export async function procedure(
       } finally {
         tf.dispose([...init, ...final]);
       }
+      // Before a flag blames the labels, rule out the optimizer: when the chosen configuration ended at
+      // chance and nothing else the procedure tried learned either, train Adam at 1e-3 too.
+      const split = heldOut(data);
+      const chance = majorityShare(split.y);
+      if (
+        !state.recheck &&
+        chanceFlag(
+          state.final.curve,
+          chance,
+          split.y.shape[0],
+          learnedRuns(state),
+          options.loss === undefined || options.loss === 'categoricalCrossentropy'
+            ? priorCrossEntropy(split.y)
+            : undefined,
+        )?.id === 'chanceAccuracy' &&
+        !learnedRuns(state).some(
+          (r) => r.accuracy !== undefined && r.accuracy > chance + chanceMargin(chance, split.y.shape[0]),
+        )
+      ) {
+        state.recheck = await recheckRuns(
+          model,
+          data,
+          state.lrChoice?.steps ?? defaultConfirmSteps(data.train.x.shape[0], batchSize),
+          common,
+        );
+      }
     });
   } catch (e) {
     if ((e as Error).name === 'DiagnosticAborted') throw new ProcedureInterrupted(state);
     throw e;
   }
-  state.redFlags = redFlagsOf(state, data);
+  state.redFlags = redFlagsOf(state, data, options.loss);
   return state;
 }
 
-/** The red flags the recorded evidence raises (recomputed after every step). */
-export function redFlagsOf(state: ProcedureState, data: DiagnosticData): RedFlag[] {
+/** The runs a recheck makes: Adam at 1e-3 (a setting that learns on most problems) for `steps` steps. */
+async function recheckRuns(
+  model: tf.LayersModel,
+  data: DiagnosticData,
+  steps: number,
+  common: { batchSize: number; seed: number; loss?: LossSpec; signal?: AbortSignal },
+): Promise<ShortRun[]> {
+  return [await shortRun(model, data, { variant: 'adam', lr: 1e-3 }, { steps, ...common })];
+}
+
+/** Margin above chance that counts as learned: 3 standard errors of the accuracy + 2%. */
+export function chanceMargin(chance: number, n: number): number {
+  return 3 * Math.sqrt((chance * (1 - chance)) / Math.max(n, 1)) + 0.02;
+}
+
+/** Every run the procedure made with a held-out result (what a data-blaming flag must rule out first). */
+export function learnedRuns(state: ProcedureState): LearnedRun[] {
+  const out: LearnedRun[] = [];
+  const fromShort = (r: ShortRun, what: string) => {
+    const fell = r.loss
+      .slice(1)
+      .some((v) => Number.isFinite(v) && v < r.loss[0] - 0.02 * Math.abs(r.loss[0]));
+    out.push({ what, accuracy: r.bestAccuracy, lossFell: fell, bestLoss: r.best });
+  };
+  const fromCurve = (c: Curve, what: string) => {
+    const acc = c.accuracy?.slice(1).filter((v) => Number.isFinite(v));
+    out.push({
+      what,
+      accuracy: acc && acc.length > 0 ? Math.max(...acc) : undefined,
+      lossFell: Number.isFinite(c.best) && c.best < c.loss[0] - 0.02 * Math.abs(c.loss[0]),
+      bestLoss: c.best,
+    });
+  };
+  for (const c of state.lrChoice?.candidates ?? []) fromShort(c.run, `sgd at ${fmt(c.lr)} (step 2)`);
+  if (state.momentum) {
+    fromCurve(state.momentum.without, `sgd at ${fmt(state.momentum.without.lr)} (step 3)`);
+    fromCurve(state.momentum.with, `momentum at ${fmt(state.momentum.with.lr)} (step 3)`);
+  }
+  for (const v of state.variants?.results ?? []) fromCurve(v.curve, `${v.variant} at ${fmt(v.lr)} (step 6)`);
+  for (const v of state.variants?.lrFree ?? []) fromShort(v.run, `${v.name} (step 6)`);
+  for (const r of state.recheck ?? []) fromShort(r, `${r.name} (recheck)`);
+  if (state.final) fromCurve(state.final.curve, `the chosen configuration (step 7)`);
+  return out;
+}
+
+/**
+ * The red flags the recorded evidence raises (recomputed after every step). `loss` is the procedure's
+ * loss: with cross-entropy (the default) the chance flag also compares the held-out loss with the
+ * cross-entropy of the class shares.
+ */
+export function redFlagsOf(state: ProcedureState, data: DiagnosticData, loss?: LossSpec): RedFlag[] {
   const flags: (RedFlag | undefined)[] = [];
+  const runs = learnedRuns(state);
   if (state.lr) {
-    flags.push(nanAtTinyRateFlag(state.lr), noDecreaseFlag(state.lr));
+    flags.push(
+      nanAtTinyRateFlag(state.lr),
+      noDecreaseFlag(state.lr, runs, state.lrChoice !== undefined && !Number.isFinite(state.lrChoice.lr)),
+    );
     if (state.recommendations.learningRate)
       flags.push(cliffFlag(state.lr, state.recommendations.learningRate.value));
   }
   if (state.final) {
     const split = heldOut(data);
     const chance = majorityShare(split.y);
-    flags.push(chanceFlag(state.final.curve, chance, split.y.shape[0]));
+    const prior =
+      loss === undefined || loss === 'categoricalCrossentropy' ? priorCrossEntropy(split.y) : undefined;
+    flags.push(chanceFlag(state.final.curve, chance, split.y.shape[0], runs, prior));
     flags.push(mismatchFlag(state.final.curve, chance, split.y.shape[0]));
     flags.push(barrierFlag(state.final.line));
   }
   return flags.filter((f): f is RedFlag => f !== undefined);
+}
+
+/** Cross-entropy of predicting the class shares of one-hot targets (what a model learns without inputs). */
+export function priorCrossEntropy(y: tf.Tensor): number {
+  if (classesOf(y) === 0) return Number.NaN;
+  const shares = tf.tidy(() => tf.mean(y, 0).dataSync());
+  return -Array.from(shares).reduce((s, p) => s + (p > 0 ? p * Math.log(p) : 0), 0);
 }
 
 /** Share of the most frequent class in one-hot targets (the accuracy of always guessing it). */
@@ -453,12 +709,6 @@ export function majorityShare(y: tf.Tensor): number {
 
 // Saving and resuming: saveState / loadState (Node, file I/O) are in ./stateFile.ts, exported by
 // `lrfree/node`; the state itself is JSON-safe.
-
-function fmt(v: number | undefined): string {
-  if (v === undefined || !Number.isFinite(v)) return String(v);
-  const a = Math.abs(v);
-  return a !== 0 && (a < 1e-3 || a >= 1e4) ? v.toExponential(2) : Number(v.toPrecision(3)).toString();
-}
 
 function signedPct(v: number): string {
   return `${v >= 0 ? '' : '-'}${(100 * Math.abs(v)).toFixed(1)}% ${v >= 0 ? 'better' : 'worse'}`;

@@ -1,9 +1,12 @@
 /**
  * Red flags of the procedure: patterns in the diagnostics' numbers that usually mean a bug in the code
- * or the data rather than a bad hyperparameter. Pure functions of the recorded evidence.
+ * or the data rather than a bad hyperparameter. Pure functions of the recorded evidence. A flag that
+ * blames the data or the labels first looks at every run the procedure made (its {@link LearnedRun}s):
+ * when one of them learned, the optimizer setting is to blame, not the data, and the flag says so.
  */
 import type { Curve } from './curves.js';
 import type { RangeTestResult } from './rangeTest.js';
+import { fallRegion } from './recommend.js';
 import type { LineResult } from './weightSpace.js';
 
 /** The kinds of red flag. */
@@ -13,33 +16,81 @@ export type RedFlagId =
   | 'chanceAccuracy'
   | 'lossAccuracyMismatch'
   | 'barrier'
-  | 'cliff';
+  | 'cliff'
+  | 'chosenRateDidNotLearn'
+  | 'sgdDidNotLearn';
 
-/** One red flag: what was seen, the numbers, and what it usually means. */
+/** One red flag: what was seen, the numbers, how sure, and what to do. */
 export interface RedFlag {
   id: RedFlagId;
   /** `bug`: almost certainly a bug; `warning`: worth a look. */
   severity: 'bug' | 'warning';
+  /**
+   * How sure the flag is of its cause: `high` when the other explanations were ruled out by a run,
+   * `medium` when the pattern is typical but one explanation remains, `low` for a hint.
+   */
+  confidence: 'high' | 'medium' | 'low';
   message: string;
+  /** What the user should do. */
+  action: string;
+}
+
+/** A run the procedure made, as a data-blaming flag needs it: did it learn? */
+export interface LearnedRun {
+  /** e.g. `adam at 0.001 (recheck)`. */
+  what: string;
+  /** Best held-out accuracy (classification). */
+  accuracy?: number;
+  /** The held-out loss fell by more than 2% below its start. */
+  lossFell: boolean;
+  /** Best held-out loss. */
+  bestLoss?: number;
 }
 
 /**
- * No learning rate lowers the loss: the smoothed range-test curve never gets 2% below its start (the
- * gradient does not point downhill: a gradient, loss or data bug).
+ * No learning rate lowers the loss: the smoothed range-test curve never falls below its starting level
+ * by more than its noise ({@link fallRegion}), or (`confirmedNothing`) no confirmation run lowered the
+ * held-out loss. Before blaming the gradient or the data it looks at `runs`: when one of them lowered the
+ * held-out loss (e.g. the recheck with Adam), it is a warning about SGD or the rate range instead.
  */
-export function noDecreaseFlag(rt: RangeTestResult): RedFlag | undefined {
+export function noDecreaseFlag(
+  rt: RangeTestResult,
+  runs?: readonly LearnedRun[],
+  confirmedNothing = false,
+): RedFlag | undefined {
   const s = rt.smoothed.filter((v) => Number.isFinite(v));
   if (s.length < 3) return undefined;
-  const start = s[0];
-  const low = Math.min(...s);
-  if (low < start - 0.02 * Math.abs(start)) return undefined;
+  const region = fallRegion(rt);
+  const start = region.baseline;
+  const low = Math.min(...s.slice(Math.min(s.length - 1, Math.max(5, Math.floor(rt.numIt / 10)))));
+  if (region.from !== undefined && !confirmedNothing) return undefined;
+  const learned = runs?.find((r) => r.lossFell);
+  if (learned) {
+    return {
+      id: 'sgdDidNotLearn',
+      severity: 'warning',
+      confidence: 'high',
+      message:
+        `SGD at the rates tried (${fmt(rt.lrs[0])}..${fmt(rt.lrs[rt.lrs.length - 1])}) did not lower the loss measurably, ` +
+        `but ${learned.what} did: the data and the gradient are fine; the rate range or SGD itself is the problem.`,
+      action:
+        rt.stopped === 'end'
+          ? `Run the range test to higher rates (endLr above ${fmt(rt.lrs[rt.lrs.length - 1])}), or train with Adam or a learning-rate-free method.`
+          : 'Train with Adam or a learning-rate-free method, or normalise the inputs so that SGD can take larger steps.',
+    };
+  }
   return {
     id: 'noDecrease',
     severity: 'bug',
+    confidence: runs && runs.length > 0 ? 'high' : 'medium',
+    action:
+      'Check that the loss depends on the trainable weights (not frozen, not detached), its sign, and that inputs and labels are aligned.',
     message:
       `No learning rate lowers the loss: between ${fmt(rt.lrs[0])} and ${fmt(rt.lrs[rt.lrs.length - 1])} the smoothed ` +
-      `loss never falls below ${fmt(low)} (start ${fmt(start)}). Check the gradient (loss sign, detached ` +
-      'tensors, frozen layers) and the data (inputs and labels aligned, inputs scaled).',
+      `loss never falls below ${fmt(low)} (start ${fmt(start)})` +
+      (confirmedNothing ? ' measurably, and no confirmation run lowered the held-out loss' : '') +
+      (runs && runs.length > 0 ? `; neither did ${runs.map((r) => r.what).join(', ')}` : '') +
+      '. Check the gradient (loss sign, detached tensors, frozen layers) and the data (inputs and labels aligned, inputs scaled).',
   };
 }
 
@@ -52,6 +103,8 @@ export function nanAtTinyRateFlag(rt: RangeTestResult): RedFlag | undefined {
   return {
     id: 'nanAtTinyRate',
     severity: 'bug',
+    confidence: 'high',
+    action: 'Check the inputs for NaN/Inf (tf.isNaN), clip log arguments in the loss, check the label range.',
     message:
       `The loss is not finite already at learning rate ${fmt(lr)}: look for NaN or Inf in the inputs, a log of 0 ` +
       'or a division by 0 in the loss, or labels outside the expected range.',
@@ -60,24 +113,63 @@ export function nanAtTinyRateFlag(rt: RangeTestResult): RedFlag | undefined {
 
 /**
  * Accuracy at chance after training: the held-out accuracy is within noise of the most frequent class's
- * share (margin 3 standard errors + 2%).
+ * share (margin 3 standard errors + 2%). Before blaming the labels it looks at `runs` (every run the
+ * procedure made, including the recheck with Adam): if one of them beat chance, the chosen setting is to
+ * blame (`chosenRateDidNotLearn`, a warning), not the labels. With `priorLoss` (the cross-entropy of
+ * predicting the class shares), no flag when a run's held-out loss is 2% below it (imbalanced classes:
+ * the majority's accuracy, but the inputs are used). Confidence `high` when at least two runs with
+ * different optimizers or rates stayed at chance, `medium` otherwise.
  */
-export function chanceFlag(curve: Curve, chance: number, n: number): RedFlag | undefined {
+export function chanceFlag(
+  curve: Curve,
+  chance: number,
+  n: number,
+  runs?: readonly LearnedRun[],
+  priorLoss?: number,
+): RedFlag | undefined {
   const acc = curve.accuracy?.[curve.accuracy.length - 1];
   if (acc === undefined) return undefined;
   const margin = 3 * Math.sqrt((chance * (1 - chance)) / Math.max(n, 1)) + 0.02;
   if (acc > chance + margin) return undefined;
+  // Imbalanced classes: predicting the majority is "chance" accuracy, but a held-out cross-entropy below
+  // that of the class shares themselves means the model uses the inputs: the labels carry signal.
+  if (priorLoss !== undefined && Number.isFinite(priorLoss)) {
+    const beat = [curve.best, ...(runs ?? []).map((r) => r.bestLoss ?? Number.NaN)].some(
+      (l) => Number.isFinite(l) && l < 0.98 * priorLoss,
+    );
+    if (beat) return undefined;
+  }
+  const better = (runs ?? [])
+    .filter((r) => r.accuracy !== undefined && r.accuracy > chance + margin)
+    .sort((a, b) => b.accuracy! - a.accuracy!)[0];
+  if (better) {
+    return {
+      id: 'chosenRateDidNotLearn',
+      severity: 'warning',
+      confidence: 'high',
+      message:
+        `The chosen configuration (${curve.variant} at ${fmt(curve.lr)}) ended at ${pct(acc)} held-out accuracy, no better than ` +
+        `chance (${pct(chance)}), but ${better.what} reached ${pct(better.accuracy!)}: the labels are fine, the setting is not.`,
+      action: `Use the setting of ${better.what}, or train longer; do not trust the chosen rate.`,
+    };
+  }
+  const tried = (runs ?? []).filter((r) => r.accuracy !== undefined);
   return {
     id: 'chanceAccuracy',
     severity: 'bug',
+    confidence: tried.length >= 2 ? 'high' : 'medium',
     message:
       `After training, held-out accuracy is ${pct(acc)}, no better than chance (${pct(chance)}, the most frequent ` +
-      'class). The labels may be shuffled or misaligned with the inputs, or the model cannot see the inputs.',
+      'class)' +
+      (tried.length > 0 ? `, and no other run did better (${tried.map((r) => r.what).join(', ')})` : '') +
+      '. The labels may be shuffled or misaligned with the inputs, or the model cannot see the inputs.',
+    action:
+      'Check that each label belongs to its input (shuffle x and y with the same permutation), that the label column is the right one, and that the model receives the features.',
   };
 }
 
 /**
- * The loss falls while the accuracy falls (or ends below chance): the loss measures the wrong thing,
+ * The loss falls while the accuracy ends below chance (the majority's share): the loss measures the wrong thing,
  * typically a sign bug (maximising the likelihood of wrong answers) or labels scrambled by the loss.
  */
 export function mismatchFlag(curve: Curve, chance: number, n: number): RedFlag | undefined {
@@ -89,10 +181,15 @@ export function mismatchFlag(curve: Curve, chance: number, n: number): RedFlag |
   const a1 = acc[acc.length - 1];
   const margin = 3 * Math.sqrt((chance * (1 - chance)) / Math.max(n, 1)) + 0.02;
   const lossFell = Number.isFinite(l1) && l1 < l0 - 0.01 * Math.abs(l0);
-  if (!lossFell || !(a1 < a0 - margin || a1 < chance - margin)) return undefined;
+  // Only below chance: on imbalanced classes a model that learns the class shares first loses accuracy
+  // from a lucky start down to the majority's share while its loss falls, which is no bug.
+  if (!lossFell || !(a1 < chance - margin)) return undefined;
   return {
     id: 'lossAccuracyMismatch',
     severity: 'bug',
+    confidence: 'medium',
+    action:
+      'Check the loss sign and the argument order (yTrue, yPred); check that the output layer matches the loss (softmax with cross-entropy).',
     message:
       `Training lowered the loss (${fmt(l0)} -> ${fmt(l1)}) but accuracy fell (${pct(a0)} -> ${pct(a1)}, chance ${pct(chance)}): ` +
       'the loss rewards wrong answers. Check its sign and that predictions and labels are passed in the right order.',
@@ -122,6 +219,8 @@ export function barrierFlag(line: LineResult): RedFlag | undefined {
   return {
     id: 'barrier',
     severity: 'warning',
+    confidence: 'low',
+    action: 'Nothing is wrong; if results vary between seeds, try a smaller rate or a warm-up.',
     message:
       `The loss between the initial and final weights is not monotone: it rises to ${fmt(peak)} at alpha = ${fmt(at)}, ` +
       `above both endpoints (${fmt(line.losses[i0])}, ${fmt(line.losses[i1])}). Training crossed a barrier; ` +
@@ -140,6 +239,9 @@ export function cliffFlag(rt: RangeTestResult, chosen: number): RedFlag | undefi
   return {
     id: 'cliff',
     severity: 'warning',
+    confidence: 'medium',
+    action:
+      'Use a rate 2-3x below the chosen one for long runs, or a warm-up; avoid cyclical peaks above it.',
     message:
       `A cliff near the chosen rate: the loss ${rt.stopped === 'nonFinite' ? 'becomes NaN' : 'diverges'} at ${fmt(edge)}, ` +
       `only ${fmt(edge / chosen)}x the chosen ${fmt(chosen)}. Prefer a smaller rate or a warm-up; avoid the 2x peak of a cyclical schedule.`,

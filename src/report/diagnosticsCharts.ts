@@ -165,7 +165,11 @@ export function procedureReport(state: ProcedureState, subtitle?: string): Repor
   const sections: ReportSection[] = [];
   const rows: (string | number)[][] = [];
   if (r.learningRate)
-    rows.push(['learning rate', formatNumber(r.learningRate.value), r.learningRate.evidence]);
+    rows.push([
+      'learning rate',
+      `${formatNumber(r.learningRate.value)}${r.learningRate.sure ? '' : ' (not sure)'}`,
+      `${r.learningRate.evidence}${r.learningRate.why.length ? `. Why: ${r.learningRate.why.join('; ')}` : ''}. Cost: ${r.learningRate.cost.backwards} backwards, ${r.learningRate.cost.forwards} extra forwards, ${r.learningRate.cost.seconds.toFixed(1)} s`,
+    ]);
   if (r.momentum) rows.push(['momentum', formatNumber(r.momentum.value), r.momentum.evidence]);
   if (r.decay)
     rows.push(['power decay', `${yesNo(r.decay.value)} (M = ${r.decay.plateauEpochs})`, r.decay.evidence]);
@@ -176,6 +180,12 @@ export function procedureReport(state: ProcedureState, subtitle?: string): Repor
       `${r.variant.value} @ ${formatNumber(r.variant.learningRate)}`,
       r.variant.evidence,
     ]);
+  if (r.lrFree)
+    rows.push([
+      'learning-rate-free',
+      r.lrFree.value.length ? `${r.lrFree.value.join(', ')} as good as the tuned rate` : 'none as good',
+      r.lrFree.evidence,
+    ]);
   sections.push({
     title: 'Recommendations',
     table: { columns: ['setting', 'value', 'evidence'], rows },
@@ -183,7 +193,10 @@ export function procedureReport(state: ProcedureState, subtitle?: string): Repor
   });
   sections.push({
     title: 'Red flags',
-    warnings: state.redFlags.map((f) => `[${f.severity}] ${f.id}: ${f.message}`),
+    warnings: state.redFlags.map(
+      (f) =>
+        `[${f.severity}, ${f.confidence ?? 'medium'} confidence] ${f.id}: ${f.message} What to do: ${f.action ?? '-'}`,
+    ),
     text: state.redFlags.length === 0 ? ['None: nothing in the numbers suggests a bug.'] : undefined,
   });
   for (const step of STEPS) {
@@ -224,6 +237,36 @@ function stepBody(state: ProcedureState, step: (typeof STEPS)[number]): Omit<Rep
     case 'lr': {
       const rt = state.lr!;
       const s = rt.suggestions;
+      const c = state.lrChoice;
+      const rules = (['valley', 'slide', 'steep', 'minimum', 'steepest'] as const)
+        .filter((k) => s[k])
+        .map((k) => `${k === 'minimum' ? 'minimum / 10' : k} ${formatNumber(s[k]!.lr)}`)
+        .join(', ');
+      if (c)
+        return {
+          text: [
+            `${rt.style} range test, ${rt.increase === 'batch' ? 'one rate per mini-batch' : 'one rate per epoch'}, ${rt.lrs.length} rates; stopped: ${rt.stopped}. Rules: ${rules}.`,
+            `The smoothed loss fell beyond its noise (threshold ${formatNumber(c.region.threshold)} below the starting level ${formatNumber(c.region.baseline)}, batch noise ${formatNumber(c.region.noise)}) from ${c.region.from === undefined ? '(never)' : formatNumber(c.region.from)} to its lowest point at ${c.region.lowest === undefined ? '-' : formatNumber(c.region.lowest)}; only rules inside that region propose candidates. Each candidate was trained ${c.steps} steps; the lowest held-out loss wins.`,
+            `Recommendation ${formatNumber(c.lr)}: ${c.sure ? 'sure' : 'NOT SURE'} (${c.why.join('; ')}). Cost: ${c.cost.backwards} backwards, ${c.cost.forwards} extra forwards, ${c.cost.seconds.toFixed(1)} s.`,
+          ],
+          table: {
+            columns: [
+              'learning rate',
+              'proposed by',
+              'best held-out loss',
+              'accuracy',
+              'loss fell beyond noise',
+            ],
+            rows: c.candidates.map((x) => [
+              x.lr,
+              x.source.join(', '),
+              x.run.best,
+              x.run.bestAccuracy === undefined ? '-' : `${(100 * x.run.bestAccuracy).toFixed(1)}%`,
+              x.fell ? 'yes' : 'no',
+            ]),
+          },
+          charts: [rangeTestChart(rt)],
+        };
       return {
         text: [
           `${rt.style} range test, ${rt.increase === 'batch' ? 'one rate per mini-batch' : 'one rate per epoch'}, ${rt.lrs.length} rates; stopped: ${rt.stopped}.`,
@@ -284,18 +327,36 @@ function stepBody(state: ProcedureState, step: (typeof STEPS)[number]): Omit<Rep
     }
     case 'variants': {
       const v = state.variants!;
+      const free = v.lrFree ?? [];
       return {
-        text: ['Each optimizer at the rate of its own range test (Adam does not use the SGD rate).'],
-        table: {
-          columns: ['optimizer', 'learning rate', 'best held-out loss'],
-          rows: v.results.map((x) => [x.variant, x.lr, x.curve.best]),
-        },
-        charts: [
-          curvesChart(
-            v.results.map((x) => ({ name: `${x.variant} @ ${formatNumber(x.lr)}`, curve: x.curve })),
-            'Optimizers compared',
-          ),
+        text: [
+          'Each optimizer at the rate of its own range test (Adam does not use the SGD rate), for N epochs.',
+          ...(free.length
+            ? [
+                `Learning-rate-free methods, each for the confirmation budget (${free[0].run.steps} steps), against SGD at the tuned rate for the same budget: "as good" when the held-out loss is worse by at most max(2 standard errors of the paired differences over 10 chunks of the held-out data, 2%).`,
+              ]
+            : []),
         ],
+        table: {
+          columns: ['optimizer', 'learning rate', 'best held-out loss', 'vs tuned rate'],
+          rows: [
+            ...v.results.map((x) => [x.variant, x.lr, x.curve.best, '-']),
+            ...free.map((x) => [
+              x.name,
+              'none',
+              x.run.best,
+              `${x.difference >= 0 ? '+' : ''}${formatNumber(x.difference)} +- ${formatNumber(x.se)}: ${x.asGood ? 'as good' : 'worse'}`,
+            ]),
+          ],
+        },
+        charts: v.results.length
+          ? [
+              curvesChart(
+                v.results.map((x) => ({ name: `${x.variant} @ ${formatNumber(x.lr)}`, curve: x.curve })),
+                'Optimizers compared',
+              ),
+            ]
+          : [],
       };
     }
     case 'final': {

@@ -111,6 +111,45 @@ describe('lrfree find-lr / landscape / procedure on a saved model with CSV data'
     expect(proc).toMatch(/learning rate/);
     expect(JSON.parse(readFileSync(join(dir, 'p', 'state.json'), 'utf8')).completed).toEqual(['lr', 'final']);
   });
+  it("'diagnose' is the procedure under another name, with --help", async () => {
+    const dir = await fixture();
+    const written: string[] = [];
+    const program = new Command().exitOverride().configureOutput({ writeOut: (t) => void written.push(t) });
+    registerDiagnosticCommands(program);
+    await expect(program.parseAsync(['node', 'lrfree', 'diagnose', '--help'])).rejects.toThrow();
+    const help = written.join('');
+    expect(help).toMatch(/Usage: lrfree procedure\|diagnose/);
+    expect(help).toMatch(/--lr-free <names>/);
+    expect(help).toMatch(/--rule <name>.*confirmed/);
+    const out = await run([
+      'diagnose',
+      '--model',
+      join(dir, 'model'),
+      '--csv',
+      join(dir, 'data.csv'),
+      '--backend',
+      'cpu',
+      '-q',
+      '--batch-size',
+      '16',
+      '--epochs',
+      '1',
+      '--num-it',
+      '30',
+      '--confirm-steps',
+      '20',
+      '--lr-free',
+      'none',
+      '--skip',
+      'line,momentum,decay,cyclical,variants',
+      '--out',
+      join(dir, 'd'),
+    ]);
+    expect(out).toMatch(/learning rate\s+[\d.e+-]+ \((sure|NOT SURE)\)/);
+    expect(out).toMatch(/learning-rate candidates/);
+    expect(out).toMatch(/cost: \d+ backwards/);
+    expect(JSON.parse(readFileSync(join(dir, 'd', 'state.json'), 'utf8')).completed).toEqual(['lr', 'final']);
+  });
   it('reads IDX images and labels (MNIST layout)', async () => {
     const dir = await fixture();
     const n = 60;

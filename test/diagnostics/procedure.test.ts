@@ -55,7 +55,11 @@ describe('procedure', () => {
     expect(seen).toEqual([...STEPS]);
     expect(s.completed).toEqual([...STEPS]);
     const r = s.recommendations;
-    expect(r.learningRate!.value).toBe(s.lr!.suggestion);
+    // the confirmed rate lies within the rates its short runs tried, and the evidence names the rules
+    const tried = r.learningRate!.candidates.map((c) => c.lr);
+    expect(r.learningRate!.method).toBe('confirmed');
+    expect(r.learningRate!.value).toBeGreaterThanOrEqual(Math.min(...tried));
+    expect(r.learningRate!.value).toBeLessThanOrEqual(Math.max(...tried));
     expect(r.learningRate!.evidence).toMatch(/valley/);
     expect(r.momentum!.value).toBeGreaterThanOrEqual(0);
     expect(typeof r.decay!.value).toBe('boolean');
