@@ -153,7 +153,7 @@ describe('every §9 method', () => {
 describe.each(['cpu'] as const)('no tensor leaks over 1000 steps on %s', (backend) => {
   it.each(Object.keys(MAKERS))('%s in a custom loop', async (name) => {
     await useBackend(backend);
-    const model = tinyMlp(4, 6, 3, { bn: true, dropout: 0.2 });
+    const model = tinyMlp(4, 6, 3, { bn: true, dropout: 0.2, logits: true });
     const { x, y } = toyClassification(8, 4, 3);
     const opt = MAKERS[name]();
     const vars = modelVariables(model);
