@@ -12,6 +12,7 @@
  *   npx tsx scripts/mutate.ts --list --file armijo       # list the mutants, run nothing
  *   npx tsx scripts/mutate.ts --report                   # the table (markdown) from the cached results
  *   npx tsx scripts/mutate.ts --survivors --file polyak  # cached surviving mutants of the files
+ *   npx tsx scripts/mutate.ts --retry-survivors --file armijo  # re-run cached survivors (after new tests)
  *
  * Options: --root <dir> (a copy of the repository to mutate, default: this one), --timeout <s> (per
  * test run, default 300), --max <n> (mutants per file, evenly spread, default all).
@@ -202,6 +203,7 @@ function args(argv: string[]) {
     list: false,
     report: false,
     survivors: false,
+    retrySurvivors: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -212,6 +214,7 @@ function args(argv: string[]) {
     else if (a === '--list') o.list = true;
     else if (a === '--report') o.report = true;
     else if (a === '--survivors') o.survivors = true;
+    else if (a === '--retry-survivors') o.retrySurvivors = true;
     else throw new Error(`unknown argument ${a}`);
   }
   return o;
@@ -314,7 +317,8 @@ async function main(): Promise<void> {
     }
     console.log(`${file}: ${all.length} mutants, running ${chosen.length}`);
     for (const m of chosen) {
-      if (cache[file].results[key(m)]) continue;
+      const done = cache[file].results[key(m)];
+      if (done && (done.killed || !o.retrySurvivors)) continue;
       const t0 = Date.now();
       let how: Result['how'] = 'survived';
       try {
