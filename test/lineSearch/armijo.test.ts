@@ -271,6 +271,10 @@ describe('goldstein', () => {
     const r = search(() => Number.POSITIVE_INFINITY, 1, 1, 1);
     expect(r).toEqual({ eta: FALLBACK_STEP, stored: expect.any(Number), found: false, trials: 5 });
     expect(r.stored).toBeCloseTo(0.5 ** 5, 12);
+    // Once the trial reaches the 1e-8 floor and still fails, the search stops there (no more trials).
+    const floor = goldsteinSearch(0.1, 0.1, 2, 10, 50)(() => Number.POSITIVE_INFINITY, 1, 1, 1e-7);
+    expect(floor.trials).toBe(2);
+    expect(floor.found).toBe(false);
   });
 
   // f(w) = 1.5 (w - 0.5)^2 at w0 = 2, c = 0.1: A holds iff eta <= 0.6, B holds iff eta >= 2c/a = 0.0667.
