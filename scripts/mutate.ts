@@ -63,8 +63,8 @@ export const FILE_TESTS: Record<string, string[]> = {
     'test/lineSearch/adamOracle.test.ts',
   ],
   'src/directions/momentum.ts': ['test/baselines.test.ts', 'test/moreDescent/parabolic.test.ts'],
-  'src/directions/newton.ts': ['test/moreDescent/newton.test.ts'],
-  'src/directions/newtonSolvers.ts': ['test/moreDescent/newton.test.ts'],
+  'src/directions/newton.ts': ['test/moreDescent/newtonLm.test.ts', 'test/moreDescent/newton.test.ts'],
+  'src/directions/newtonSolvers.ts': ['test/moreDescent/newton.test.ts', 'test/moreDescent/newtonLm.test.ts'],
   'src/directions/sgd.ts': ['test/baselines.test.ts', 'test/lineSearch/armijo.test.ts'],
 };
 
