@@ -83,7 +83,7 @@ function oracleStep(p: Fn, w: number[], lambda0: number, lmTrials: number) {
   throw new Error('oracle: no decrease');
 }
 
-function run(p: Fn, start: number[], steps: number, lmTrials: number, shift: (k: number) => number) {
+function run(start: number[], steps: number, lmTrials: number, shift: (k: number) => number) {
   const v = tf.variable(tf.tensor1d(start));
   let k = 1;
   // Batch k adds shift(k): a rule comparing with the previous step's loss would accept or reject wrongly.
@@ -111,6 +111,30 @@ function run(p: Fn, start: number[], steps: number, lmTrials: number, shift: (k:
   };
 }
 
+describe('newton: size limits are inclusive', () => {
+  // Mutation survivor: P == maxParams (and P == maxDenseParams) must be allowed (catches > -> >=).
+  it('exactly maxParams (cg) and maxDenseParams (dense) parameters run; one more throws', () => {
+    const v = tf.variable(tf.tensor1d([1, 2]));
+    const loss = () => tf.sum(tf.square(v)) as tf.Scalar;
+    for (const o of [
+      { solver: 'cg' as const, maxParams: 2 },
+      { solver: 'dense' as const, maxDenseParams: 2 },
+    ]) {
+      const ok = new LrfreeOptimizer({ direction: newton(o), step: constant(1) });
+      ok.minimize(loss, false, [v]);
+      expect(ok.counters.steps).toBe(1);
+      ok.dispose();
+    }
+    const tooBig = new LrfreeOptimizer({
+      direction: newton({ solver: 'cg', maxParams: 1 }),
+      step: constant(1),
+    });
+    expect(() => tooBig.minimize(loss, false, [v])).toThrow(/maxParams = 1/);
+    tooBig.dispose();
+    v.dispose();
+  });
+});
+
 describe('newton: Levenberg-Marquardt inside the step, Armijo fallback (float64 oracle)', () => {
   it('non-convex x^2 - y^2 + y^4: trials, lambda and iterates match; H built once per step (backwards = 1 + 2P + trials)', () => {
     const p: Fn = {
@@ -118,7 +142,7 @@ describe('newton: Levenberg-Marquardt inside the step, Armijo fallback (float64 
       g: ([x, y]) => [2 * x, -2 * y + 4 * y ** 3],
     };
     const shift = (k: number) => (k % 2 === 0 ? 3 : 0);
-    const r = run(p, [1, 0.1], 8, 10, shift);
+    const r = run([1, 0.1], 8, 10, shift);
     r.setLoss((a, b) => tf.add(tf.sub(tf.square(a), tf.square(b)), tf.pow(b, 4)));
     const got = r.go();
     let w = [1, 0.1];

@@ -16,7 +16,9 @@ const PRESETS: Record<string, () => LrfreeOptimizer> = {
 
 /** Newton builds a dense Hessian (P gradients per step): it gets the smallest model. */
 function modelFor(name: string, logits = false) {
-  return name === 'newton' ? tinyMlp(2, 1, 2, { logits }) : tinyMlp(4, 6, 3, { bn: true, dropout: 0.2, logits });
+  return name === 'newton'
+    ? tinyMlp(2, 1, 2, { logits })
+    : tinyMlp(4, 6, 3, { bn: true, dropout: 0.2, logits });
 }
 
 const STEPS = 1000;
