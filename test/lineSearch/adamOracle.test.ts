@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LrfreeOptimizer } from '../../src/core/optimizer.js';
 import { mulberry32 } from '../../src/core/rng.js';
+import { adam } from '../../src/directions/adam.js';
 import { adamSls, plasls, salsa } from '../../src/optimizers/lineSearch.js';
 import { useBackend } from '../helpers/tf.js';
 
@@ -315,5 +316,13 @@ describe('Adam-direction line searches vs float64 oracles (120 steps, badly scal
     });
     // Some cheap (unsearched) steps happen, so both branches are compared.
     expect(ref.filter((o) => o.searched === 0).length).toBeGreaterThan(10);
+  });
+
+  // Mutation survivor: beta1 = 1 freezes m at 0 and divides by 1 - 1^k = 0; the range must exclude it.
+  it('adam rejects beta1 = 1, beta2 = 1 and a negative epsilon', () => {
+    expect(() => adam({ beta1: 1 })).toThrow(/beta1 = 1/);
+    expect(() => adam({ beta2: 1 })).toThrow(/beta2 = 1/);
+    expect(() => adam({ epsilon: 0 })).toThrow(/epsilon = 0/);
+    expect(adam({ beta1: 0.99, beta2: 0.5 }).config).toMatchObject({ beta1: 0.99, beta2: 0.5 });
   });
 });
