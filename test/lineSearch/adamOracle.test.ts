@@ -7,9 +7,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LrfreeOptimizer } from '../../src/core/optimizer.js';
+import { optimizer } from '../../src/core/optimizer.js';
 import { mulberry32 } from '../../src/core/rng.js';
 import { adam } from '../../src/directions/adam.js';
 import { adamSls, plasls, salsa } from '../../src/optimizers/lineSearch.js';
+import { constant } from '../../src/steps/constant.js';
 import { useBackend } from '../helpers/tf.js';
 
 beforeAll(async () => {
@@ -324,5 +326,29 @@ describe('Adam-direction line searches vs float64 oracles (120 steps, badly scal
     expect(() => adam({ beta2: 1 })).toThrow(/beta2 = 1/);
     expect(() => adam({ epsilon: 0 })).toThrow(/epsilon = 0/);
     expect(adam({ beta1: 0.99, beta2: 0.5 }).config).toMatchObject({ beta1: 0.99, beta2: 0.5 });
+  });
+
+  // Mutation survivor: the AdamW term weightDecay*w must be in the update (catches it dropped or inverted).
+  it('adam weightDecay: w <- w - eta*(P*m-hat + weightDecay*w), 5 steps against float64', () => {
+    const w = tf.variable(tf.tensor1d([2, -1]));
+    const f = () => tf.sum(tf.mul(tf.tensor1d([1.5, 0.25]), tf.square(w))) as tf.Scalar;
+    const opt = optimizer({ direction: adam({ weightDecay: 0.3, epsilon: 1e-8 }), step: constant(0.05) });
+    let x = [2, -1];
+    const m = [0, 0];
+    const v = [0, 0];
+    for (let k = 1; k <= 5; k++) {
+      opt.minimize(f, false, [w]);
+      const g = [3 * x[0], 0.5 * x[1]];
+      x = x.map((xi, i) => {
+        m[i] = 0.9 * m[i] + 0.1 * g[i];
+        v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
+        const d = m[i] / (1 - 0.9 ** k) / (Math.sqrt(v[i] / (1 - 0.999 ** k)) + 1e-8);
+        return xi - 0.05 * (d + 0.3 * xi);
+      });
+      const got = Array.from(w.dataSync());
+      expect(Math.abs(got[0] - x[0]) + Math.abs(got[1] - x[1])).toBeLessThan(1e-5);
+    }
+    opt.dispose();
+    w.dispose();
   });
 });
