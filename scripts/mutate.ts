@@ -12,7 +12,7 @@
  *   npx tsx scripts/mutate.ts --list --file armijo       # list the mutants, run nothing
  *   npx tsx scripts/mutate.ts --report                   # the table (markdown) from the cached results
  *   npx tsx scripts/mutate.ts --survivors --file polyak  # cached surviving mutants of the files
- *   npx tsx scripts/mutate.ts --retry-survivors --file armijo  # re-run cached survivors (after new tests)
+ *   npx tsx scripts/mutate.ts --retry-survivors --file armijo  # re-run only the cached survivors (after new tests)
  *
  * Options: --root <dir> (a copy of the repository to mutate, default: this one), --timeout <s> (per
  * test run, default 300), --max <n> (mutants per file, evenly spread, default all).
@@ -318,7 +318,7 @@ async function main(): Promise<void> {
     console.log(`${file}: ${all.length} mutants, running ${chosen.length}`);
     for (const m of chosen) {
       const done = cache[file].results[key(m)];
-      if (done && (done.killed || !o.retrySurvivors)) continue;
+      if (o.retrySurvivors ? !done || done.killed : done) continue;
       const t0 = Date.now();
       let how: Result['how'] = 'survived';
       try {
