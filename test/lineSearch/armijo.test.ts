@@ -89,6 +89,8 @@ describe('armijo', () => {
     expect(0.9 ** (bestK - 1)).toBeGreaterThan(0.6);
     expect(rec.eta as number).toBeCloseTo(best, 12);
     expect(rec.forwards).toBe(bestK + 1);
+    expect(rec.info.failed).toBe(0); // a successful search is not reported as failed (mutation survivor)
+    expect(rec.info.failures).toBe(0);
     expect(rec.info.trials).toBe(bestK + 1);
     expect(q.values()[0]).toBeCloseTo(2 - best * g, 5);
     opt.dispose();
@@ -254,6 +256,7 @@ describe('armijo', () => {
     expect(() => armijo({ c: 1 })).toThrow(LrfreeConfigError);
     expect(() => armijo({ c: 1 })).toThrow(/c = 1.*\(0, 1\)/);
     expect(() => armijo({ betaB: 0 })).toThrow(/betaB = 0/);
+    expect(() => armijo({ betaB: 1 })).toThrow(/betaB = 1/); // betaB = 1 never backtracks (mutation survivor)
     expect(() => armijo({ resetOption: 7 as 0 })).toThrow(/resetOption = 7/);
     expect(() => armijo({ nBatchesPerEpoch: 0.5 })).toThrow(/nBatchesPerEpoch/);
     expect(() => armijo({ gamma: 0.5 })).toThrow(/gamma = 0.5/);
