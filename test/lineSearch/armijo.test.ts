@@ -234,6 +234,7 @@ describe('armijo', () => {
     const opt = optimizer({ direction: sgd(), step: armijo() });
     const [rec] = run(opt, q.loss, q.vars, 1);
     expect(rec.forwards).toBe(0);
+    expect(rec.info.trials).toBe(0); // the reported trial count matches the forwards spent
     expect(rec.eta).toBe(0);
     expect(q.values()[0]).toBe(0);
     opt.dispose();
