@@ -339,7 +339,7 @@ async function main(): Promise<void> {
       }
       const res: Result = { ...m, killed: how !== 'survived', how, seconds: (Date.now() - t0) / 1000 };
       cache[file].results[key(m)] = res;
-      writeFileSync(CACHE, `${JSON.stringify(cache, null, 1)}\n`);
+      writeFileSync(CACHE, `${JSON.stringify(cache, null, 2)}\n`); // then `npx biome format --write` it
       console.log(
         `  ${m.line}:${m.col} ${m.op} '${m.from.trim()}' -> '${m.to.trim()}': ${how} (${res.seconds.toFixed(0)} s)`,
       );

@@ -22,7 +22,6 @@ import { warmup } from '../../src/schedules/warmup.js';
 import { fitTensorCounts } from '../helpers/leaks.js';
 import {
   bitEqual,
-  maxAbsDiff,
   snapshotWeights,
   tinyMlp,
   toyClassification,
