@@ -30,7 +30,7 @@ describe.each(BACKENDS)('no tensor leaks on %s', (backend) => {
     '%s in a custom loop: numTensors at step 10 == at step 1000',
     async (name) => {
       await useBackend(backend);
-      const model = tinyMlp(4, 6, 3, { bn: true, dropout: 0.2 });
+      const model = tinyMlp(4, 6, 3, { bn: true, dropout: 0.2, logits: true });
       const { x, y } = toyClassification(8, 4, 3);
       const opt = OPTIMIZERS[name]();
       const vars = lrfree.modelVariables(model);

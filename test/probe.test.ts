@@ -7,7 +7,7 @@ import { BACKENDS, bitEqual, snapshotWeights, tinyMlp, toyClassification, useBac
 describe.each(BACKENDS)('probe purity on %s', (backend) => {
   it('100 probes leave weights and batch-norm statistics bit-identical', async () => {
     await useBackend(backend);
-    const model = tinyMlp(5, 8, 3, { bn: true, dropout: 0.3 });
+    const model = tinyMlp(5, 8, 3, { bn: true, dropout: 0.3, logits: true });
     const { x, y } = toyClassification(16, 5, 3);
     const lossFn = () =>
       tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
@@ -32,7 +32,7 @@ describe.each(BACKENDS)('probe purity on %s', (backend) => {
     // Replace the gradient call's BN update by measuring against a model state after one forward:
     // the step itself runs one gradient forward (updating BN once), then 100 probes (which must not).
     const bnAfterOneForward = (() => {
-      const m2 = tinyMlp(5, 8, 3, { bn: true, dropout: 0.3 });
+      const m2 = tinyMlp(5, 8, 3, { bn: true, dropout: 0.3, logits: true });
       m2.setWeights(model.getWeights());
       tf.tidy(() => tf.losses.softmaxCrossEntropy(y, m2.apply(x, { training: true }) as tf.Tensor));
       const out = snapshotWeights(m2);
@@ -73,7 +73,7 @@ describe.each(BACKENDS)('probe purity on %s', (backend) => {
 
   it('dropout draws one mask per step: equal probes within a step, different across steps', async () => {
     await useBackend(backend);
-    const model = tinyMlp(5, 32, 3, { dropout: 0.5 });
+    const model = tinyMlp(5, 32, 3, { dropout: 0.5, logits: true });
     const { x, y } = toyClassification(16, 5, 3);
     const seen: number[][] = [];
     const opt = lrfree.optimizer({
@@ -96,7 +96,7 @@ describe.each(BACKENDS)('probe purity on %s', (backend) => {
 
   it('a probe at eta = 0 reproduces the step loss exactly (same batch, same mask)', async () => {
     await useBackend(backend);
-    const model = tinyMlp(5, 16, 3, { bn: true, dropout: 0.4 });
+    const model = tinyMlp(5, 16, 3, { bn: true, dropout: 0.4, logits: true });
     const { x, y } = toyClassification(16, 5, 3);
     const pairs: number[][] = [];
     const rule: lrfree.StepRule = {

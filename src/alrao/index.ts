@@ -13,9 +13,11 @@ export {
   type WrapOptions,
   wrap,
 } from './model.js';
-export { type AlraoPresetOptions, alraoAdam, alraoSgd, CATALOG } from './presets.js';
+export { type AlraoPresetOptions, type AlraoSgdOptions, alraoAdam, alraoSgd, CATALOG } from './presets.js';
 export {
+  type AlraoMomentumOptions,
   type AlraoRatesOptions,
+  alraoMomentum,
   alraoRates,
   headRates,
   logUniform,

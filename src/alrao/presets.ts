@@ -7,10 +7,19 @@ import { adam as adamDirection } from '../directions/adam.js';
 import { sgd as sgdDirection } from '../directions/sgd.js';
 import type { CommonOptions } from '../optimizers/baselines.js';
 import type { CatalogEntry } from '../optimizers/catalogEntry.js';
-import { type AlraoRatesOptions, alraoRates } from './rates.js';
+import { constant } from '../steps/constant.js';
+import { type AlraoRatesOptions, alraoMomentum, alraoRates } from './rates.js';
 
 /** Options of {@link alraoSgd} and {@link alraoAdam}: the rate options plus seed, schedule, model. */
 export type AlraoPresetOptions = CommonOptions & Omit<AlraoRatesOptions, 'seed'>;
+
+/** Options of {@link alraoSgd}: those of the presets plus the reference momentum and clipping. */
+export type AlraoSgdOptions = AlraoPresetOptions & {
+  /** Reference pre-classifier momentum mu (ALGORITHMS.md §5.3, see `alraoMomentum`). Default 0. */
+  momentum?: number;
+  /** Clip the gradient's global norm to this before the step (the reference RNN script: 0.25). Default 0 (off). */
+  clipNorm?: number;
+};
 
 function build(
   name: string,
@@ -37,6 +46,8 @@ function build(
 /**
  * Alrao-SGD (optimizer part): w_f <- w_f - eta_f * g_f with one rate per feature drawn once,
  * log-uniform in [minLr, maxLr] (default [1e-5, 10], the paper's CIFAR-10 range). Cost: that of SGD.
+ * `momentum` / `clipNorm` switch to the reference pre-classifier optimizer (`alraoMomentum` under
+ * `constant(1)`, the same rates): buf <- (1 - mu*min(sqrt(eta_f), 1/mu))*buf + g, w_f <- w_f - eta_f*buf.
  * Pass `model` so that layer kinds (LSTM gates, depthwise channels) are known. The paper's method also
  * replaces the last layer by averaged copies: use `lrfree.alrao.wrap` for that.
  *
@@ -45,8 +56,25 @@ function build(
  * model.compile({ optimizer: lrfree.alraoSgd({ model, seed: 1 }), loss: 'categoricalCrossentropy' });
  * ```
  */
-export function alraoSgd(options: AlraoPresetOptions = {}): LrfreeOptimizer {
-  return build('alraoSgd', sgdDirection(), { minLr: 1e-5, maxLr: 10 }, options);
+export function alraoSgd(options: AlraoSgdOptions = {}): LrfreeOptimizer {
+  const { momentum, clipNorm, ...rest } = options;
+  if (!momentum && !clipNorm) return build('alraoSgd', sgdDirection(), { minLr: 1e-5, maxLr: 10 }, rest);
+  // The reference momentum needs the rates inside the direction: the direction carries them (same draw).
+  const { minLr, maxLr, granularity, lstmRateSharing, ...common } = rest;
+  return new LrfreeOptimizer({
+    ...common,
+    direction: alraoMomentum({
+      minLr: minLr ?? 1e-5,
+      maxLr: maxLr ?? 10,
+      seed: common.seed ?? 0,
+      granularity,
+      lstmRateSharing,
+      momentum,
+      clipNorm,
+    }),
+    step: constant(1),
+    name: 'alraoSgd',
+  });
 }
 
 /**

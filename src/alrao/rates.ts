@@ -3,9 +3,9 @@
  * once, log-uniform in [minLr, maxLr], kept as optimizer state so that save/load keeps them.
  */
 import * as tf from '@tensorflow/tfjs';
-import { registerStepRule } from '../core/registry.js';
+import { registerDirection, registerStepRule } from '../core/registry.js';
 import { deriveSeed, mulberry32 } from '../core/rng.js';
-import type { StepRule, VariableInfo } from '../core/types.js';
+import type { Direction, StepRule, VariableInfo } from '../core/types.js';
 import { checkKnownKeys, checkNumber, checkOneOf, LrfreeConfigError } from '../core/validate.js';
 
 /** Options of {@link alraoRates}. */
@@ -195,31 +195,9 @@ export function alraoRates(options: AlraoRatesOptions = {}): StepRule {
     slotNames: ['rate'],
     needsLoss: false,
     initScalars: () => ({}),
-    initSlots: (variable: tf.Variable, info: VariableInfo) => {
-      const layout = rateLayout(variable.shape, info.featureAxis, info.group.layerClass, variable.name, {
-        granularity,
-        lstmRateSharing,
-      });
-      if (layout.unknown && !warned.has(info.group.name)) {
-        warned.add(info.group.name);
-        console.warn(
-          `alraoRates: layer '${info.group.name}' (${info.group.layerClass}) is not a kind Alrao knows; ` +
-            'its tensors get one learning rate each.',
-        );
-      }
-      // The layer's position (its first variable) and the stream key the draw, so a kernel and its bias
-      // share rates; per-weight rates are independent per variable.
-      const key = granularity === 'weight' || layout.unknown ? 1000 + info.index : layout.stream;
-      const drawn = logUniform(
-        deriveSeed(seed, 0xa1a0, info.group.indices[0], key),
-        layout.count,
-        minLr,
-        maxLr,
-      );
-      const values = new Float32Array(layout.count * layout.tile);
-      for (let t = 0; t < layout.tile; t++) values.set(drawn, t * layout.count);
-      return [tf.tensor(values, layout.shape, 'float32')];
-    },
+    initSlots: (variable: tf.Variable, info: VariableInfo) => [
+      drawRates(variable, info, { minLr, maxLr, seed, granularity, lstmRateSharing }, warned, 'alraoRates'),
+    ],
     choose: (ctx) => ({
       eta: { perVariable: ctx.slots.map((s) => s[0]) },
       reported: centre,
@@ -228,3 +206,118 @@ export function alraoRates(options: AlraoRatesOptions = {}): StepRule {
 }
 
 registerStepRule('alraoRates', (c) => alraoRates(c as AlraoRatesOptions));
+
+/** The rate tensor of one variable (shared by {@link alraoRates} and {@link alraoMomentum}: same draw). */
+function drawRates(
+  variable: tf.Variable,
+  info: VariableInfo,
+  o: Required<AlraoRatesOptions>,
+  warned: Set<string>,
+  where: string,
+): tf.Tensor {
+  const layout = rateLayout(variable.shape, info.featureAxis, info.group.layerClass, variable.name, {
+    granularity: o.granularity,
+    lstmRateSharing: o.lstmRateSharing,
+  });
+  if (layout.unknown && !warned.has(info.group.name)) {
+    warned.add(info.group.name);
+    console.warn(
+      `${where}: layer '${info.group.name}' (${info.group.layerClass}) is not a kind Alrao knows; ` +
+        'its tensors get one learning rate each.',
+    );
+  }
+  // The layer's position (its first variable) and the stream key the draw, so a kernel and its bias
+  // share rates; per-weight rates are independent per variable.
+  const key = o.granularity === 'weight' || layout.unknown ? 1000 + info.index : layout.stream;
+  const drawn = logUniform(
+    deriveSeed(o.seed, 0xa1a0, info.group.indices[0], key),
+    layout.count,
+    o.minLr,
+    o.maxLr,
+  );
+  const values = new Float32Array(layout.count * layout.tile);
+  for (let t = 0; t < layout.tile; t++) values.set(drawn, t * layout.count);
+  return tf.tensor(values, layout.shape, 'float32');
+}
+
+/** Options of {@link alraoMomentum}: the rate options plus the reference momentum and clipping. */
+export interface AlraoMomentumOptions extends AlraoRatesOptions {
+  /** mu in [0, 1) of the reference pre-classifier momentum. Default 0 (plain Alrao-SGD). */
+  momentum?: number;
+  /** Clip the gradient's global norm (over all variables) to this before the step; 0 = off. Default 0. */
+  clipNorm?: number;
+}
+
+/**
+ * The reference Alrao pre-classifier optimizer (ALGORITHMS.md §5.3) as a direction that carries the
+ * per-feature rates itself (drawn exactly as {@link alraoRates} draws them): with eta_f the feature's rate,
+ *
+ *     g <- g * min(1, clipNorm/||g||)                      (clipNorm > 0; the RNN script uses 0.25)
+ *     buf <- (1 - mu * min(sqrt(eta_f), 1/mu)) * buf + g    (first step: buf <- g)
+ *     update = eta_f * buf                                 (commit with `constant(1)`)
+ *
+ * With mu = 0 and no clipping the update is eta_f * g, i.e. `sgd()` under `alraoRates`. Slots: `rate`,
+ * `buf`. Cost: one gradient per step, one norm read back when clipping.
+ *
+ * @example
+ * ```ts
+ * const opt = lrfree.optimizer({ direction: alraoMomentum({ momentum: 0.9, clipNorm: 0.25, seed: 1 }), step: lrfree.constant(1), model });
+ * ```
+ */
+export function alraoMomentum(options: AlraoMomentumOptions = {}): Direction {
+  const W = 'alraoMomentum';
+  checkKnownKeys(W, options, [
+    'minLr',
+    'maxLr',
+    'seed',
+    'granularity',
+    'lstmRateSharing',
+    'momentum',
+    'clipNorm',
+  ]);
+  const minLr = options.minLr ?? 1e-5;
+  const maxLr = options.maxLr ?? 10;
+  checkRange(W, minLr, maxLr);
+  const seed = checkNumber(W, 'seed', options.seed ?? 0, { integer: true });
+  const granularity = checkOneOf(W, 'granularity', options.granularity ?? 'feature', [
+    'feature',
+    'weight',
+  ] as const);
+  const lstmRateSharing = checkOneOf(W, 'lstmRateSharing', options.lstmRateSharing ?? 'perUnit', [
+    'perUnit',
+    'perGateRow',
+  ] as const);
+  const mu = checkNumber(W, 'momentum', options.momentum ?? 0, { min: 0, max: 1, maxExclusive: true });
+  const clipNorm = checkNumber(W, 'clipNorm', options.clipNorm ?? 0, { min: 0 });
+  const rates = { minLr, maxLr, seed, granularity, lstmRateSharing };
+  const warned = new Set<string>();
+  return {
+    kind: 'alraoMomentum',
+    config: { ...rates, momentum: mu, clipNorm },
+    slotNames: ['rate', 'buf'],
+    initScalars: () => ({}),
+    initSlots: (variable: tf.Variable, info: VariableInfo) => [
+      drawRates(variable, info, rates, warned, W),
+      tf.zerosLike(variable),
+    ],
+    compute: (ctx) => {
+      let scale = 1;
+      if (clipNorm > 0) {
+        const norm = Math.sqrt(ctx.gradNormSq.reduce((a, b) => a + b, 0));
+        if (norm > clipNorm) scale = clipNorm / norm;
+      }
+      const slots: tf.Tensor[][] = [];
+      const update = ctx.grads.map((g0, i) => {
+        const [rate, buf0] = ctx.slots[i];
+        const g = scale === 1 ? g0 : tf.mul(g0, scale);
+        const decay = mu === 0 ? tf.onesLike(rate) : tf.sub(1, tf.mul(mu, tf.minimum(tf.sqrt(rate), 1 / mu)));
+        const buf = tf.add(tf.mul(decay, buf0), g); // buf starts at 0, so the first step gives buf = g
+        slots.push([rate, buf]);
+        return tf.mul(rate, buf);
+      });
+      return { update, slots, info: { clipScale: scale } };
+    },
+  };
+}
+
+registerDirection('alraoMomentum', (c) => alraoMomentum(c as AlraoMomentumOptions));

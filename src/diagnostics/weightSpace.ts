@@ -3,9 +3,11 @@
  * procedure): theta(alpha) = theta* + alpha*d with a filter-normalised random d (Li et al. 2018), or the
  * init -> final interpolation theta(alpha) = (1-alpha)*theta_init + alpha*theta_final (Goodfellow et al.).
  * The model is restored bit for bit afterwards. Batch-norm moving statistics are kept at the model's
- * values for every alpha (they are not moved along the line).
+ * values for every alpha by default, or (option `recomputeBatchNorm`, the better option of §11.1)
+ * recomputed at every alpha from training-mode forwards on the data given.
  */
 import * as tf from '@tensorflow/tfjs';
+import { recomputeBatchNorm } from '../core/batchNorm.js';
 import { featureAxisOf } from '../core/params.js';
 import { deriveSeed, gaussian, mulberry32 } from '../core/rng.js';
 import { checkKnownKeys, checkNumber, checkOneOf, LrfreeConfigError } from '../core/validate.js';
@@ -134,6 +136,13 @@ export interface LineOptions extends RandomDirectionOptions {
   init?: readonly tf.Tensor[];
   /** Final weights, in the same layout as `init`. Default: the model's current weights. */
   final?: readonly tf.Tensor[];
+  /**
+   * Recompute the batch-norm moving statistics at every alpha (ALGORITHMS.md §11.1, the better option):
+   * before each evaluation, the exact average of the batch statistics of up to `batches` (default 20)
+   * training-mode forwards of `batchSize` (default 32) rows of `x` at theta(alpha). Cost: those forwards
+   * per alpha. Default: the statistics are kept at the model's values (or interpolated, see `init`).
+   */
+  recomputeBatchNorm?: { x: tf.Tensor; batchSize?: number; batches?: number };
   signal?: AbortSignal;
   /** Called after each alpha (done, total). */
   onProgress?: (done: number, total: number) => void;
@@ -143,8 +152,11 @@ export interface LineOptions extends RandomDirectionOptions {
 export interface LineResult {
   kind: 'random' | 'interpolate' | 'given';
   normalization: Normalization | 'n/a';
-  /** Batch-norm moving statistics: moved along the line (init from {@link modelValues}) or kept. */
-  batchNorm: 'interpolated' | 'kept';
+  /**
+   * Batch-norm moving statistics: moved along the line (init from {@link modelValues}), recomputed at
+   * every alpha (`recomputeBatchNorm`), or kept.
+   */
+  batchNorm: 'interpolated' | 'recomputed' | 'kept';
   alphas: number[];
   losses: number[];
   accuracies?: number[];
@@ -193,6 +205,7 @@ export function weightSpaceLine(model: tf.LayersModel, on: Evaluator, options: L
     'steps',
     'init',
     'final',
+    'recomputeBatchNorm',
     'seed',
     'normalization',
     'ignore',
@@ -217,6 +230,13 @@ export function weightSpaceLine(model: tf.LayersModel, on: Evaluator, options: L
   const withStats =
     kind === 'interpolate' && options.init?.length === all.length && all.length > trainable.length;
   const vars = withStats ? all : trainable;
+  const bn = options.recomputeBatchNorm;
+  if (bn && withStats) {
+    throw new LrfreeConfigError(
+      'weightSpaceLine: recomputeBatchNorm and an init with batch-norm statistics (modelValues) both set the ' +
+        'statistics; pass trainableValues(model) as init to recompute them.',
+    );
+  }
   const evalFn = evaluator(on);
   const snap = snapshotModel(model);
   const owned: tf.Tensor[] = [];
@@ -254,6 +274,11 @@ export function weightSpaceLine(model: tf.LayersModel, on: Evaluator, options: L
           v.assign(p[i]);
         });
       });
+      // The snapshot restores the model's own statistics at the end.
+      if (bn)
+        tf.dispose(
+          recomputeBatchNorm({ model, x: bn.x, batchSize: bn.batchSize, batches: bn.batches ?? 20 }),
+        );
       const e = evalFn(model);
       losses.push(e.loss);
       if (e.accuracy !== undefined) accs.push(e.accuracy);
@@ -262,7 +287,7 @@ export function weightSpaceLine(model: tf.LayersModel, on: Evaluator, options: L
     return {
       kind,
       normalization: kind === 'random' ? (options.normalization ?? 'filter') : 'n/a',
-      batchNorm: withStats ? 'interpolated' : 'kept',
+      batchNorm: withStats ? 'interpolated' : bn ? 'recomputed' : 'kept',
       alphas,
       losses,
       ...(accs.length === alphas.length ? { accuracies: accs } : {}),

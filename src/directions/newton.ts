@@ -14,10 +14,15 @@ export interface NewtonOptions {
   /** Damping lambda >= 0 added to the Hessian's diagonal; with `adaptive` also its floor. Default 0. */
   damping?: number;
   /**
-   * Levenberg-Marquardt adaptation between steps: when the loss fell since the previous step,
-   * lambda <- max(lambda/3, damping); otherwise lambda <- max(10*lambda, 1e-4*mean|diag H|). Default true.
+   * Levenberg-Marquardt loop inside each step (ALGORITHMS.md §8.4): solve with lambda, evaluate the loss at
+   * w - d on the step's batch; accept when it is lower (lambda <- max(lambda/3, damping) for the next step),
+   * else lambda <- max(10*lambda, 1e-4*mean|diag H|) and solve again with the same Hessian, at most
+   * `lmTrials` times; then an Armijo backtracking search along the first Newton direction. Default true.
+   * With false: one solve with `damping`, no evaluation (the step rule decides).
    */
   adaptive?: boolean;
+  /** Levenberg-Marquardt solves per step before the Armijo fallback. Default 10. */
+  lmTrials?: number;
   /** Finite-difference Hessian-vector product: `forward` (1 gradient each) or `central` (2). Default `central`. */
   hvp?: 'forward' | 'central';
   /** `dense` (P HVPs, Cholesky), `cg` (conjugate gradients on HVPs) or `auto` (dense up to maxDenseParams). Default `auto`. */
@@ -44,7 +49,13 @@ const KEYS = [
   'cgIterations',
   'cgTolerance',
   'fdScale',
+  'lmTrials',
 ];
+
+/** Armijo fallback along the Newton direction (textbook constants, ALGORITHMS.md §8.4). */
+const ARMIJO_C = 1e-4;
+const ARMIJO_SHRINK = 0.5;
+const ARMIJO_TRIALS = 30;
 
 /**
  * Newton: d = (H + lambda I)^-1 g, committed as w <- w - eta*d (eta = 1 is the Newton step). H v is
@@ -94,6 +105,11 @@ export function newton(options: NewtonOptions = {}): Direction {
     minExclusive: true,
     max: 1,
   });
+  const lmTrials = checkNumber('newton', 'lmTrials', options.lmTrials ?? 10, {
+    min: 1,
+    max: 100,
+    integer: true,
+  });
   const config = {
     damping,
     adaptive,
@@ -104,6 +120,7 @@ export function newton(options: NewtonOptions = {}): Direction {
     cgIterations,
     cgTolerance,
     fdScale,
+    lmTrials,
   };
 
   function compute(ctx: DirectionContext): DirectionResult {
@@ -132,13 +149,6 @@ export function newton(options: NewtonOptions = {}): Direction {
     let lambda = s.lambda as number;
     const diagScale = s.diagScale as number;
     const floorOf = (scale: number) => (scale > 0 ? 1e-4 * scale : 1e-8);
-    if (adaptive && Number.isFinite(s.prevLoss as number)) {
-      lambda =
-        ctx.loss < (s.prevLoss as number)
-          ? Math.max(lambda / 3, damping)
-          : Math.max(10 * lambda, floorOf(diagScale));
-      if (lambda < 1e-12 * floorOf(diagScale)) lambda = damping;
-    }
 
     const hvp = (v: Float64Array): Float64Array => {
       const vNorm = Math.sqrt(dot(v, v));
@@ -151,8 +161,9 @@ export function newton(options: NewtonOptions = {}): Direction {
       return out;
     };
 
-    let x: Float64Array | undefined;
+    // The Hessian is built once per step; every Levenberg-Marquardt retry re-solves with it.
     let newDiag = diagScale;
+    let solve: (lam: number) => { x: Float64Array; lambda: number } | undefined;
     if (dense) {
       const h = new Float64Array(P * P);
       const e = new Float64Array(P);
@@ -174,18 +185,72 @@ export function newton(options: NewtonOptions = {}): Direction {
         let sum = 0;
         for (let i = 0; i < P; i++) sum += Math.abs(h[i * P + i]);
         newDiag = sum / P;
-        const solved = dampedSolve(h, P, g, lambda, floorOf(newDiag));
-        if (solved) {
-          x = solved.x;
-          lambda = solved.lambda;
-        }
+        solve = (lam) => dampedSolve(h, P, g, lam, floorOf(newDiag));
+      } else {
+        solve = () => undefined;
       }
     } else {
-      const cg = conjugateGradient(hvp, g, lambda, cgIterations, cgTolerance);
-      if (cg.x.every(Number.isFinite)) x = cg.x;
+      // Hessian-free: each solve runs CG on fresh HVPs (there is no Hessian to keep).
+      solve = (lam) => {
+        const cg = conjugateGradient(hvp, g, lam, cgIterations, cgTolerance);
+        return cg.x.every(Number.isFinite) ? { x: cg.x, lambda: lam } : undefined;
+      };
+    }
+
+    // Loss at w - t*x on the step's batch (same dropout mask, BN statistics restored).
+    const lossAt = (x: Float64Array, t: number) => lossAtFlat(ctx, scaled(x, -t), shapes, sizes);
+    let x: Float64Array | undefined;
+    let trials = 0;
+    let armijoTrials = 0;
+    let accepted = 1;
+    if (!adaptive) {
+      const r = solve(lambda);
+      if (r) {
+        x = r.x;
+        lambda = r.lambda;
+      }
+    } else {
+      let first: Float64Array | undefined;
+      for (let t = 0; t < lmTrials; t++) {
+        const r = solve(lambda);
+        if (!r) break;
+        first ??= r.x;
+        lambda = r.lambda;
+        trials += 1;
+        const l1 = lossAt(r.x, 1);
+        // An exact tie counts as a decrease while the predicted one is below float32 resolution (§0.5).
+        const tie = l1 === ctx.loss && dot(g, r.x) <= 1e-6 * Math.abs(ctx.loss);
+        if (Number.isFinite(l1) && (l1 < ctx.loss || tie)) {
+          x = r.x;
+          break;
+        }
+        lambda = Math.max(10 * lambda, floorOf(newDiag));
+      }
+      if (x) {
+        // Accepted: less damping for the next step (never below the floor `damping`).
+        lambda = Math.max(lambda / 3, damping);
+        if (lambda < 1e-12 * floorOf(newDiag)) lambda = damping;
+      } else if (first) {
+        // Armijo backtracking along the first Newton direction p = -first: f(w + t p) <= f(w) + c t <g, p>.
+        const slope = dot(g, first);
+        const p = slope > 0 ? first : g;
+        const gp = slope > 0 ? slope : dot(g, g);
+        let t = 1;
+        for (let k = 0; k < ARMIJO_TRIALS; k++) {
+          armijoTrials += 1;
+          const l1 = lossAt(p, t);
+          if (Number.isFinite(l1) && l1 <= ctx.loss - ARMIJO_C * t * gp) {
+            x = scaled(p, t);
+            break;
+          }
+          t *= ARMIJO_SHRINK;
+        }
+      }
+      if (!x) accepted = 0;
     }
     if (!x) {
-      // Non-finite Hessian or no damping made it positive definite: no move this step, more damping next.
+      // Non-finite Hessian, no damping made it positive definite, or nothing lowered the loss: no move this
+      // step, more damping next.
       x = new Float64Array(P);
       lambda = Math.max(10 * lambda, floorOf(newDiag));
     }
@@ -194,7 +259,7 @@ export function newton(options: NewtonOptions = {}): Direction {
       slots: ctx.params.map(() => []),
       // prevLoss is what the LM rule compares the next step's loss with.
       scalars: { lambda, diagScale: newDiag, prevLoss: ctx.loss },
-      info: { damping: lambda },
+      info: { damping: lambda, lmTrials: trials, armijoTrials, accepted },
     };
   }
 
@@ -228,6 +293,26 @@ function unflatten(x: Float64Array, shapes: readonly number[][], sizes: readonly
 
 function scaled(v: Float64Array, k: number): Float64Array {
   return v.map((x) => x * k);
+}
+
+/**
+ * Loss at w + offset on the step's batch. The direction context offers only `gradientAt` (one counted
+ * backward), so each probe costs a forward/backward.
+ */
+function lossAtFlat(
+  ctx: DirectionContext,
+  offset: Float64Array,
+  shapes: readonly number[][],
+  sizes: readonly number[],
+): number {
+  const offsets = unflatten(offset, shapes, sizes);
+  try {
+    const { loss, grads } = ctx.gradientAt(offsets);
+    tf.dispose(grads);
+    return loss;
+  } finally {
+    tf.dispose(offsets);
+  }
 }
 
 /** Gradient at w + offset (offset as a flat vector), as a flat float64 vector; frees every tensor. */

@@ -1,6 +1,7 @@
 /** D-Adaptation Adam (Defazio & Mishchenko, ICML 2023; ALGORITHMS.md §9.2, traps T18, T24). */
 import * as tf from '@tensorflow/tfjs';
 import type { LrfreeOptimizer } from '../core/optimizer.js';
+import { groupOfVariable } from '../core/params.js';
 import type { Schedule } from '../core/schedule.js';
 import type { Direction } from '../core/types.js';
 import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
@@ -31,6 +32,12 @@ export interface DadaptAdamOptions {
   d0?: number;
   /** Largest factor d may grow by per step. Default Infinity. */
   growthRate?: number;
+  /**
+   * The reference's per-group `layer_scale`: one number for every group, or one per parameter group
+   * (layer) in the optimizer's group order. A group's scale multiplies its contribution to the numerator,
+   * its first moment (so its step) and its share of sum|s| (ALGORITHMS.md §9.2). Default 1.
+   */
+  layerScale?: number | number[];
   /** Optional schedule multiplying lr inside the update (and the estimator). Default none. */
   schedule?: Schedule;
   /** Steps per epoch for an epoch-based schedule. */
@@ -46,6 +53,7 @@ const KEYS = [
   'useBiasCorrection',
   'd0',
   'growthRate',
+  'layerScale',
   'schedule',
   'stepsPerEpoch',
 ];
@@ -55,8 +63,8 @@ const UNIT = { min: 0, max: 1, maxExclusive: true };
  * D-Adapt Adam as a direction computing the whole update (use with `constant(1)`). With
  * bc = useBiasCorrection ? sqrt(1-b2^k)/(1-b1^k) : 1, dlr = d*lr*bc and q = sqrt(b2):
  *
- * num += dlr*<g, s/(sqrt(v_old)+eps)>;  m <- b1*m + dlr*(1-b1)*g;  v <- b2*v + (1-b2)*g^2;
- * s <- q*s + dlr*(1-q)*g;  if sum|s| = 0: no step;  numWeighted <- q*numWeighted + (1-q)*num;
+ * num += l*dlr*<g, s/(sqrt(v_old)+eps)>;  m <- b1*m + l*dlr*(1-b1)*g;  v <- b2*v + (1-b2)*g^2;
+ * s <- q*s + dlr*(1-q)*g;  sum|s| weighted by l (l = the variable's group layerScale); if 0: no step;  numWeighted <- q*numWeighted + (1-q)*num;
  * d <- max(d, min(numWeighted/((1-q)*sum|s|), d*growthRate));  x <- x - m/(sqrt(v_new)+eps)
  * (m already carries dlr, T18; minus weightDecay*dlr*x when decoupled).
  *
@@ -86,6 +94,10 @@ export function dadaptAdamDirection(options: DadaptAdamOptions = {}): Direction 
   const d0 = checkNumber(W, 'd0', options.d0 ?? 1e-6, { min: 0, minExclusive: true });
   const growthRate = checkNumber(W, 'growthRate', options.growthRate ?? Number.POSITIVE_INFINITY, { min: 1 });
   const sched = lrScheduleSlot(options.schedule, options.stepsPerEpoch);
+  const rawScale = options.layerScale ?? 1;
+  const layerScale = Array.isArray(rawScale)
+    ? rawScale.map((v, i) => checkNumber(W, `layerScale[${i}]`, v, { min: 0 }))
+    : checkNumber(W, 'layerScale', rawScale, { min: 0 });
   const q = Math.sqrt(beta2);
   return {
     kind: 'dadaptAdam',
@@ -98,6 +110,7 @@ export function dadaptAdamDirection(options: DadaptAdamOptions = {}): Direction 
       useBiasCorrection,
       d0,
       growthRate: growthToJson(growthRate),
+      layerScale,
       schedule: sched.spec,
     },
     slotNames: ['s', 'm', 'v'],
@@ -108,15 +121,23 @@ export function dadaptAdamDirection(options: DadaptAdamOptions = {}): Direction 
       const d = ctx.scalars.d as number;
       const bc = useBiasCorrection ? Math.sqrt(1 - beta2 ** k) / (1 - beta1 ** k) : 1;
       const dlr = d * lr * sched.multiplier(ctx.step) * bc;
+      const groupOf = groupOfVariable(ctx.groups, ctx.grads.length);
+      if (Array.isArray(layerScale) && layerScale.length !== ctx.groups.length) {
+        throw new LrfreeConfigError(
+          `${W}: layerScale has ${layerScale.length} entries but the optimizer has ${ctx.groups.length} ` +
+            `parameter groups (${ctx.groups.map((g) => g.name).join(', ')}).`,
+        );
+      }
       const parts = ctx.grads.map((g0, i) => {
+        const l = Array.isArray(layerScale) ? layerScale[groupOf[i]] : layerScale;
         const [s0, m0, v0] = ctx.slots[i];
         const g = weightDecay > 0 && !decouple ? tf.add(g0, tf.mul(ctx.params[i], weightDecay)) : g0;
         // The numerator uses v before this step's update (T18).
-        const num = tf.mul(tf.sum(tf.mul(g, tf.div(s0, tf.add(tf.sqrt(v0), eps)))), dlr);
-        const m = tf.add(tf.mul(m0, beta1), tf.mul(g, dlr * (1 - beta1)));
+        const num = tf.mul(tf.sum(tf.mul(g, tf.div(s0, tf.add(tf.sqrt(v0), eps)))), l * dlr);
+        const m = tf.add(tf.mul(m0, beta1), tf.mul(g, l * dlr * (1 - beta1)));
         const v = tf.add(tf.mul(v0, beta2), tf.mul(tf.square(g), 1 - beta2));
         const s = tf.add(tf.mul(s0, q), tf.mul(g, dlr * (1 - q)));
-        return { num, m, v, s, l1: tf.sum(tf.abs(s)) };
+        return { num, m, v, s, l1: tf.mul(tf.sum(tf.abs(s)), l) };
       });
       const n = parts.length;
       const sums = readScalars([...parts.map((p) => p.num), ...parts.map((p) => p.l1)]);

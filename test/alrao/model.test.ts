@@ -294,13 +294,79 @@ describe('alrao.wrap: behaviour', () => {
     model.dispose();
   });
 
-  it('Alrao-Adam: the adam direction drives both parts', () => {
-    const { x, y } = data(64, 4, 3, 3);
-    const model = wrap(pre(4, 8), { classes: 3, direction: adam(), minLr: 1e-4, maxLr: 1e-1 });
-    for (let s = 0; s < 5; s++) model.trainOnBatch(x, y);
+  // Catches Alrao-Adam ignoring the per-feature / per-head rates, using SGD in one part, or resetting the
+  // Adam moments between steps: three steps against float64 Adam fed with the plain-form gradients.
+  it('Alrao-Adam: w -= rate_f * Adam(grad L_mix); W_j -= eta_j * Adam(grad own NLL_j); 3 steps, float64 Adam', async () => {
+    const { x, y } = data(32, 3, 2, 3);
+    const model = wrap(pre(3, 4), {
+      classes: 2,
+      copies: 3,
+      direction: adam(),
+      minLr: 1e-3,
+      maxLr: 1e-1,
+      seed: 4,
+    });
     expect(model.preClassifierOptimizer.direction.kind).toBe('adam');
-    expect(model.headsOptimizer.counters.steps).toBe(5);
-    tf.dispose([x, y]);
+    const yh = tf.oneHot(y, 2).toFloat() as tf.Tensor2D;
+    const vars = model.preClassifier.trainableWeights.map((w) => w.read() as tf.Variable);
+    const kernel = vars[0];
+    const moments = (n: number) => ({ m: new Float64Array(n), v: new Float64Array(n) });
+    const mk = moments(kernel.size);
+    const mW = moments(model.heads.kernel.size);
+    const adamDir = (st: { m: Float64Array; v: Float64Array }, g: number, i: number, k: number) => {
+      st.m[i] = 0.9 * st.m[i] + 0.1 * g;
+      st.v[i] = 0.999 * st.v[i] + 0.001 * g * g;
+      return st.m[i] / (1 - 0.9 ** k) / (Math.sqrt(st.v[i] / (1 - 0.999 ** k)) + 1e-7);
+    };
+    let r: ArrayLike<number> = [];
+    const [, H] = kernel.shape as number[];
+    const C = 2;
+    for (let k = 1; k <= 3; k++) {
+      const k0 = kernel.dataSync().slice();
+      const W0 = model.heads.kernel.clone() as tf.Tensor3D;
+      const b0 = model.heads.bias.clone() as tf.Tensor2D;
+      const W0d = W0.dataSync().slice();
+      const logPost = model.logPosterior();
+      const z0 = model.preClassifier.apply(x, { training: true }) as tf.Tensor2D;
+      const { grads } = tf.variableGrads(
+        () =>
+          plainMixture(
+            model.preClassifier.apply(x, { training: true }) as tf.Tensor2D,
+            W0,
+            b0,
+            yh,
+            logPost,
+            'classification',
+          ).loss,
+        vars,
+      );
+      const [dW, db] = tf.grads(
+        (ww: tf.Tensor, bb: tf.Tensor) =>
+          plainMixture(z0, ww as tf.Tensor3D, bb as tf.Tensor2D, yh, logPost, 'classification').ownSum,
+      )([W0, b0]);
+      const gk = grads[kernel.name].dataSync();
+      const gW = dW.dataSync();
+      model.trainOnBatch(x, y);
+      // The per-feature rates are drawn at the first step and fixed afterwards.
+      if (k === 1)
+        r = (await model.preClassifierOptimizer.getWeights())
+          .find((w) => w.name === `${kernel.name}/rate`)!
+          .tensor.dataSync();
+      const k1 = kernel.dataSync();
+      for (let i = 0; i < k0.length; i++) {
+        const want = k0[i] - r[i % H] * adamDir(mk, gk[i], i, k);
+        expect(Math.abs(k1[i] - want), `step ${k} kernel[${i}]`).toBeLessThan(2e-6);
+      }
+      const W1 = model.heads.kernel.dataSync();
+      for (let i = 0; i < W0d.length; i++) {
+        const j = Math.floor(i / C) % 3; // [hidden, copies, classes]
+        const want = W0d[i] - model.headRates[j] * adamDir(mW, gW[i], i, k);
+        expect(Math.abs(W1[i] - want), `step ${k} head W[${i}]`).toBeLessThan(2e-6);
+      }
+      tf.dispose([W0, b0, z0, dW, db, ...Object.values(grads)]);
+    }
+    expect(model.headsOptimizer.counters.steps).toBe(3);
+    tf.dispose([x, y, yh]);
     model.dispose();
   });
 });

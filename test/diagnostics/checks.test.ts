@@ -80,7 +80,8 @@ describe('momentumRangeTest', () => {
     tf.dispose([x, y]);
     model.dispose();
   });
-  it('epoch mode on a classifier: a suggestion inside the range, model restored, no leaks', async () => {
+  // Catches a suggestion taken at the wrong index (highest loss, off by one, steepest instead of lowest).
+  it('epoch mode on a classifier: suggests the momentum of the lowest loss, model restored, no leaks', async () => {
     const data = toyClassification(64, 5, 3, 8);
     const model = tinyMlp(5, 8, 3, { bn: true });
     const before = snapshotWeights(model);
@@ -88,8 +89,16 @@ describe('momentumRangeTest', () => {
     const r = await momentumRangeTest(model, { train: data }, { lr: 0.1, numIt: 5, batchSize: 16 });
     expect(r.momenta.length).toBe(5);
     expect(r.accuracies!.length).toBe(5);
-    expect(r.suggestion).toBeGreaterThanOrEqual(0);
-    expect(r.suggestion).toBeLessThanOrEqual(0.99);
+    r.momenta.forEach((mu, i) => {
+      expect(mu).toBeCloseTo((0.99 * i) / 4, 14);
+    });
+    // Fewer than 10 points: the suggestion is the momentum at the lowest (unsmoothed) epoch loss.
+    expect(r.smoothed).toEqual(r.losses);
+    const best = r.losses.indexOf(Math.min(...r.losses));
+    expect(r.suggestion).toBe(r.momenta[best]);
+    expect(r.lowest).toEqual({ lr: r.momenta[best], loss: r.losses[best], index: best });
+    // The curve is not flat (so the argmin is informative).
+    expect(Math.max(...r.losses) - Math.min(...r.losses)).toBeGreaterThan(1e-3);
     expect(tf.memory().numTensors).toBe(n0);
     expect(bitEqual(snapshotWeights(model), before)).toBe(true);
     tf.dispose([data.x, data.y]);

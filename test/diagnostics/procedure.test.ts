@@ -61,10 +61,21 @@ describe('procedure', () => {
     expect(r.learningRate!.value).toBeGreaterThanOrEqual(Math.min(...tried));
     expect(r.learningRate!.value).toBeLessThanOrEqual(Math.max(...tried));
     expect(r.learningRate!.evidence).toMatch(/valley/);
-    expect(r.momentum!.value).toBeGreaterThanOrEqual(0);
-    expect(typeof r.decay!.value).toBe('boolean');
+    // Each recommendation follows from its own evidence by the documented rule (catches a recommendation
+    // wired to the wrong run, an inverted comparison, or the test's suggestion used unrounded/unchecked).
+    const m = s.momentum!;
+    const mu = Math.round(m.test.suggestion * 100) / 100;
+    expect(m.test.momenta).toContain(m.test.suggestion);
+    expect(m.helps).toBe(mu > 0 && m.with.best < 0.99 * m.without.best);
+    expect(r.momentum!.value).toBe(m.helps ? mu : 0);
+    const d = s.decay!;
+    expect(d.improvement).toBeCloseTo((d.constant.best - d.scheduled.best) / Math.abs(d.constant.best), 12);
+    expect(r.decay!.value).toBe(d.improvement > 0.01);
+    expect(r.decay!.plateauEpochs).toBe(d.plateauEpochs);
     expect(r.decay!.alpha).toBeCloseTo((2 / 3) ** (1 / r.decay!.plateauEpochs), 12);
-    expect(typeof r.cyclical!.value).toBe('boolean');
+    const c = s.cyclical!;
+    expect(c.constant).toBe(d.constant); // the constant run is shared, not retrained
+    expect(r.cyclical!.value).toBe((c.constant.best - c.scheduled.best) / Math.abs(c.constant.best) > 0.01);
     expect(['sgd', 'momentum', 'adam']).toContain(r.variant!.value);
     expect(s.final!.curve.accuracy!.at(-1)!).toBeGreaterThan(0.6);
     expect(s.redFlags.filter((f) => f.severity === 'bug')).toEqual([]);

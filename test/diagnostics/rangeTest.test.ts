@@ -132,7 +132,15 @@ describe('lrRangeTest', () => {
     expect(r.stopped).toBe('end');
     expect(r.lrs[29]).toBeCloseTo(0.05, 12);
     for (const [i, v] of r.smoothed.entries()) expect(v / o.smoothed[i]).toBeCloseTo(1, 4);
-    expect(r.suggestions.steepest).toBeDefined();
+    // pytorch-lr-finder: argmin of np.gradient over smoothed[10 : n-5] (catches a wrong skip window, an
+    // argmax, or the raw curve instead of the smoothed one), computed here on the float64 oracle's curve.
+    const win = o.smoothed.slice(10, 25);
+    const grad = win.map((_, i) =>
+      i === 0 ? win[1] - win[0] : i === win.length - 1 ? win[i] - win[i - 1] : (win[i + 1] - win[i - 1]) / 2,
+    );
+    const best = grad.indexOf(Math.min(...grad));
+    expect(r.suggestions.steepest!.index).toBe(10 + best);
+    expect(r.suggestions.steepest!.lr).toBe(r.lrs[10 + best]);
     expect(r.rule).toBe('valley');
     const steep = await lrRangeTest(
       model,

@@ -206,3 +206,69 @@ describe('weightSpacePlane', () => {
 afterAll(() => {
   tf.disposeVariables();
 });
+
+describe('weightSpaceLine: batch-norm statistics recomputed at every alpha (§11.1)', () => {
+  // Catches statistics kept (or recomputed once) along the line, a biased/unbiased variance mix-up, or a
+  // running average weighted towards the last batch: a float64 forward of Dense -> BN -> Dense with the
+  // statistics averaged over the four batches at theta(alpha).
+  it('losses match a float64 reference that averages the batch statistics at theta(alpha); the model is restored', () => {
+    const N = 64;
+    const x = tf.tensor2d(uniformArray(N * 3, 41), [N, 3]);
+    const y = tf.tensor2d(uniformArray(N * 2, 42), [N, 2]);
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({
+          units: 4,
+          inputShape: [3],
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+        }),
+        tf.layers.batchNormalization(),
+        tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+      ],
+    });
+    const before = snapshotWeights(model);
+    const split = { x, y, loss: 'meanSquaredError' as const };
+    const opts = { seed: 5, steps: 5, recomputeBatchNorm: { x, batchSize: 16 } };
+    const line = weightSpaceLine(model, split, opts);
+    expect(line.batchNorm).toBe('recomputed');
+    expect(bitEqual(snapshotWeights(model), before)).toBe(true);
+    const kept = weightSpaceLine(model, split, { seed: 5, steps: 5 });
+
+    const X = Array.from({ length: N }, (_, i) => Array.from(x.dataSync().slice(i * 3, i * 3 + 3)));
+    const Y = Array.from({ length: N }, (_, i) => Array.from(y.dataSync().slice(i * 2, i * 2 + 2)));
+    const d = randomDirection(model, { seed: 5 });
+    const theta = model.trainableWeights.map((w) => Array.from(w.read().dataSync()));
+    const dir = d.map((t) => Array.from(t.dataSync()));
+    tf.dispose(d);
+    line.alphas.forEach((a, k) => {
+      const [W1, b1, gamma, beta, W2, b2] = theta.map((t, i) => t.map((v, j) => v + a * dir[i][j]));
+      const H = X.map((row) =>
+        [0, 1, 2, 3].map((u) => row.reduce((s, v, j) => s + v * W1[j * 4 + u], b1[u])),
+      );
+      // The exact average over the four batches of 16 of each batch's mean and (biased) variance.
+      const mean = [0, 0, 0, 0];
+      const vari = [0, 0, 0, 0];
+      for (let b = 0; b < 4; b++) {
+        const rows = H.slice(16 * b, 16 * b + 16);
+        for (let u = 0; u < 4; u++) {
+          const m = rows.reduce((s, r) => s + r[u], 0) / 16;
+          mean[u] += m / 4;
+          vari[u] += rows.reduce((s, r) => s + (r[u] - m) ** 2, 0) / 16 / 4;
+        }
+      }
+      let loss = 0;
+      H.forEach((h, i) => {
+        const z = h.map((v, u) => (gamma[u] * (v - mean[u])) / Math.sqrt(vari[u] + 1e-3) + beta[u]);
+        for (let c = 0; c < 2; c++) {
+          const out = z.reduce((s, v, u) => s + v * W2[u * 2 + c], b2[c]);
+          loss += (out - Y[i][c]) ** 2 / (2 * N);
+        }
+      });
+      expect(Math.abs(line.losses[k] - loss) / loss, `alpha ${a}`).toBeLessThan(1e-4);
+    });
+    // The option matters: with the statistics kept the losses differ away from alpha = 0.
+    expect(Math.abs(kept.losses[0] - line.losses[0]) / line.losses[0]).toBeGreaterThan(1e-2);
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+});

@@ -31,8 +31,18 @@ export function toyClassification(
   });
 }
 
-/** A small MLP with deterministic initial weights. */
-export function tinyMlp(d: number, hidden: number, k: number, opts: { bn?: boolean; dropout?: number } = {}) {
+/**
+ * A small MLP with deterministic initial weights. It ends in a softmax (for the Layers losses such as
+ * `categoricalCrossentropy`, which take probabilities) unless `logits` is set: losses that apply the softmax
+ * themselves (`tf.losses.softmaxCrossEntropy`) need `logits: true`, else the softmax is applied twice and
+ * the loss is bounded far above 0 (log k - ... : it cannot fall much).
+ */
+export function tinyMlp(
+  d: number,
+  hidden: number,
+  k: number,
+  opts: { bn?: boolean; dropout?: number; logits?: boolean } = {},
+) {
   const layers: tf.layers.Layer[] = [
     tf.layers.dense({
       units: hidden,
@@ -46,7 +56,7 @@ export function tinyMlp(d: number, hidden: number, k: number, opts: { bn?: boole
   layers.push(
     tf.layers.dense({
       units: k,
-      activation: 'softmax',
+      activation: opts.logits ? 'linear' : 'softmax',
       kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }),
     }),
   );

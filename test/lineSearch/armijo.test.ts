@@ -5,6 +5,7 @@ import { LrfreeConfigError } from '../../src/core/validate.js';
 import { sgd } from '../../src/directions/sgd.js';
 import { armijo } from '../../src/steps/armijo.js';
 import { goldstein } from '../../src/steps/goldstein.js';
+import { FALLBACK_STEP, goldsteinSearch } from '../../src/steps/lineSearchCommon.js';
 import { useBackend } from '../helpers/tf.js';
 import { quadratic, run } from './helpers.js';
 
@@ -88,6 +89,8 @@ describe('armijo', () => {
     expect(0.9 ** (bestK - 1)).toBeGreaterThan(0.6);
     expect(rec.eta as number).toBeCloseTo(best, 12);
     expect(rec.forwards).toBe(bestK + 1);
+    expect(rec.info.failed).toBe(0); // a successful search is not reported as failed (mutation survivor)
+    expect(rec.info.failures).toBe(0);
     expect(rec.info.trials).toBe(bestK + 1);
     expect(q.values()[0]).toBeCloseTo(2 - best * g, 5);
     opt.dispose();
@@ -224,6 +227,20 @@ describe('armijo', () => {
     q.dispose();
   });
 
+  // Mutation survivors: the ||g|| < 1e-8 guard must hold on its own (not only together with a zero slope),
+  // and its no-move step must be 0 (a gradient of exactly 0 hides a wrong eta).
+  it('a gradient below 1e-8 but not zero: no trial, no move (catches || -> && in the guard, eta 0 -> 1)', () => {
+    const q = quadratic([1], [5e-9], [0]);
+    const opt = optimizer({ direction: sgd(), step: armijo() });
+    const [rec] = run(opt, q.loss, q.vars, 1);
+    expect(rec.forwards).toBe(0);
+    expect(rec.info.trials).toBe(0); // the reported trial count matches the forwards spent
+    expect(rec.eta).toBe(0);
+    expect(q.values()[0]).toBe(0);
+    opt.dispose();
+    q.dispose();
+  });
+
   it('etaMax caps the trial step size', () => {
     const q = quadratic([0.01], [0], [1]);
     const opt = optimizer({
@@ -240,6 +257,7 @@ describe('armijo', () => {
     expect(() => armijo({ c: 1 })).toThrow(LrfreeConfigError);
     expect(() => armijo({ c: 1 })).toThrow(/c = 1.*\(0, 1\)/);
     expect(() => armijo({ betaB: 0 })).toThrow(/betaB = 0/);
+    expect(() => armijo({ betaB: 1 })).toThrow(/betaB = 1/); // betaB = 1 never backtracks (mutation survivor)
     expect(() => armijo({ resetOption: 7 as 0 })).toThrow(/resetOption = 7/);
     expect(() => armijo({ nBatchesPerEpoch: 0.5 })).toThrow(/nBatchesPerEpoch/);
     expect(() => armijo({ gamma: 0.5 })).toThrow(/gamma = 0.5/);
@@ -250,6 +268,19 @@ describe('armijo', () => {
 });
 
 describe('goldstein', () => {
+  // Mutation survivor: with no trial ever passing the sufficient-decrease test, the search must fail
+  // (fallback step), not return a step it never accepted (catches lastA starting at a non-zero value).
+  it('out of trials with no trial passing the Armijo side: the 1e-6 fallback, not found', () => {
+    const search = goldsteinSearch(0.1, 0.5, 2, 10, 5);
+    const r = search(() => Number.POSITIVE_INFINITY, 1, 1, 1);
+    expect(r).toEqual({ eta: FALLBACK_STEP, stored: expect.any(Number), found: false, trials: 5 });
+    expect(r.stored).toBeCloseTo(0.5 ** 5, 12);
+    // Once the trial reaches the 1e-8 floor and still fails, the search stops there (no more trials).
+    const floor = goldsteinSearch(0.1, 0.1, 2, 10, 50)(() => Number.POSITIVE_INFINITY, 1, 1, 1e-7);
+    expect(floor.trials).toBe(2);
+    expect(floor.found).toBe(false);
+  });
+
   // f(w) = 1.5 (w - 0.5)^2 at w0 = 2, c = 0.1: A holds iff eta <= 0.6, B holds iff eta >= 2c/a = 0.0667.
   it('grows steps that are too short by betaF until both conditions hold', () => {
     const q = quadratic([3], [0.5], [2]);

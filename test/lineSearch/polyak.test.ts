@@ -92,4 +92,9 @@ describe('polyak', () => {
     expect(() => polyak({ variant: 'spsMax' })).toThrow(/etaMax/);
     expect(() => polyak({ variant: 'x' as 'sps' })).toThrow(/variant = "x"/);
   });
+
+  // Mutation survivor: the reference's eps (added to c*||g||^2) was not pinned by any test.
+  it('defaults are the reference sps class values (c 0.5, eps 1e-8, gamma 2, smooth)', () => {
+    expect(polyak().config).toMatchObject({ c: 0.5, eps: 1e-8, gamma: 2, variant: 'smooth', fStar: 0 });
+  });
 });

@@ -160,7 +160,7 @@ describe('presets', () => {
 describe('trial purity', () => {
   it('every trial of a step sees the same dropout mask; the next step draws a new one', () => {
     const { x, y } = toyClassification(32, 4, 3, 8);
-    const model = tinyMlp(4, 16, 3, { dropout: 0.5 });
+    const model = tinyMlp(4, 16, 3, { dropout: 0.5, logits: true });
     // A trial step far below float32 resolution leaves the weights bit-identical: its loss must equal the
     // gradient call's exactly, which only holds with the same mask.
     const opt = sls({ initStepSize: 1e-30, resetOption: 0, model, seed: 9 });

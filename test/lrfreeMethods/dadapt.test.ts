@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { paramGroups } from '../../src/core/params.js';
 import { type DadaptAdamOptions, dadaptAdam } from '../../src/optimizers/dadaptAdam.js';
 import { type DadaptSgdOptions, dadaptSgd } from '../../src/optimizers/dadaptSgd.js';
 import { methodState } from '../../src/optimizers/lrfreeMethods.js';
@@ -35,6 +36,40 @@ function compare(
   p.dispose();
   opt.dispose();
 }
+
+describe('dadaptAdam layerScale (the reference per-group layer_scale, §9.2)', () => {
+  // Catches a scale applied to the step only (not to the numerator and sum|s|), or to the wrong group.
+  it('mlp with one scale per group: d, numWeighted and weights match the float64 oracle step by step', async () => {
+    await useBackend('cpu');
+    const { tf: build } = PROBLEMS.mlp();
+    const probe = build();
+    const groups = paramGroups(probe.vars);
+    probe.dispose();
+    const perGroup = groups.map((_, gi) => [0.5, 2, 1.5, 0.25][gi % 4]);
+    const perVar = new Array<number>(groups.reduce((a, g) => a + g.indices.length, 0)).fill(1);
+    groups.forEach((g, gi) => {
+      for (const i of g.indices) perVar[i] = perGroup[gi];
+    });
+    expect(new Set(perVar).size).toBeGreaterThan(1);
+    const opt = dadaptAdam({ layerScale: perGroup });
+    const oracle = new DadaptAdamOracle({ layerScale: perVar });
+    compare('mlp', opt, oracle, (s) => {
+      expect(Math.abs((s.numWeighted as number) - oracle.numWeighted)).toBeLessThan(
+        1e-4 * Math.abs(oracle.numWeighted) + 1e-18,
+      );
+    });
+    // The scales matter: the same problem at layerScale 1 ends with another d (so the comparison can fail).
+    const { p64 } = PROBLEMS.mlp();
+    const dAfter = (o: DadaptAdamOracle) => {
+      const x = p64.init.map((a) => Float64Array.from(a));
+      for (let k = 0; k < STEPS; k++) o.step(x, p64.lossGrad(x).grads);
+      return o.d;
+    };
+    const ratio = dAfter(new DadaptAdamOracle({ layerScale: perVar })) / dAfter(new DadaptAdamOracle({}));
+    expect(Math.abs(ratio - 1)).toBeGreaterThan(0.01);
+    expect(() => dadaptAdam({ layerScale: -1 })).toThrow(/layerScale = -1/);
+  });
+});
 
 describe('dadaptAdam against a float64 oracle', () => {
   const cases: [string, DadaptAdamOptions & DadaptAdamOracleOptions][] = [

@@ -15,8 +15,10 @@ const PRESETS: Record<string, () => LrfreeOptimizer> = {
 };
 
 /** Newton builds a dense Hessian (P gradients per step): it gets the smallest model. */
-function modelFor(name: string) {
-  return name === 'newton' ? tinyMlp(2, 1, 2) : tinyMlp(4, 6, 3, { bn: true, dropout: 0.2 });
+function modelFor(name: string, logits = false) {
+  return name === 'newton'
+    ? tinyMlp(2, 1, 2, { logits })
+    : tinyMlp(4, 6, 3, { bn: true, dropout: 0.2, logits });
 }
 
 const STEPS = 1000;
@@ -47,7 +49,7 @@ describe('more-descent presets', () => {
 
   it.each(Object.keys(PRESETS))('%s: no tensor leak over 1000 steps in a custom loop (cpu)', async (name) => {
     await useBackend('cpu');
-    const model = modelFor(name);
+    const model = modelFor(name, true); // logits: softmaxCrossEntropy applies the softmax
     const d = name === 'newton' ? 2 : 4;
     const k = name === 'newton' ? 2 : 3;
     const { x, y } = toyClassification(8, d, k);

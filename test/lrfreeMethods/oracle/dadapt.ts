@@ -11,6 +11,8 @@ export interface DadaptAdamOracleOptions {
   useBiasCorrection?: boolean;
   d0?: number;
   growthRate?: number;
+  /** §9.2's per-group layerScale, given here per variable (index of x). */
+  layerScale?: number[];
 }
 
 export class DadaptAdamOracle {
@@ -34,6 +36,7 @@ export class DadaptAdamOracle {
       useBiasCorrection: false,
       d0: 1e-6,
       growthRate: Number.POSITIVE_INFINITY,
+      layerScale: [],
       ...o,
     };
     this.d = this.o.d0;
@@ -54,13 +57,14 @@ export class DadaptAdamOracle {
     let numAcc = 0;
     let skL1 = 0;
     for (let i = 0; i < x.length; i++) {
+      const l = o.layerScale[i] ?? 1;
       for (let j = 0; j < x[i].length; j++) {
         const g = gIn[i][j] + (o.weightDecay > 0 && !o.decouple ? o.weightDecay * x[i][j] : 0);
-        numAcc += dlr * g * (this.s[i][j] / (Math.sqrt(this.v![i][j]) + eps));
-        this.m![i][j] = beta1 * this.m![i][j] + dlr * (1 - beta1) * g;
+        numAcc += l * dlr * g * (this.s[i][j] / (Math.sqrt(this.v![i][j]) + eps));
+        this.m![i][j] = beta1 * this.m![i][j] + l * dlr * (1 - beta1) * g;
         this.v![i][j] = beta2 * this.v![i][j] + (1 - beta2) * g * g;
         this.s[i][j] = q * this.s[i][j] + dlr * (1 - q) * g;
-        skL1 += Math.abs(this.s[i][j]);
+        skL1 += l * Math.abs(this.s[i][j]);
       }
     }
     this.k += 1;
