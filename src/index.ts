@@ -2,7 +2,10 @@
  * lrfree: train neural networks on TensorFlow.js without tuning the learning rate.
  *
  * Optimizers are compositions of a direction (how the gradient becomes d) and a step rule (how far to
- * go along -d); see docs/ARCHITECTURE.md.
+ * go along -d), or a method that owns its step, with optional gradient transforms; see
+ * docs/ARCHITECTURE.md. Top-level names such as `lrfree.adam`, `lrfree.walk`, `lrfree.prodigy` are whole
+ * optimizers; the pieces live in `lrfree.directions`, `lrfree.steps`, `lrfree.methods`,
+ * `lrfree.transforms`.
  */
 
 import { patchCpu, patchWasm } from './backend/patchWasm.js';
@@ -21,6 +24,7 @@ export {
   withEvalPoint,
   withEvalPointAsync,
 } from './core/evalPoint.js';
+export { Hyperparameters, type HyperScope } from './core/hyperparams.js';
 export {
   type LossFn,
   LrfreeOptimizer,
@@ -29,7 +33,14 @@ export {
   optimizer,
 } from './core/optimizer.js';
 export { featureAxisOf, modelVariables, type ParamGroup, paramGroups } from './core/params.js';
-export { registerDirection, registeredKinds, registerSchedule, registerStepRule } from './core/registry.js';
+export {
+  registerDirection,
+  registeredKinds,
+  registerMethod,
+  registerSchedule,
+  registerStepRule,
+  registerTransform,
+} from './core/registry.js';
 export { deriveSeed, mulberry32, withSeededMathRandom } from './core/rng.js';
 export type { Schedule } from './core/schedule.js';
 export type * from './core/types.js';
@@ -38,6 +49,7 @@ export * as data from './data/index.js';
 export * as diagnostics from './diagnostics/index.js';
 export * as directions from './directions/index.js';
 export * as io from './io/index.js';
+export * as methods from './methods/index.js';
 export {
   type AveragerOptions,
   type AveragerState,
@@ -108,6 +120,7 @@ export * as schedules from './schedules/index.js';
 export * from './steps/index.js';
 export * as steps from './steps/index.js';
 export * as train from './train/index.js';
+export * as transforms from './transforms/index.js';
 
 /** Backend helpers: pick the best backend, patch wasm's missing/slow kernels. */
 export const backend = { ready: backendReady.ready, patchWasm, patchCpu };

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LrfreeOptimizer } from '../core/optimizer.js';
 import type { Schedule } from '../core/schedule.js';
-import type { Direction } from '../core/types.js';
+import type { Method } from '../core/types.js';
 import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
 import {
   constantStepPreset,
@@ -67,7 +67,7 @@ const UNIT = { min: 0, max: 1, maxExclusive: true };
  * const opt = lrfree.optimizer({ direction: dadaptAdamDirection(), step: lrfree.constant(1) });
  * ```
  */
-export function dadaptAdamDirection(options: DadaptAdamOptions = {}): Direction {
+export function dadaptAdamDirection(options: DadaptAdamOptions = {}): Method {
   const W = 'dadaptAdam';
   checkKnownKeys(W, options, KEYS);
   const lr = checkNumber(W, 'lr', options.lr ?? 1, { min: 0, minExclusive: true });
@@ -89,6 +89,7 @@ export function dadaptAdamDirection(options: DadaptAdamOptions = {}): Direction 
   const q = Math.sqrt(beta2);
   return {
     kind: 'dadaptAdam',
+    ownsStep: true,
     config: {
       lr,
       betas: [beta1, beta2],
@@ -107,7 +108,7 @@ export function dadaptAdamDirection(options: DadaptAdamOptions = {}): Direction 
       const k = ctx.step;
       const d = ctx.scalars.d as number;
       const bc = useBiasCorrection ? Math.sqrt(1 - beta2 ** k) / (1 - beta1 ** k) : 1;
-      const dlr = d * lr * sched.multiplier(ctx.step) * bc;
+      const dlr = d * lr * sched.multiplier(ctx.step) * ctx.lrScale * bc;
       const parts = ctx.grads.map((g0, i) => {
         const [s0, m0, v0] = ctx.slots[i];
         const g = weightDecay > 0 && !decouple ? tf.add(g0, tf.mul(ctx.params[i], weightDecay)) : g0;

@@ -5,9 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { LrfreeOptimizer } from '../core/optimizer.js';
 import { registerDirection } from '../core/registry.js';
-import type { Direction } from '../core/types.js';
+import type { Method } from '../core/types.js';
 import { checkKnownKeys, checkNumber } from '../core/validate.js';
-import { constant } from '../steps/constant.js';
 import { type MethodCommonOptions, readScalars, splitCommon } from './methodCommon.js';
 
 /** Options of {@link dogDirection}, {@link dog} and {@link ldog} (reference names in camelCase). */
@@ -45,7 +44,7 @@ const KEYS = ['repsRel', 'lr', 'weightDecay', 'eps', 'initEta'];
  * const opt = lrfree.optimizer({ direction: dogDirection({ repsRel: 1e-4 }), step: lrfree.constant(1) });
  * ```
  */
-export function dogDirection(options: DogOptions & { layerwise?: boolean } = {}): Direction {
+export function dogDirection(options: DogOptions & { layerwise?: boolean } = {}): Method {
   const layerwise = options.layerwise ?? false;
   const W = layerwise ? 'ldog' : 'dog';
   checkKnownKeys(W, options, [...KEYS, 'layerwise']);
@@ -61,12 +60,15 @@ export function dogDirection(options: DogOptions & { layerwise?: boolean } = {})
   const r0 = initEta === null ? repsRel : 0;
   return {
     kind: W,
+    ownsStep: true,
     config: { repsRel, lr, weightDecay, eps, initEta },
     slotNames: ['x0'],
     initSlots: (v) => [v.clone()],
     initScalars: () => (layerwise ? { t: 0, rBar: [], G: [], eta: [] } : { t: 0, rBar: 0, G: 0, eta: 0 }),
     compute: (ctx) => {
       const first = (ctx.scalars.t as number) === 0;
+      // The optimizer's schedule multiplies DoG's lr (the paper's c), as it does every method's lr.
+      const c = lr * ctx.lrScale;
       const n = ctx.grads.length;
       const grads = ctx.grads.map((g, i) =>
         weightDecay > 0 ? tf.add(g, tf.mul(ctx.params[i], weightDecay)) : g,
@@ -88,7 +90,7 @@ export function dogDirection(options: DogOptions & { layerwise?: boolean } = {})
         const g = first ? sum(gsq) + eps : (ctx.scalars.G as number) + sum(gsq);
         rBar = r;
         G = g;
-        eta = new Array(n).fill(g > 0 ? (lr * r) / Math.sqrt(g) : 0);
+        eta = new Array(n).fill(g > 0 ? (c * r) / Math.sqrt(g) : 0);
       } else {
         const rPrev = ctx.scalars.rBar as number[];
         const gPrev = ctx.scalars.G as number[];
@@ -96,9 +98,9 @@ export function dogDirection(options: DogOptions & { layerwise?: boolean } = {})
         const g = gsq.map((q, i) => (first ? q + eps : gPrev[i] + q));
         rBar = r;
         G = g;
-        eta = r.map((ri, i) => (g[i] > 0 ? (lr * ri) / Math.sqrt(g[i]) : 0));
+        eta = r.map((ri, i) => (g[i] > 0 ? (c * ri) / Math.sqrt(g[i]) : 0));
       }
-      if (first && initEta !== null) eta = eta.map(() => initEta);
+      if (first && initEta !== null) eta = eta.map(() => initEta * ctx.lrScale);
       return {
         update: grads.map((g, i) => tf.mul(g, eta[i])),
         slots: ctx.slots.map((s) => [...s]),
@@ -116,10 +118,10 @@ function preset(options: DogOptions & MethodCommonOptions, layerwise: boolean): 
   const { own, common, schedule } = splitCommon<DogOptions>(options);
   return new LrfreeOptimizer({
     ...common,
-    // DoG's eta already decays through G; a schedule multiplies the committed step only.
+    // DoG's eta already decays through G; a schedule multiplies its lr c (ctx.lrScale), which for DoG
+    // moves the weights exactly as multiplying the committed step would.
     schedule,
-    direction: dogDirection({ ...own, layerwise }),
-    step: constant(1),
+    method: dogDirection({ ...own, layerwise }),
     name: layerwise ? 'ldog' : 'dog',
   });
 }

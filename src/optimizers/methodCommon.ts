@@ -3,8 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { LrfreeOptimizer } from '../core/optimizer.js';
 import { createSchedule, registerDirection } from '../core/registry.js';
 import type { Schedule } from '../core/schedule.js';
-import type { ComponentConfig, Direction, JsonValue } from '../core/types.js';
-import { constant } from '../steps/constant.js';
+import type { ComponentConfig, JsonValue, Method } from '../core/types.js';
 import type { CommonOptions } from './baselines.js';
 
 /**
@@ -77,27 +76,22 @@ export function splitCommon<T extends object>(
 }
 
 /**
- * A §9 preset: the method's direction (given its own options, the schedule and stepsPerEpoch) under
- * `constant(1)`, since the direction itself carries the estimated step.
+ * A §9 preset: `optimizer({ method })` with the method built from its own options, the schedule and
+ * stepsPerEpoch (the method carries the estimated step).
  */
 export function constantStepPreset<T extends object>(
   name: string,
   options: T & MethodCommonOptions,
-  direction: (
+  method: (
     own: Omit<T, keyof MethodCommonOptions> & { schedule?: Schedule; stepsPerEpoch?: number },
-  ) => Direction,
+  ) => Method,
 ): LrfreeOptimizer {
   const { own, common, schedule, stepsPerEpoch } = splitCommon<T>(options);
-  return new LrfreeOptimizer({
-    ...common,
-    direction: direction({ ...own, schedule, stepsPerEpoch }),
-    step: constant(1),
-    name,
-  });
+  return new LrfreeOptimizer({ ...common, method: method({ ...own, schedule, stepsPerEpoch }), name });
 }
 
 /** Registers a §9 direction for restore: its saved growthRate (null = Infinity) and schedule turned back. */
-export function registerRestorable<T>(kind: string, make: (options: T) => Direction): void {
+export function registerRestorable<T>(kind: string, make: (options: T) => Method): void {
   registerDirection(kind, (c) =>
     make({
       ...(c as unknown as T),

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LrfreeOptimizer } from '../core/optimizer.js';
 import type { Schedule } from '../core/schedule.js';
-import type { Direction } from '../core/types.js';
+import type { Method } from '../core/types.js';
 import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
 import {
   constantStepPreset,
@@ -84,7 +84,7 @@ const PRODIGY_KEYS = [
  * const opt = lrfree.optimizer({ direction: prodigyDirection({ dCoef: 0.5 }), step: lrfree.constant(1) });
  * ```
  */
-export function prodigyDirection(options: ProdigyOptions = {}): Direction {
+export function prodigyDirection(options: ProdigyOptions = {}): Method {
   const W = 'prodigy';
   checkKnownKeys(W, options, PRODIGY_KEYS);
   const lr = checkNumber(W, 'lr', options.lr ?? 1, { min: 0, minExclusive: true });
@@ -109,6 +109,7 @@ export function prodigyDirection(options: ProdigyOptions = {}): Direction {
   const sched = lrScheduleSlot(options.schedule, options.stepsPerEpoch);
   return {
     kind: 'prodigy',
+    ownsStep: true,
     config: {
       lr,
       betas: [beta1, beta2],
@@ -131,7 +132,7 @@ export function prodigyDirection(options: ProdigyOptions = {}): Direction {
       const d = ctx.scalars.d as number;
       let dMax = ctx.scalars.dMax as number;
       const bc = useBiasCorrection ? Math.sqrt(1 - beta2 ** (k + 1)) / (1 - beta1 ** (k + 1)) : 1;
-      const dlr = d * lr * sched.multiplier(ctx.step) * bc;
+      const dlr = d * lr * sched.multiplier(ctx.step) * ctx.lrScale * bc;
       const sScale = (d / d0) * (safeguardWarmup ? d : dlr);
       const grads = ctx.grads.map((g, i) =>
         weightDecay > 0 && !decouple ? tf.add(g, tf.mul(ctx.params[i], weightDecay)) : g,

@@ -15,9 +15,8 @@ import { type LossFn, LrfreeOptimizer, type NamedTensor, type OptimizerOptions }
 import { modelVariables } from '../core/params.js';
 import { registerDirection } from '../core/registry.js';
 import type { Schedule } from '../core/schedule.js';
-import type { Direction } from '../core/types.js';
+import type { Method } from '../core/types.js';
 import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
-import { constant } from '../steps/constant.js';
 import { lrScheduleSlot, type MethodCommonOptions, savedSchedule, splitCommon } from './methodCommon.js';
 
 /** Options shared by both Schedule-Free variants (reference names in camelCase). */
@@ -77,7 +76,7 @@ const COMMON_KEYS = ['lr', 'weightDecay', 'warmupSteps', 'r', 'weightLrPower', '
 export function scheduleFreeDirection(
   variant: Variant,
   options: ScheduleFreeSgdOptions & ScheduleFreeAdamWOptions = {},
-): Direction {
+): Method {
   const W = variant === 'sgd' ? 'scheduleFreeSgd' : 'scheduleFreeAdamW';
   checkKnownKeys(
     W,
@@ -118,6 +117,8 @@ export function scheduleFreeDirection(
   }
   return {
     kind: W,
+    ownsStep: true,
+    optimizerClass: ScheduleFreeOptimizer,
     config: { lr, weightDecay, warmupSteps, r, weightLrPower, ...config, schedule: sched.spec },
     slotNames: variant === 'sgd' ? ['z', 'x'] : ['z', 'x', 'v'],
     initSlots: (v) => (variant === 'sgd' ? [v.clone(), v.clone()] : [v.clone(), v.clone(), tf.zerosLike(v)]),
@@ -125,7 +126,7 @@ export function scheduleFreeDirection(
     compute: (ctx) => {
       const k = ctx.step - 1;
       const warm = k < warmupSteps ? (k + 1) / warmupSteps : 1;
-      const lrK = lr * warm * sched.multiplier(ctx.step);
+      const lrK = lr * warm * sched.multiplier(ctx.step) * ctx.lrScale;
       const lrMax = Math.max(ctx.scalars.lrMax as number, lrK);
       const weight = (k + 1) ** r * lrMax ** weightLrPower;
       const weightSum = (ctx.scalars.weightSum as number) + weight;
@@ -373,8 +374,7 @@ export function scheduleFreeSgd(
   const { own, common, schedule, stepsPerEpoch } = splitCommon<ScheduleFreeSgdOptions>(options);
   return new ScheduleFreeOptimizer({
     ...common,
-    direction: scheduleFreeDirection('sgd', { ...own, schedule, stepsPerEpoch }),
-    step: constant(1),
+    method: scheduleFreeDirection('sgd', { ...own, schedule, stepsPerEpoch }),
     name: 'scheduleFreeSgd',
   });
 }
@@ -393,8 +393,7 @@ export function scheduleFreeAdamW(
   const { own, common, schedule, stepsPerEpoch } = splitCommon<ScheduleFreeAdamWOptions>(options);
   return new ScheduleFreeOptimizer({
     ...common,
-    direction: scheduleFreeDirection('adamw', { ...own, schedule, stepsPerEpoch }),
-    step: constant(1),
+    method: scheduleFreeDirection('adamw', { ...own, schedule, stepsPerEpoch }),
     name: 'scheduleFreeAdamW',
   });
 }
