@@ -24,6 +24,7 @@ export {
   withEvalPoint,
   withEvalPointAsync,
 } from './core/evalPoint.js';
+export { EvalPointCallback, evalPointCallback } from './core/evalPointCallback.js';
 export { Hyperparameters, type HyperScope } from './core/hyperparams.js';
 export {
   type LossFn,
@@ -105,13 +106,17 @@ export {
 } from './optimizers/scheduleFree.js';
 export {
   type AtXOptions,
+  atEvalPoint,
   atX,
   type BatchNormRecompute,
   batchNormLayers,
+  evaluateAtEvalPoint,
   evaluateAtX,
+  predictAtEvalPoint,
   predictAtX,
   recomputeBatchNorm,
   restoreBatchNorm,
+  saveAtEvalPoint,
   saveAtX,
 } from './optimizers/scheduleFreeMode.js';
 export * as report from './report/index.js';

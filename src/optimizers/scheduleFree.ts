@@ -254,6 +254,16 @@ export class ScheduleFreeOptimizer extends LrfreeOptimizer implements HasEvalPoi
     };
   }
 
+  /** The evaluation-point contract's way back: train() (a restored optimizer starts at x). */
+  leaveEvalPoint(): void {
+    this.train();
+  }
+
+  /** Batch-norm statistics were collected at y: in train mode they must be recomputed at x. */
+  requiresBatchNormRecompute(): boolean {
+    return this.training;
+  }
+
   /** Puts y = beta*x + (1-beta)*z back into the model (no-op in train mode) and the training BN stats. */
   train(): void {
     if (this.training) return;
