@@ -118,7 +118,7 @@ export type LossFn = () => tf.Scalar;
  *
  * @example
  * ```ts
- * const opt = lrfree.optimizer({ direction: lrfree.adam(), step: lrfree.constant(1e-3) });
+ * const opt = lrfree.optimizer({ direction: lrfree.directions.adam(), step: lrfree.steps.constant(1e-3) });
  * model.compile({ optimizer: opt, loss: 'categoricalCrossentropy' });
  * ```
  */

@@ -21,7 +21,10 @@ export interface DadaptAdamOptions {
   betas?: [number, number];
   /** Added to sqrt(v). Default 1e-8. */
   eps?: number;
-  /** Weight decay (often 2-4x larger than usual, since adapted steps are large). Default 0. */
+  /**
+   * Weight decay (often 2-4x larger than usual, since adapted steps are large), D-Adaptation's own (kept
+   * inside the method): decoupled it is scaled by d*lr, coupled it enters the estimator. Default 0.
+   */
   weightDecay?: number;
   /** AdamW-style decoupled decay (true) or L2 added to the gradient (false). Default false. */
   decouple?: boolean;
@@ -52,7 +55,7 @@ const KEYS = [
 const UNIT = { min: 0, max: 1, maxExclusive: true };
 
 /**
- * D-Adapt Adam as a direction computing the whole update (use with `constant(1)`). With
+ * D-Adapt Adam as a method (a piece that computes the whole update, step size included; `optimizer({ method })`, as the preset does). With
  * bc = useBiasCorrection ? sqrt(1-b2^k)/(1-b1^k) : 1, dlr = d*lr*bc and q = sqrt(b2):
  *
  * num += dlr*<g, s/(sqrt(v_old)+eps)>;  m <- b1*m + dlr*(1-b1)*g;  v <- b2*v + (1-b2)*g^2;
@@ -64,7 +67,7 @@ const UNIT = { min: 0, max: 1, maxExclusive: true };
  *
  * @example
  * ```ts
- * const opt = lrfree.optimizer({ direction: dadaptAdamDirection(), step: lrfree.constant(1) });
+ * const opt = lrfree.optimizer({ method: lrfree.methods.dadaptAdam() });
  * ```
  */
 export function dadaptAdamDirection(options: DadaptAdamOptions = {}): Method {

@@ -34,7 +34,7 @@ export interface DadaptSgdOptions {
 const KEYS = ['lr', 'momentum', 'weightDecay', 'd0', 'growthRate', 'schedule', 'stepsPerEpoch'];
 
 /**
- * D-Adapt SGD as a direction computing the whole update (use with `constant(1)`):
+ * D-Adapt SGD as a method (a piece that computes the whole update, step size included; `optimizer({ method })`, as the preset does):
  *
  * g0Norm <- ||g|| at the first step with a non-zero gradient (kept forever, weight decay excluded);
  * g <- g + weightDecay*x;  dlr = d*lr/g0Norm;  num += dlr*<g, s_old>;  s <- s + dlr*g;
@@ -45,7 +45,7 @@ const KEYS = ['lr', 'momentum', 'weightDecay', 'd0', 'growthRate', 'schedule', '
  *
  * @example
  * ```ts
- * const opt = lrfree.optimizer({ direction: dadaptSgdDirection({ momentum: 0.9 }), step: lrfree.constant(1) });
+ * const opt = lrfree.optimizer({ method: lrfree.methods.dadaptSgd({ momentum: 0.9 }) });
  * ```
  */
 export function dadaptSgdDirection(options: DadaptSgdOptions = {}): Method {

@@ -18,7 +18,10 @@ export interface DogOptions {
   repsRel?: number;
   /** The paper's c, multiplying eta; changing it is discouraged. Default 1. */
   lr?: number;
-  /** L2 weight decay added to the gradient (and so to G). Default 0. */
+  /**
+   * L2 weight decay added to the gradient (and so to G), DoG's own (kept inside the method, since G and
+   * so the step size see it; `transforms.decoupledWeightDecay` would not). Default 0.
+   */
   weightDecay?: number;
   /** Added once to G at the first step. Default 1e-8. */
   eps?: number;
@@ -29,7 +32,7 @@ export interface DogOptions {
 const KEYS = ['repsRel', 'lr', 'weightDecay', 'eps', 'initEta'];
 
 /**
- * DoG as a direction computing the whole update (use with `constant(1)`). With g <- g + weightDecay*x:
+ * DoG as a method (a piece that computes the whole update, step size included; `optimizer({ method })`, as the preset does). With g <- g + weightDecay*x:
  *
  * first step: x0 = x, rBar = repsRel*(1 + ||x0||), G = ||g||^2 + eps;
  * later:      rBar <- max(rBar, ||x - x0||) (the point before this step, T22), G <- G + ||g||^2;
@@ -41,7 +44,7 @@ const KEYS = ['repsRel', 'lr', 'weightDecay', 'eps', 'initEta'];
  *
  * @example
  * ```ts
- * const opt = lrfree.optimizer({ direction: dogDirection({ repsRel: 1e-4 }), step: lrfree.constant(1) });
+ * const opt = lrfree.optimizer({ method: lrfree.methods.dog({ repsRel: 1e-4 }) });
  * ```
  */
 export function dogDirection(options: DogOptions & { layerwise?: boolean } = {}): Method {

@@ -31,7 +31,10 @@ export interface ProdigyOptions {
   beta3?: number | null;
   /** Added to sqrt(v), scaled by the new d. Default 1e-8. */
   eps?: number;
-  /** Weight decay. Default 0. */
+  /**
+   * Weight decay, Prodigy's own (kept inside the method, not `transforms.decoupledWeightDecay`): decoupled
+   * it is scaled by d*lr (x -= weightDecay*d*lr*x), coupled it is added to g before the estimator. Default 0.
+   */
   weightDecay?: number;
   /** AdamW-style decoupled decay (true) or L2 added to the gradient (false). Default true. */
   decouple?: boolean;
@@ -68,7 +71,7 @@ const PRODIGY_KEYS = [
 ];
 
 /**
- * Prodigy as a direction that computes the whole update (use it with `constant(1)`; the preset does).
+ * Prodigy as a method (a piece that computes the whole update, step size included; `optimizer({ method })`, as the preset does).
  * With k = step - 1, bc = useBiasCorrection ? sqrt(1-b2^(k+1))/(1-b1^(k+1)) : 1 and dlr = d*lr*bc:
  *
  * r <- b3*r + (d/d0)*dlr*<g, x0 - x>;  m <- b1*m + (1-b1)*d*g;  v <- b2*v + (1-b2)*d^2*g^2;
@@ -81,7 +84,7 @@ const PRODIGY_KEYS = [
  *
  * @example
  * ```ts
- * const opt = lrfree.optimizer({ direction: prodigyDirection({ dCoef: 0.5 }), step: lrfree.constant(1) });
+ * const opt = lrfree.optimizer({ method: lrfree.methods.prodigy({ dCoef: 0.5 }) });
  * ```
  */
 export function prodigyDirection(options: ProdigyOptions = {}): Method {

@@ -23,7 +23,10 @@ import { lrScheduleSlot, type MethodCommonOptions, savedSchedule, splitCommon } 
 export interface ScheduleFreeCommonOptions {
   /** A real learning rate (Schedule-Free removes the schedule, not the lr). Default 1 (SGD), 0.0025 (AdamW). */
   lr?: number;
-  /** Weight decay: SGD adds weightDecay*y to g; AdamW decays z by lr*weightDecay*y. Default 0. */
+  /**
+   * Weight decay, Schedule-Free's own (kept inside the method: it decays at y, not at the stored weights):
+   * SGD adds weightDecay*y to g; AdamW decays z by lr*weightDecay*y. Default 0.
+   */
   weightDecay?: number;
   /** Linear warm-up over this many steps (recommended). Default 0. */
   warmupSteps?: number;
@@ -57,7 +60,7 @@ type Variant = 'sgd' | 'adamw';
 const COMMON_KEYS = ['lr', 'weightDecay', 'warmupSteps', 'r', 'weightLrPower', 'schedule', 'stepsPerEpoch'];
 
 /**
- * Schedule-Free as a direction computing the whole update (use with `constant(1)`). With k = step - 1:
+ * Schedule-Free as a method (a piece that computes the whole update, step size included; `optimizer({ method })`, as the preset does). With k = step - 1:
  *
  * lr_k = lr * (k < warmupSteps ? (k+1)/warmupSteps : 1);  lrMax <- max(lrMax, lr_k);
  * weight = (k+1)^r * lrMax^weightLrPower;  weightSum += weight;  c = weight/weightSum (T21);
@@ -70,7 +73,7 @@ const COMMON_KEYS = ['lr', 'weightDecay', 'warmupSteps', 'r', 'weightLrPower', '
  *
  * @example
  * ```ts
- * const dir = scheduleFreeDirection('adamw', { lr: 0.0025, warmupSteps: 100 });
+ * const opt = lrfree.optimizer({ method: lrfree.methods.scheduleFreeAdamW({ lr: 0.0025, warmupSteps: 100 }) });
  * ```
  */
 export function scheduleFreeDirection(
