@@ -153,6 +153,24 @@ describe('methods', () => {
     expect(() => lrfree.optimizer({} as never)).toThrow(E);
   });
 
+  it("one vocabulary: the methods take beta1/beta2/epsilon as well as the reference's betas/eps", () => {
+    const pairs: [lrfree.Method, lrfree.Method][] = [
+      [
+        lrfree.methods.prodigy({ beta1: 0.8, beta2: 0.99, epsilon: 1e-6 }),
+        lrfree.methods.prodigy({ betas: [0.8, 0.99], eps: 1e-6 }),
+      ],
+      [lrfree.methods.dadaptAdam({ beta2: 0.99 }), lrfree.methods.dadaptAdam({ betas: [0.9, 0.99] })],
+      [
+        lrfree.methods.scheduleFreeAdamW({ beta1: 0.95, epsilon: 1e-6 }),
+        lrfree.methods.scheduleFreeAdamW({ betas: [0.95, 0.999], eps: 1e-6 }),
+      ],
+    ];
+    for (const [a, b] of pairs) expect(a.config).toEqual(b.config);
+    expect(() => lrfree.methods.prodigy({ beta1: 0.8, betas: [0.9, 0.99] })).toThrow(/not both/);
+    expect(() => lrfree.prodigy({ eps: 1e-8, epsilon: 1e-8 })).toThrow(/not both/);
+    expect(() => lrfree.scheduleFreeSgd({ beta1: 0.9 } as never)).toThrow(/unknown option 'beta1'/);
+  });
+
   it('the namespaces spell every piece unambiguously', () => {
     expect(lrfree.directions.adam().kind).toBe('adam');
     expect(lrfree.steps.walk().kind).toBe('walk');

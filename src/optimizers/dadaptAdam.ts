@@ -5,6 +5,8 @@ import type { Schedule } from '../core/schedule.js';
 import type { Method } from '../core/types.js';
 import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
 import {
+  type AdamVocabulary,
+  adamVocabulary,
   constantStepPreset,
   growthToJson,
   lrScheduleSlot,
@@ -14,7 +16,7 @@ import {
 } from './methodCommon.js';
 
 /** Options of {@link dadaptAdamDirection} / {@link dadaptAdam} (reference names in camelCase). */
-export interface DadaptAdamOptions {
+export interface DadaptAdamOptions extends AdamVocabulary {
   /** Multiplies the estimated step d; leave at 1 and use your usual schedule. Default 1. */
   lr?: number;
   /** [beta1, beta2]. Default [0.9, 0.999]. */
@@ -70,8 +72,9 @@ const UNIT = { min: 0, max: 1, maxExclusive: true };
  * const opt = lrfree.optimizer({ method: lrfree.methods.dadaptAdam() });
  * ```
  */
-export function dadaptAdamDirection(options: DadaptAdamOptions = {}): Method {
+export function dadaptAdamDirection(input: DadaptAdamOptions = {}): Method {
   const W = 'dadaptAdam';
+  const options = adamVocabulary(W, input);
   checkKnownKeys(W, options, KEYS);
   const lr = checkNumber(W, 'lr', options.lr ?? 1, { min: 0, minExclusive: true });
   const betas = options.betas ?? [0.9, 0.999];

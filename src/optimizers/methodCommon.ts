@@ -4,6 +4,7 @@ import { LrfreeOptimizer } from '../core/optimizer.js';
 import { createSchedule, registerDirection } from '../core/registry.js';
 import type { Schedule } from '../core/schedule.js';
 import type { ComponentConfig, JsonValue, Method } from '../core/types.js';
+import { LrfreeConfigError } from '../core/validate.js';
 import type { CommonOptions } from './baselines.js';
 
 /**
@@ -48,6 +49,39 @@ export function growthToJson(g: number): number | null {
 /** Inverse of {@link growthToJson}. */
 export function growthFromJson(g: unknown): number | undefined {
   return g === null ? Number.POSITIVE_INFINITY : (g as number | undefined);
+}
+
+/** The library's spelling of Adam's constants, which the §9 methods accept besides the reference's. */
+export interface AdamVocabulary {
+  /** Same as `betas[0]` (the library-wide name). */
+  beta1?: number;
+  /** Same as `betas[1]` (the library-wide name). */
+  beta2?: number;
+  /** Same as `eps` (the library-wide name). */
+  epsilon?: number;
+}
+
+/**
+ * Turns `beta1`/`beta2`/`epsilon` (the library's vocabulary, docs/ARCHITECTURE.md) into the reference's
+ * `betas`/`eps`, which the config keeps; refuses both spellings at once.
+ */
+export function adamVocabulary<T extends { betas?: [number, number]; eps?: number }>(
+  where: string,
+  options: T & AdamVocabulary,
+): T {
+  const { beta1, beta2, epsilon, ...rest } = options;
+  const out = { ...rest } as unknown as T & { betas?: [number, number]; eps?: number };
+  if (beta1 !== undefined || beta2 !== undefined) {
+    if (options.betas !== undefined) {
+      throw new LrfreeConfigError(`${where}: give betas or beta1/beta2, not both.`);
+    }
+    out.betas = [beta1 ?? 0.9, beta2 ?? 0.999];
+  }
+  if (epsilon !== undefined) {
+    if (options.eps !== undefined) throw new LrfreeConfigError(`${where}: give eps or epsilon, not both.`);
+    out.eps = epsilon;
+  }
+  return out;
 }
 
 /** Reads several scalar tensors with one sync, as float64 JS numbers. */

@@ -8,6 +8,8 @@ import type { Schedule } from '../core/schedule.js';
 import type { Method } from '../core/types.js';
 import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
 import {
+  type AdamVocabulary,
+  adamVocabulary,
   constantStepPreset,
   growthToJson,
   lrScheduleSlot,
@@ -22,7 +24,7 @@ const UNIT = { min: 0, max: 1, maxExclusive: true };
 // Prodigy.
 
 /** Options of {@link prodigyDirection} / {@link prodigy} (reference names in camelCase). */
-export interface ProdigyOptions {
+export interface ProdigyOptions extends AdamVocabulary {
   /** Multiplies the estimated step d (the reference recommends leaving it at 1). Default 1. */
   lr?: number;
   /** [beta1, beta2]: moment decays. Default [0.9, 0.999]. */
@@ -87,8 +89,9 @@ const PRODIGY_KEYS = [
  * const opt = lrfree.optimizer({ method: lrfree.methods.prodigy({ dCoef: 0.5 }) });
  * ```
  */
-export function prodigyDirection(options: ProdigyOptions = {}): Method {
+export function prodigyDirection(input: ProdigyOptions = {}): Method {
   const W = 'prodigy';
+  const options = adamVocabulary(W, input);
   checkKnownKeys(W, options, PRODIGY_KEYS);
   const lr = checkNumber(W, 'lr', options.lr ?? 1, { min: 0, minExclusive: true });
   const betas = options.betas ?? [0.9, 0.999];

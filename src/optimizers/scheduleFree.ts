@@ -17,7 +17,14 @@ import { registerDirection } from '../core/registry.js';
 import type { Schedule } from '../core/schedule.js';
 import type { Method } from '../core/types.js';
 import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
-import { lrScheduleSlot, type MethodCommonOptions, savedSchedule, splitCommon } from './methodCommon.js';
+import {
+  type AdamVocabulary,
+  adamVocabulary,
+  lrScheduleSlot,
+  type MethodCommonOptions,
+  savedSchedule,
+  splitCommon,
+} from './methodCommon.js';
 
 /** Options shared by both Schedule-Free variants (reference names in camelCase). */
 export interface ScheduleFreeCommonOptions {
@@ -47,7 +54,7 @@ export interface ScheduleFreeSgdOptions extends ScheduleFreeCommonOptions {
 }
 
 /** Options of {@link scheduleFreeAdamW}. */
-export interface ScheduleFreeAdamWOptions extends ScheduleFreeCommonOptions {
+export interface ScheduleFreeAdamWOptions extends ScheduleFreeCommonOptions, AdamVocabulary {
   /** [beta1, beta2]: beta1 is the interpolation beta, beta2 the second-moment decay. Default [0.9, 0.999]. */
   betas?: [number, number];
   /** Added to the bias-corrected sqrt(v). Default 1e-8. */
@@ -78,9 +85,10 @@ const COMMON_KEYS = ['lr', 'weightDecay', 'warmupSteps', 'r', 'weightLrPower', '
  */
 export function scheduleFreeDirection(
   variant: Variant,
-  options: ScheduleFreeSgdOptions & ScheduleFreeAdamWOptions = {},
+  input: ScheduleFreeSgdOptions & ScheduleFreeAdamWOptions = {},
 ): Method {
   const W = variant === 'sgd' ? 'scheduleFreeSgd' : 'scheduleFreeAdamW';
+  const options = variant === 'sgd' ? input : adamVocabulary(W, input);
   checkKnownKeys(
     W,
     options,
