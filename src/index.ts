@@ -51,6 +51,7 @@ export * as diagnostics from './diagnostics/index.js';
 export * as directions from './directions/index.js';
 export * as io from './io/index.js';
 export * as methods from './methods/index.js';
+export { AveragedOptimizer, type AveragedOptimizerOptions } from './optimizers/averaged.js';
 export {
   type AveragerOptions,
   type AveragerState,
@@ -67,7 +68,7 @@ export {
 } from './optimizers/catalog.js';
 export { type DadaptAdamOptions, dadaptAdam, dadaptAdamDirection } from './optimizers/dadaptAdam.js';
 export { type DadaptSgdOptions, dadaptSgd, dadaptSgdDirection } from './optimizers/dadaptSgd.js';
-export { type DogOptions, dog, dogDirection, ldog } from './optimizers/dog.js';
+export { type DogOptions, type DogPresetOptions, dog, dogDirection, ldog } from './optimizers/dog.js';
 export {
   type AdamSlsOptions,
   adamSls,

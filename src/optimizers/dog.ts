@@ -7,7 +7,20 @@ import { LrfreeOptimizer } from '../core/optimizer.js';
 import { registerDirection } from '../core/registry.js';
 import type { Method } from '../core/types.js';
 import { checkKnownKeys, checkNumber } from '../core/validate.js';
+import { AveragedOptimizer } from './averaged.js';
+import type { AveragerOptions } from './averager.js';
 import { type MethodCommonOptions, readScalars, splitCommon } from './methodCommon.js';
+
+/** What the DoG presets accept besides {@link DogOptions}: the common options and iterate averaging. */
+export type DogPresetOptions = DogOptions &
+  MethodCommonOptions & {
+    /**
+     * Keep DoG's polynomial-decay iterate average (gamma 8 with `true`) as the optimizer's evaluation
+     * point: the preset then returns an `AveragedOptimizer` (training unchanged; evaluate, predict and save
+     * at the average through `withEvalPoint`, the `atX` helpers or `evalPointCallback`). Default false.
+     */
+    average?: boolean | AveragerOptions;
+  };
 
 /** Options of {@link dogDirection}, {@link dog} and {@link ldog} (reference names in camelCase). */
 export interface DogOptions {
@@ -117,9 +130,14 @@ export function dogDirection(options: DogOptions & { layerwise?: boolean } = {})
 registerDirection('dog', (c) => dogDirection(c as DogOptions));
 registerDirection('ldog', (c) => dogDirection({ ...(c as DogOptions), layerwise: true }));
 
-function preset(options: DogOptions & MethodCommonOptions, layerwise: boolean): LrfreeOptimizer {
-  const { own, common, schedule } = splitCommon<DogOptions>(options);
-  return new LrfreeOptimizer({
+function preset(options: DogPresetOptions, layerwise: boolean): LrfreeOptimizer {
+  const { average, ...rest } = options;
+  const { own, common, schedule } = splitCommon<DogOptions>(rest);
+  const averageGamma =
+    average === undefined || average === false ? undefined : average === true ? 8 : (average.gamma ?? 8);
+  const cls = averageGamma === undefined ? LrfreeOptimizer : AveragedOptimizer;
+  return new cls({
+    ...(averageGamma === undefined ? {} : { averageGamma }),
     ...common,
     // DoG's eta already decays through G; a schedule multiplies its lr c (ctx.lrScale), which for DoG
     // moves the weights exactly as multiplying the committed step would.
@@ -130,15 +148,18 @@ function preset(options: DogOptions & MethodCommonOptions, layerwise: boolean): 
 }
 
 /**
- * DoG preset (`constant(1)`); 1 forward + 1 backward per step; `lastStep.eta` is eta = rBar/sqrt(G).
+ * DoG preset (`optimizer({ method: methods.dog() })`); 1 forward + 1 backward per step; `lastStep.eta` is eta = rBar/sqrt(G).
  *
  * @example
  * ```ts
  * const opt = lrfree.dog({ repsRel: 1e-4 }); // 1e-4 because the model has batch norm
  * const avg = lrfree.averager(model);         // evaluate with the averaged weights
+ * // or keep the average inside the optimizer, as its evaluation point:
+ * const avgOpt = lrfree.dog({ repsRel: 1e-4, average: true });
+ * // model.fit(..., { callbacks: [lrfree.evalPointCallback(avgOpt, { trainX })] }) leaves the average in
  * ```
  */
-export function dog(options: DogOptions & MethodCommonOptions = {}): LrfreeOptimizer {
+export function dog(options: DogPresetOptions = {}): LrfreeOptimizer {
   return preset(options, false);
 }
 
@@ -150,6 +171,6 @@ export function dog(options: DogOptions & MethodCommonOptions = {}): LrfreeOptim
  * model.compile({ optimizer: lrfree.ldog(), loss: 'categoricalCrossentropy' });
  * ```
  */
-export function ldog(options: DogOptions & MethodCommonOptions = {}): LrfreeOptimizer {
+export function ldog(options: DogPresetOptions = {}): LrfreeOptimizer {
   return preset(options, true);
 }
