@@ -35,7 +35,7 @@ describe('dog({ average })', () => {
     await plain.fit(x, y, { ...FIT, callbacks: [external.callback()] });
 
     const model = tinyMlp(5, 7, 3);
-    const opt = lrfree.dog({ repsRel: 1e-4, average: true });
+    const opt = lrfree.dog({ repsRel: 1e-4, average: true }) as lrfree.AveragedOptimizer;
     expect(opt).toBeInstanceOf(lrfree.AveragedOptimizer);
     expect(hasEvalPoint(opt)).toBe(true);
     expect(hasEvalPoint(lrfree.dog())).toBe(false);
