@@ -62,7 +62,7 @@ export function momentum(
   const { nesterov, weightDecay, ...common } = options;
   return new LrfreeOptimizer({
     ...withDecay(common, weightDecay),
-    direction: momentumDirection({ momentum: beta, nesterov }),
+    direction: momentumDirection({ beta, nesterov }),
     step: constant(eta),
     name: 'momentum',
   });
