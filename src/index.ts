@@ -2,7 +2,10 @@
  * lrfree: train neural networks on TensorFlow.js without tuning the learning rate.
  *
  * Optimizers are compositions of a direction (how the gradient becomes d) and a step rule (how far to
- * go along -d); see docs/ARCHITECTURE.md.
+ * go along -d), or a method that owns its step, with optional gradient transforms; see
+ * docs/ARCHITECTURE.md. Top-level names such as `lrfree.adam`, `lrfree.walk`, `lrfree.prodigy` are whole
+ * optimizers; the pieces live in `lrfree.directions`, `lrfree.steps`, `lrfree.methods`,
+ * `lrfree.transforms`.
  *
  * This is the root entry `lrfree`: browser-safe. It imports no Node built-in, no chart library and no data
  * set (checked by .dependency-cruiser.cjs and test/web/package.e2e.test.ts). Node-only pieces — file I/O
@@ -26,6 +29,8 @@ export {
   withEvalPoint,
   withEvalPointAsync,
 } from './core/evalPoint.js';
+export { EvalPointCallback, evalPointCallback } from './core/evalPointCallback.js';
+export { Hyperparameters, type HyperScope } from './core/hyperparams.js';
 export {
   type LossFn,
   LrfreeOptimizer,
@@ -34,16 +39,25 @@ export {
   optimizer,
 } from './core/optimizer.js';
 export { featureAxisOf, modelVariables, type ParamGroup, paramGroups } from './core/params.js';
-export { registerDirection, registeredKinds, registerSchedule, registerStepRule } from './core/registry.js';
+export {
+  registerDirection,
+  registeredKinds,
+  registerMethod,
+  registerSchedule,
+  registerStepRule,
+  registerTransform,
+} from './core/registry.js';
 export { deriveSeed, mulberry32, withSeededMathRandom } from './core/rng.js';
 export type { Schedule } from './core/schedule.js';
 export type * from './core/types.js';
 export { LrfreeConfigError } from './core/validate.js';
 export * as diagnostics from './diagnostics/index.js';
 export * as directions from './namespaces/directions.js';
+export * as methods from './namespaces/methods.js';
 export * from './namespaces/steps.js';
 export * as steps from './namespaces/steps.js';
 export { AUTO_REASONS, AutoOptimizer, type AutoOptions, auto } from './optimizers/auto.js';
+export { AveragedOptimizer, type AveragedOptimizerOptions } from './optimizers/averaged.js';
 export {
   type AveragerOptions,
   type AveragerState,
@@ -60,7 +74,7 @@ export {
 } from './optimizers/catalog.js';
 export { type DadaptAdamOptions, dadaptAdam, dadaptAdamDirection } from './optimizers/dadaptAdam.js';
 export { type DadaptSgdOptions, dadaptSgd, dadaptSgdDirection } from './optimizers/dadaptSgd.js';
-export { type DogOptions, dog, dogDirection, ldog } from './optimizers/dog.js';
+export { type DogOptions, type DogPresetOptions, dog, dogDirection, ldog } from './optimizers/dog.js';
 export {
   committedPoint,
   type EvalPointDirection,
@@ -110,13 +124,17 @@ export {
 } from './optimizers/scheduleFree.js';
 export {
   type AtXOptions,
+  atEvalPoint,
   atX,
   type BatchNormRecompute,
   batchNormLayers,
+  evaluateAtEvalPoint,
   evaluateAtX,
+  predictAtEvalPoint,
   predictAtX,
   recomputeBatchNorm,
   restoreBatchNorm,
+  saveAtEvalPoint,
   saveAtX,
 } from './optimizers/scheduleFreeMode.js';
 export {
@@ -127,6 +145,7 @@ export {
 export * from './schedules/index.js';
 export * as schedules from './schedules/index.js';
 export * as train from './train/index.js';
+export * as transforms from './transforms/index.js';
 
 /** Backend helpers: pick the best backend, patch wasm's missing/slow kernels. */
 export const backend = { ready: backendReady.ready, patchWasm, patchCpu };

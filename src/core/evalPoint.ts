@@ -26,6 +26,18 @@ export interface HasEvalPoint {
    * and the training statistics back, exactly. Calling it twice is a no-op.
    */
   enterEvalPoint(options?: EvalPointOptions): () => void;
+  /**
+   * Optional: true when the batch-norm statistics in the model were collected at a point other than the
+   * evaluation point and must be recomputed there (Schedule-Free in train mode), so a caller with a
+   * batch-norm model must pass `trainX`. Averagers average the statistics too and need not.
+   */
+  requiresBatchNormRecompute?(): boolean;
+  /**
+   * Optional: returns to the training point when the object was left at the evaluation point other than
+   * through a leave function (a Schedule-Free optimizer restored from a checkpoint starts at x). The fit
+   * callback calls it before training.
+   */
+  leaveEvalPoint?(): void;
 }
 
 /** True when `opt` exposes an evaluation point other than its training point. */

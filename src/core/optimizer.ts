@@ -1,5 +1,6 @@
 /**
- * The composing optimizer: `optimizer({ direction, step, schedule?, seed? })` is a real `tf.Optimizer`
+ * The composing optimizer: `optimizer({ direction, step, schedule?, seed? })` (or `optimizer({ method })`
+ * for a method that owns its step, and `transforms` around either) is a real `tf.Optimizer`
  * that works in custom loops (`opt.minimize(lossFn, true, varList)`) and unchanged inside
  * `model.compile({ optimizer }) / model.fit`.
  *
@@ -9,9 +10,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { isPerVariable, isZeroEta, reportedEta, scaleEta } from './eta.js';
+import { Hyperparameters } from './hyperparams.js';
 import { groupOfVariable, type ParamGroup, paramGroups } from './params.js';
 import { ProbeSession } from './probe.js';
-import { createDirection, createSchedule, createStepRule } from './registry.js';
+import {
+  createDirection,
+  createMethod,
+  createSchedule,
+  createStepRule,
+  createTransform,
+} from './registry.js';
 import { deriveSeed, withSeededMathRandom } from './rng.js';
 import type { Schedule } from './schedule.js';
 import { decodeState, encodeState } from './stateCodec.js';
@@ -21,7 +29,9 @@ import type {
   DirectionContext,
   DirectionResult,
   Eta,
+  GradientTransform,
   LineContext,
+  Method,
   ScalarState,
   StepRecord,
   StepRule,
@@ -30,11 +40,23 @@ import { checkNumber, LrfreeConfigError } from './validate.js';
 
 /** Options of {@link optimizer}. */
 export interface OptimizerOptions {
-  /** How the gradient becomes an update direction (sgd(), momentum(), adam(), ...). */
-  direction: Direction;
-  /** How far to go along it (constant(), scheduled(), armijo(), ...). */
-  step: StepRule;
-  /** Optional multiplier on whatever eta the rule chooses. */
+  /** How the gradient becomes an update direction (`directions.sgd()`, `directions.adam()`, ...). */
+  direction?: Direction;
+  /** How far to go along it (`steps.constant(0.1)`, `steps.armijo()`, ...). */
+  step?: StepRule;
+  /**
+   * Instead of `direction` + `step`: a method that computes its whole update, step size included
+   * (`methods.prodigy()`, `methods.scheduleFreeSgd()`, `methods.dog()`, ...). Cannot be combined with a
+   * direction or a step rule.
+   */
+  method?: Method;
+  /** Gradient transforms applied around the direction or method, e.g. `chain(clipByGlobalNorm(1), ...)`. */
+  transforms?: GradientTransform;
+  /**
+   * A multiplier as a function of the step. With a step rule it multiplies the committed step size eta
+   * the rule chose; with a method it multiplies the method's own lr (the method sees it as
+   * `ctx.lrScale`, so its estimators see it too, as a PyTorch scheduler changing `group['lr']` does).
+   */
   schedule?: Schedule;
   /** Seed of every random draw the optimizer makes (dropout masks per step, Alrao rates). Default 0. */
   seed?: number;
@@ -63,7 +85,22 @@ interface SavedState {
   ruleSlots: number;
   dirScalars: ScalarState | null;
   ruleScalars: ScalarState | null;
+  /** Scalar state of the gradient transforms (absent in states saved before transforms existed). */
+  transformScalars?: ScalarState | null;
+  /** Current run-time hyperparameter values by scope (absent in older states: construction values). */
+  hyper?: Record<string, Record<string, number>>;
 }
+
+/** The committed step of a method: w <- w - update (the method owns its step size). */
+const METHOD_STEP: StepRule = {
+  kind: 'constant',
+  config: { eta: 1 },
+  slotNames: [],
+  needsLoss: false,
+  initSlots: () => [],
+  initScalars: () => ({}),
+  choose: () => ({ eta: 1 }),
+};
 
 const STATE_WEIGHT = 'lrfree/state';
 
@@ -81,7 +118,7 @@ export type LossFn = () => tf.Scalar;
  *
  * @example
  * ```ts
- * const opt = lrfree.optimizer({ direction: lrfree.directions.adam(), step: lrfree.constant(1e-3) });
+ * const opt = lrfree.optimizer({ direction: lrfree.directions.adam(), step: lrfree.steps.constant(1e-3) });
  * model.compile({ optimizer: opt, loss: 'categoricalCrossentropy' });
  * ```
  */
@@ -89,9 +126,20 @@ export class LrfreeOptimizer extends tf.Optimizer {
   /** @nocollapse */
   static className = 'LrfreeOptimizer';
 
+  /** The direction, or the method when the optimizer was built with `{ method }` (see {@link isMethod}). */
   readonly direction: Direction;
+  /** The step rule (for a method: the internal unit step, eta = 1). */
   readonly rule: StepRule;
+  /** True when the optimizer runs a method that owns its step (Prodigy, Schedule-Free, DoG, ...). */
+  readonly isMethod: boolean;
+  /** The gradient transforms, when given. */
+  readonly transforms?: GradientTransform;
   readonly schedule?: Schedule;
+  /**
+   * Hyperparameters that can change at run time (optax's inject_hyperparams): `opt.hyperparams.set('lr',
+   * 0.01)` between steps, validated against the component's bounds and saved with the state.
+   */
+  readonly hyperparams: Hyperparameters;
   readonly seed: number;
   readonly stepsPerEpoch?: number;
   /** Display name. */
@@ -114,6 +162,11 @@ export class LrfreeOptimizer extends tf.Optimizer {
   /** The direction's scalar state (Prodigy's d, DoG's rBar, ...), a copy; empty before the first step. */
   directionState(): Readonly<ScalarState> {
     return this.dirScalars ? { ...this.dirScalars } : {};
+  }
+
+  /** The gradient transforms' scalar state, a copy. */
+  transformState(): Readonly<ScalarState> {
+    return this.trScalars ? { ...this.trScalars } : {};
   }
 
   /** The step rule's scalar state (the stored step size of a line search, ...), a copy. */
@@ -149,6 +202,7 @@ export class LrfreeOptimizer extends tf.Optimizer {
   private readonly state = new Map<string, VariableState>();
   private dirScalars?: ScalarState;
   private ruleScalars?: ScalarState;
+  private trScalars?: ScalarState;
   private groupsCache?: { key: string; groups: ParamGroup[]; groupOf: number[] };
   private varOrder: string[] = [];
   private pending?: { state: SavedState; slots: tf.Tensor[] };
@@ -157,19 +211,26 @@ export class LrfreeOptimizer extends tf.Optimizer {
 
   constructor(options: OptimizerOptions) {
     super();
-    if (!options || typeof options.direction?.compute !== 'function') {
-      throw new LrfreeConfigError(
-        'optimizer: options.direction must be a direction such as sgd() or adam().',
-      );
+    const { direction, rule, isMethod } = composition(options);
+    this.direction = direction;
+    this.rule = rule;
+    this.isMethod = isMethod;
+    if (options.transforms !== undefined) {
+      const t = options.transforms as Partial<GradientTransform>;
+      if (typeof t?.initScalars !== 'function' || (!t.gradient && !t.update)) {
+        throw new LrfreeConfigError(
+          'optimizer: options.transforms must be a gradient transform such as ' +
+            'transforms.chain(transforms.clipByGlobalNorm(1), transforms.decoupledWeightDecay({ rate: 1e-4 })).',
+        );
+      }
+      this.transforms = options.transforms;
     }
-    if (typeof options.step?.choose !== 'function') {
-      throw new LrfreeConfigError(
-        'optimizer: options.step must be a step rule such as constant(0.1) or armijo().',
-      );
-    }
-    this.direction = options.direction;
-    this.rule = options.step;
     this.schedule = options.schedule;
+    this.hyperparams = new Hyperparameters(options.name ?? 'optimizer', [
+      ['transforms', this.transforms],
+      [isMethod ? 'method' : 'direction', direction],
+      ['step', isMethod ? undefined : rule],
+    ]);
     this.seed = checkNumber('optimizer', 'seed', options.seed ?? 0, { integer: true });
     if (options.stepsPerEpoch !== undefined) {
       this.stepsPerEpoch = checkNumber('optimizer', 'stepsPerEpoch', options.stepsPerEpoch, {
@@ -178,7 +239,7 @@ export class LrfreeOptimizer extends tf.Optimizer {
       });
     }
     this.model = options.model;
-    this.name = options.name ?? `${this.direction.kind}+${this.rule.kind}`;
+    this.name = options.name ?? (isMethod ? this.direction.kind : `${this.direction.kind}+${this.rule.kind}`);
   }
 
   /** Attaches the model being trained (exact layer groups, BN snapshot limited to it). */
@@ -300,22 +361,35 @@ export class LrfreeOptimizer extends tf.Optimizer {
     const owned: tf.Tensor[] = [];
     let dirSlots: tf.Tensor[][] | undefined;
     try {
-      // 1. Direction.
+      // 0. Gradient transforms (g -> g'); the step rule below keeps the true gradient, so slopes are exact.
+      const tr = this.transformGradients(step, vars, groups, grads, gradNormSq);
+      owned.push(...tr.grads);
+      const multiplier = this.schedule ? this.schedule.multiplier(step, this.stepsPerEpoch) : 1;
+
+      // 1. Direction (or method), then the transforms' update hook (d -> d', e.g. decoupled decay).
       let dir!: DirectionResult;
       const dctx: DirectionContext = {
         step,
         params: vars,
-        grads,
+        grads: tr.grads,
         groups,
         slots: states.map((s) => s.dir),
         scalars: this.dirScalars!,
-        gradNormSq,
+        gradNormSq: tr.gradNormSq,
         loss: loss0,
         wantsSearch: this.rule.needsLoss,
+        hyper: this.hyperparams.scope(this.isMethod ? 'method' : 'direction'),
+        lrScale: this.isMethod ? multiplier : 1,
         gradientAt: (offsets) => session.gradientAt(offsets),
       };
       tf.tidy(() => {
         dir = this.direction.compute(dctx);
+        if (this.transforms?.update) {
+          dir = {
+            ...dir,
+            update: this.transforms.update(this.transformContext(step, vars, groups), dir.update),
+          };
+        }
         keepAll(dir.update, dir.search ?? [], ...dir.slots);
       });
       dirSlots = dir.slots;
@@ -327,6 +401,7 @@ export class LrfreeOptimizer extends tf.Optimizer {
       let slopes: number[] | undefined;
       const lctx: LineContext = {
         step,
+        hyper: this.hyperparams.scope('step'),
         stepsPerEpoch: this.stepsPerEpoch,
         groups,
         loss0,
@@ -348,9 +423,8 @@ export class LrfreeOptimizer extends tf.Optimizer {
       };
       const decision = this.rule.choose(lctx, this.ruleScalars!);
 
-      // 3. Commit.
-      const multiplier = this.schedule ? this.schedule.multiplier(step, this.stepsPerEpoch) : 1;
-      const eta: Eta = scaleEta(decision.eta, multiplier);
+      // 3. Commit. A method's schedule already went into its lr (dctx.lrScale).
+      const eta: Eta = scaleEta(decision.eta, this.isMethod ? 1 : multiplier);
       if (eta !== decision.eta && isPerVariable(eta)) owned.push(...eta.perVariable);
       session.commit(eta, decision.along === 'search' ? search : dir.update, isZeroEta(eta));
 
@@ -365,9 +439,10 @@ export class LrfreeOptimizer extends tf.Optimizer {
       });
       if (dir.scalars) this.dirScalars = dir.scalars;
       if (decision.scalars) this.ruleScalars = decision.scalars;
+      if (tr.scalars) this.trScalars = tr.scalars;
 
       // 5. Records.
-      const scale = multiplier * (dir.etaScale ?? 1);
+      const scale = (this.isMethod ? 1 : multiplier) * (dir.etaScale ?? 1);
       const reported = decision.reported ?? reportedEta(decision.eta);
       const forwards = session.forwards;
       const backwards = 1 + session.backwards;
@@ -381,7 +456,12 @@ export class LrfreeOptimizer extends tf.Optimizer {
         forwards,
         backwards,
         skipped: false,
-        info: { ...(dir.info ?? {}), ...(decision.info ?? {}), ms: performance.now() - t0 },
+        info: {
+          ...(tr.info ?? {}),
+          ...(dir.info ?? {}),
+          ...(decision.info ?? {}),
+          ms: performance.now() - t0,
+        },
       };
     } catch (e) {
       session.abort();
@@ -394,6 +474,38 @@ export class LrfreeOptimizer extends tf.Optimizer {
       const kept = new Set(states.flatMap((s) => [...s.dir, ...s.rule]));
       tf.dispose(owned.filter((t) => !kept.has(t) && !grads.includes(t)));
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Gradient transforms
+
+  private transformContext(step: number, params: readonly tf.Variable[], groups: readonly ParamGroup[]) {
+    return {
+      step,
+      params,
+      groups,
+      hyper: this.hyperparams.scope('transforms'),
+      scalars: this.trScalars ?? {},
+    };
+  }
+
+  /** The gradient hook of the transforms: new gradients (kept) and their norms, or the inputs as they are. */
+  private transformGradients(
+    step: number,
+    vars: readonly tf.Variable[],
+    groups: readonly ParamGroup[],
+    grads: tf.Tensor[],
+    gradNormSq: number[],
+  ): { grads: tf.Tensor[]; gradNormSq: number[]; scalars?: ScalarState; info?: Record<string, number> } {
+    const t = this.transforms;
+    if (!t?.gradient) return { grads, gradNormSq };
+    if (!this.trScalars) this.trScalars = t.initScalars();
+    let out!: ReturnType<NonNullable<GradientTransform['gradient']>>;
+    tf.tidy(() => {
+      out = t.gradient!(this.transformContext(step, vars, groups), grads, gradNormSq);
+      for (const g of out.grads) if (!grads.includes(g)) tf.keep(g);
+    });
+    return out;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -412,6 +524,7 @@ export class LrfreeOptimizer extends tf.Optimizer {
     if (this.pending) this.bindPending(vars);
     if (!this.dirScalars) this.dirScalars = this.direction.initScalars(groups);
     if (!this.ruleScalars) this.ruleScalars = this.rule.initScalars(groups);
+    if (!this.trScalars && this.transforms) this.trScalars = this.transforms.initScalars();
     this.varOrder = vars.map((v) => v.name);
     return vars.map((v, i) => {
       let s = this.state.get(v.name);
@@ -466,12 +579,13 @@ export class LrfreeOptimizer extends tf.Optimizer {
   // Serialisation
 
   override getConfig(): tf.serialization.ConfigDict {
-    const config: tf.serialization.ConfigDict = {
-      name: this.name,
-      seed: this.seed,
-      direction: { kind: this.direction.kind, config: this.direction.config },
-      step: { kind: this.rule.kind, config: this.rule.config },
-    };
+    const config: tf.serialization.ConfigDict = { name: this.name, seed: this.seed };
+    if (this.isMethod) config.method = { kind: this.direction.kind, config: this.direction.config };
+    else {
+      config.direction = { kind: this.direction.kind, config: this.direction.config };
+      config.step = { kind: this.rule.kind, config: this.rule.config };
+    }
+    if (this.transforms) config.transforms = { kind: this.transforms.kind, config: this.transforms.config };
     if (this.schedule) config.schedule = { kind: this.schedule.kind, config: this.schedule.config };
     if (this.stepsPerEpoch !== undefined) config.stepsPerEpoch = this.stepsPerEpoch;
     return config;
@@ -482,9 +596,12 @@ export class LrfreeOptimizer extends tf.Optimizer {
     cls: tf.serialization.SerializableConstructor<T>,
     config: tf.serialization.ConfigDict,
   ): T {
+    const pieces = config.method
+      ? { method: createMethod(config.method) }
+      : { direction: createDirection(config.direction), step: createStepRule(config.step) };
     return new (cls as unknown as typeof LrfreeOptimizer)({
-      direction: createDirection(config.direction),
-      step: createStepRule(config.step),
+      ...pieces,
+      transforms: config.transforms ? createTransform(config.transforms) : undefined,
       schedule: config.schedule ? createSchedule(config.schedule) : undefined,
       seed: config.seed as number | undefined,
       stepsPerEpoch: config.stepsPerEpoch as number | undefined,
@@ -516,6 +633,8 @@ export class LrfreeOptimizer extends tf.Optimizer {
         ruleSlots: this.rule.slotNames.length,
         dirScalars: this.dirScalars ?? null,
         ruleScalars: this.ruleScalars ?? null,
+        ...(this.transforms ? { transformScalars: this.trScalars ?? null } : {}),
+        ...(this.hyperparams.isEmpty ? {} : { hyper: this.hyperparams.values() }),
       };
       for (const name of this.varOrder) {
         const s = this.state.get(name)!;
@@ -561,6 +680,8 @@ export class LrfreeOptimizer extends tf.Optimizer {
     this.calls = saved.calls;
     this.dirScalars = saved.dirScalars ?? undefined;
     this.ruleScalars = saved.ruleScalars ?? undefined;
+    this.trScalars = saved.transformScalars ?? undefined;
+    if (saved.hyper) this.hyperparams.restore(saved.hyper);
     this.varOrder = saved.varNames;
     this.pending = { state: saved, slots };
   }
@@ -583,15 +704,95 @@ export class LrfreeOptimizer extends tf.Optimizer {
 tf.serialization.registerClass(LrfreeOptimizer);
 
 /**
- * Composes a direction and a step rule into a `tf.Optimizer`.
+ * Composes a direction and a step rule (or takes a method that owns its step), with optional gradient
+ * transforms around them, into a `tf.Optimizer`. Invalid compositions fail here with an
+ * {@link LrfreeConfigError}: a method with a direction or a step rule, a method passed as a direction
+ * under any rule but the unit step, a whole optimizer (`lrfree.adam(...)`) where a piece is expected.
  *
  * @example
  * ```ts
- * const opt = lrfree.optimizer({ direction: lrfree.directions.momentum({ beta: 0.9 }), step: lrfree.constant(0.05) });
+ * const a = lrfree.optimizer({ direction: lrfree.directions.momentum({ beta: 0.9 }), step: lrfree.steps.constant(0.05) });
+ * const b = lrfree.optimizer({ method: lrfree.methods.prodigy() });
+ * const c = lrfree.optimizer({
+ *   transforms: lrfree.transforms.chain(lrfree.transforms.clipByGlobalNorm(1)),
+ *   direction: lrfree.directions.adam(),
+ *   step: lrfree.steps.smoothedArmijo(),
+ * });
  * ```
  */
 export function optimizer(options: OptimizerOptions): LrfreeOptimizer {
-  return new LrfreeOptimizer(options);
+  const cls = (options?.method ?? options?.direction)?.['optimizerClass' as keyof Direction] as
+    | (new (
+        o: OptimizerOptions,
+      ) => LrfreeOptimizer)
+    | undefined;
+  return cls ? new cls(options) : new LrfreeOptimizer(options);
+}
+
+/** What a function name means at the top level vs in the piece namespaces (for the errors below). */
+function pieceHint(x: unknown, slot: 'direction' | 'step' | 'method'): string {
+  const name = (x as { name?: string } | undefined)?.name ?? '?';
+  const ns = slot === 'step' ? 'steps' : slot === 'method' ? 'methods' : 'directions';
+  return (
+    `optimizer: options.${slot} got the whole optimizer '${name}' (lrfree.${name}(...) builds an optimizer). ` +
+    `Pass a ${slot === 'step' ? 'step rule' : slot}: lrfree.${ns}.${name}(...).`
+  );
+}
+
+function isOptimizerLike(x: unknown): boolean {
+  return typeof (x as { minimize?: unknown } | undefined)?.minimize === 'function';
+}
+
+/** Checks the pieces and resolves a method (or a legacy whole-update direction under the unit step). */
+function composition(options: OptimizerOptions): { direction: Direction; rule: StepRule; isMethod: boolean } {
+  if (!options || typeof options !== 'object') {
+    throw new LrfreeConfigError('optimizer: give { direction, step } or { method }.');
+  }
+  const { direction, step, method } = options;
+  if (method !== undefined) {
+    if (isOptimizerLike(method)) throw new LrfreeConfigError(pieceHint(method, 'method'));
+    if (typeof method?.compute !== 'function' || method.ownsStep !== true) {
+      throw new LrfreeConfigError(
+        'optimizer: options.method must be a method such as lrfree.methods.prodigy() or lrfree.methods.dog().',
+      );
+    }
+    if (direction !== undefined || step !== undefined) {
+      throw new LrfreeConfigError(
+        `optimizer: the method '${method.kind}' computes its whole update, step size included, so it takes ` +
+          `no ${direction !== undefined ? 'direction' : 'step rule'}; give { method } alone (plus transforms, ` +
+          'schedule, seed...), or { direction, step } without a method.',
+      );
+    }
+    return { direction: method, rule: METHOD_STEP, isMethod: true };
+  }
+  if (isOptimizerLike(direction)) throw new LrfreeConfigError(pieceHint(direction, 'direction'));
+  if (typeof direction?.compute !== 'function') {
+    throw new LrfreeConfigError(
+      'optimizer: options.direction must be a direction such as lrfree.directions.sgd() or ' +
+        'lrfree.directions.adam() (or give { method } for Prodigy, D-Adaptation, Schedule-Free, DoG).',
+    );
+  }
+  if (isOptimizerLike(step)) throw new LrfreeConfigError(pieceHint(step, 'step'));
+  if (typeof step?.choose !== 'function') {
+    throw new LrfreeConfigError(
+      typeof (step as { compute?: unknown } | undefined)?.compute === 'function'
+        ? `optimizer: options.step got '${(step as unknown as Direction).kind}', which is a direction or a method, not a step rule.`
+        : 'optimizer: options.step must be a step rule such as lrfree.steps.constant(0.1) or lrfree.steps.armijo().',
+    );
+  }
+  if ((direction as Partial<Method>).ownsStep === true) {
+    // A whole-update piece passed as a direction (the pre-methods spelling): only the unit step keeps
+    // its invariants (Schedule-Free's y = beta*x + (1-beta)*z, Prodigy's d estimate); run it as a method.
+    if (step.kind === 'constant' && step.config.eta === 1) {
+      return { direction, rule: METHOD_STEP, isMethod: true };
+    }
+    throw new LrfreeConfigError(
+      `optimizer: '${direction.kind}' computes its whole update, step size included, so it cannot run under ` +
+        `the step rule '${step.kind}' (it would break the method's own step). Use ` +
+        `optimizer({ method: lrfree.methods.${direction.kind}() }).`,
+    );
+  }
+  return { direction, rule: step, isMethod: false };
 }
 
 /** All trainable registered variables (what tf.Optimizer uses when no varList is given). */

@@ -23,6 +23,19 @@ export interface PerVariableEta {
   readonly perVariable: readonly tf.Tensor[];
 }
 
+/**
+ * A hyperparameter that may change at run time (`opt.hyperparams.set(name, value)`), with the bounds the
+ * new value is checked against. The component reads the current value from its context (`ctx.hyper`).
+ */
+export interface HyperparameterSpec {
+  /** The value at construction. */
+  readonly value: number;
+  readonly min?: number;
+  readonly max?: number;
+  readonly minExclusive?: boolean;
+  readonly maxExclusive?: boolean;
+}
+
 /** What every direction and step rule shares: a name, a config, and state the core keeps for it. */
 export interface Component {
   /** Registry key, e.g. `adam` or `armijo` (camelCase, no underscores: TF.js camel-cases them on load). */
@@ -35,6 +48,11 @@ export interface Component {
   initSlots(variable: tf.Variable, info: VariableInfo): tf.Tensor[];
   /** Initial scalar state. */
   initScalars(groups: readonly ParamGroup[]): ScalarState;
+  /**
+   * Hyperparameters that may change between steps (`opt.hyperparams`), read from `ctx.hyper` at every
+   * step. Their current values are part of the optimizer's saved state. Optional.
+   */
+  readonly hyperparameters?: Readonly<Record<string, HyperparameterSpec>>;
 }
 
 /** What a component knows about one variable when it initialises state for it. */
@@ -62,6 +80,13 @@ export interface DirectionContext {
   readonly loss: number;
   /** True when the step rule probes phi, so a separate `search` direction is worth computing. */
   readonly wantsSearch: boolean;
+  /** Current values of this component's run-time hyperparameters (see `Component.hyperparameters`). */
+  readonly hyper: Readonly<Record<string, number>>;
+  /**
+   * For methods only: the optimizer's schedule multiplier at this step, to multiply the method's own lr
+   * by (`schedule` multiplies the committed step of a step rule, and the lr of a method). 1 otherwise.
+   */
+  readonly lrScale: number;
   /**
    * Gradient at `w + offsets` on the same batch (one extra backward, counted), leaving weights and
    * non-trainable state as they were. For finite-difference Hessian-vector products. The caller owns the
@@ -95,6 +120,8 @@ export interface Direction extends Component {
 /** What a step rule sees: phi(eta) = loss(w0 - eta*d) on the step's batch, probed on demand. */
 export interface LineContext {
   readonly step: number;
+  /** Current values of the rule's run-time hyperparameters (see `Component.hyperparameters`). */
+  readonly hyper: Readonly<Record<string, number>>;
   /** Optimizer steps per epoch when known (schedules and reset rules need it), else undefined. */
   readonly stepsPerEpoch?: number;
   readonly groups: readonly ParamGroup[];
@@ -145,6 +172,67 @@ export interface StepRule extends Component {
   readonly needsLoss: boolean;
   /** Chooses eta for this step. Not inside tf.tidy: tensors in `slots` must be returned kept. */
   choose(ctx: LineContext, scalars: Readonly<ScalarState>): StepDecision;
+}
+
+/**
+ * A method: a piece that computes the whole update, its own step size included (Prodigy, D-Adaptation,
+ * Schedule-Free, DoG). It takes the place of both the direction and the step rule:
+ * `optimizer({ method: methods.prodigy() })`. The committed step is `w <- w - update` (eta = 1); the
+ * optimizer's `schedule` reaches the method as `ctx.lrScale`, a multiplier on the method's own lr.
+ */
+export interface Method extends Component {
+  /** Marks a piece that owns its step: it cannot be combined with a direction or a step rule. */
+  readonly ownsStep: true;
+  /** Computes the whole update. Called inside `tf.tidy`; return every tensor the core must keep. */
+  compute(ctx: DirectionContext): DirectionResult;
+  /**
+   * The optimizer class this method needs, when it adds behaviour (Schedule-Free's train/eval). Default:
+   * LrfreeOptimizer. Typed loosely to keep this file free of the optimizer.
+   */
+  readonly optimizerClass?: new (
+    options: never,
+  ) => unknown;
+}
+
+/** What a gradient transform sees. All tensors are owned by the core. */
+export interface TransformContext {
+  readonly step: number;
+  readonly params: readonly tf.Variable[];
+  readonly groups: readonly ParamGroup[];
+  /** Current values of this transform's run-time hyperparameters. */
+  readonly hyper: Readonly<Record<string, number>>;
+  readonly scalars: Readonly<ScalarState>;
+}
+
+/**
+ * A gradient transform in the optax sense (clipping, weight decay, ...), composed with `chain(...)` and
+ * applied by the optimizer around any direction, step rule or method:
+ * `optimizer({ transforms: chain(clipByGlobalNorm(1), decoupledWeightDecay({ rate: 1e-4 })), ... })`.
+ *
+ * Two hooks: `gradient` maps the gradient before the direction sees it (g -> g'); `update` maps the
+ * direction's committed update before the step size multiplies it (d -> d'; decoupled weight decay lives
+ * here, so it is scaled by the step like AdamW's). Step rules still see the true gradient, so
+ * phi'(0) = -<g, d> stays exact. State: scalars only (saved exactly with the optimizer).
+ */
+export interface GradientTransform {
+  /** Registry key (camelCase). */
+  readonly kind: string;
+  /** Everything needed to rebuild the transform with the registry. */
+  readonly config: ComponentConfig;
+  /** Initial scalar state. */
+  initScalars(): ScalarState;
+  readonly hyperparameters?: Readonly<Record<string, HyperparameterSpec>>;
+  /**
+   * g -> g'. Gets the per-variable squared norms already read back (free) and returns the new norms with
+   * the new gradients (so no extra sync is needed). Called inside `tf.tidy`.
+   */
+  gradient?(
+    ctx: TransformContext,
+    grads: readonly tf.Tensor[],
+    gradNormSq: readonly number[],
+  ): { grads: tf.Tensor[]; gradNormSq: number[]; scalars?: ScalarState; info?: Record<string, number> };
+  /** d -> d' (the committed update, not the line-search direction). Called inside `tf.tidy`. */
+  update?(ctx: TransformContext, update: readonly tf.Tensor[]): tf.Tensor[];
 }
 
 /** One optimizer step, as observed. */

@@ -11,7 +11,7 @@ import { checkData, type DiagnosticData, evaluate, type LossSpec, preservingMode
 import { type Curve, heldOut, trainCurve } from './curves.js';
 import { lrRangeTest, type RangeTestOptions, type RangeTestResult } from './rangeTest.js';
 import { npGradient, type Suggestion, smoothDebiased, valley } from './suggest.js';
-import { type Knobs, knobOptimizer, runEpoch, VARIANTS, type Variant } from './trainer.js';
+import { diagnosticOptimizer, runEpoch, VARIANTS, type Variant } from './trainer.js';
 
 /** Options shared by the checks. */
 interface Common {
@@ -132,16 +132,15 @@ export async function momentumRangeTest(
   const momenta = Array.from({ length: numIt }, (_, i) => mu0 + ((mu1 - mu0) * i) / (numIt - 1));
   const split = heldOut(data);
   return preservingModel(model, async () => {
-    const knobs: Knobs = { lr, beta: 0 };
-    const opt = knobOptimizer('momentum', knobs, { model, seed });
+    const opt = diagnosticOptimizer('momentum', { lr, momentum: 0 }, { model, seed });
     const total = warmup + (increase === 'epoch' ? numIt : 1);
     let epoch = 0;
     const losses: number[] = [];
     const accs: number[] = [];
     let stopped: MomentumRangeResult['stopped'] = 'end';
     const setMu = (mu: number) => {
-      knobs.beta = mu;
-      knobs.lr = options.keepEffectiveLr ? (lr * (1 - mu)) / (1 - mu0) : lr;
+      opt.hyperparams.set('momentum', mu);
+      opt.hyperparams.set('lr', options.keepEffectiveLr ? (lr * (1 - mu)) / (1 - mu0) : lr);
     };
     try {
       for (; epoch < warmup; epoch++) {

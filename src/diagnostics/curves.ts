@@ -7,7 +7,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Schedule } from '../core/schedule.js';
 import { checkNumber } from '../core/validate.js';
 import { type DiagnosticData, type Evaluation, evaluate, type LossSpec, preservingModel } from './common.js';
-import { batchesPerEpoch, type Knobs, knobOptimizer, runEpoch, type Variant } from './trainer.js';
+import { batchesPerEpoch, diagnosticOptimizer, runEpoch, type Variant } from './trainer.js';
 
 /** Per-epoch record of a run; entry 0 is the model before training. */
 export interface Curve {
@@ -77,15 +77,19 @@ export async function trainCurve(
   const batchSize = options.batchSize ?? 64;
   const spe = batchesPerEpoch(data.train.x.shape[0], batchSize);
   const schedule = options.schedule?.(spe);
-  const knobs: Knobs = { lr, beta: options.momentum ?? 0.9 };
+  const beta = options.momentum ?? 0.9;
   const split = heldOut(data);
   return preservingModel(model, async () => {
-    const opt = knobOptimizer(options.variant, knobs, {
-      model,
-      schedule,
-      stepsPerEpoch: spe,
-      seed: options.seed,
-    });
+    const opt = diagnosticOptimizer(
+      options.variant,
+      { lr, momentum: beta },
+      {
+        model,
+        schedule,
+        stepsPerEpoch: spe,
+        seed: options.seed,
+      },
+    );
     const trainLoss = [Number.NaN];
     const evals: Evaluation[] = [evaluate(model, split, options.loss)];
     try {
@@ -110,7 +114,7 @@ export async function trainCurve(
     return {
       variant: options.variant,
       lr,
-      ...(options.variant === 'momentum' ? { momentum: knobs.beta } : {}),
+      ...(options.variant === 'momentum' ? { momentum: beta } : {}),
       ...(schedule ? { schedule: schedule.kind } : {}),
       epochs: loss.map((_, i) => i),
       trainLoss,

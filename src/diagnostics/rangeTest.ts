@@ -13,7 +13,7 @@ import {
   preservingModel,
 } from './common.js';
 import { type Suggestions, smoothDebiased, smoothEma, suggestAll } from './suggest.js';
-import { type Knobs, knobOptimizer, runEpoch, VARIANTS, type Variant } from './trainer.js';
+import { diagnosticOptimizer, runEpoch, VARIANTS, type Variant } from './trainer.js';
 
 /** Options of {@link lrRangeTest}. */
 export interface RangeTestOptions {
@@ -225,8 +225,7 @@ export async function lrRangeTest(
   const val = data.validation as DataSplit | undefined;
 
   return preservingModel(model, async () => {
-    const knobs: Knobs = { lr: schedule[0], beta };
-    const opt = knobOptimizer(variant, knobs, { model, seed });
+    const opt = diagnosticOptimizer(variant, { lr: schedule[0], momentum: beta }, { model, seed });
     const lrs: number[] = [];
     const losses: number[] = [];
     const accs: number[] = [];
@@ -271,11 +270,11 @@ export async function lrRangeTest(
             loss: options.loss,
             signal: options.signal,
             beforeBatch: () => {
-              knobs.lr = schedule[it];
+              opt.hyperparams.set('lr', schedule[it]);
             },
             afterBatch: (_, loss) => {
               it += 1;
-              return record(knobs.lr, loss);
+              return record(opt.hyperparams.get('lr'), loss);
             },
           });
           batches += r.batches;
@@ -283,7 +282,7 @@ export async function lrRangeTest(
         }
       } else {
         for (let it = 0; it < numIt; it++) {
-          knobs.lr = schedule[it];
+          opt.hyperparams.set('lr', schedule[it]);
           const r = await runEpoch(model, data.train, opt, {
             batchSize,
             seed,
@@ -293,7 +292,7 @@ export async function lrRangeTest(
             maxBatches: per,
           });
           batches += r.batches;
-          if (!record(knobs.lr, r.meanLoss)) break;
+          if (!record(opt.hyperparams.get('lr'), r.meanLoss)) break;
         }
       }
     } finally {

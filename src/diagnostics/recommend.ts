@@ -19,7 +19,7 @@ import {
 } from './common.js';
 import { heldOut } from './curves.js';
 import type { RangeTestResult } from './rangeTest.js';
-import { batchesPerEpoch, type Knobs, knobOptimizer, runEpoch, type Variant } from './trainer.js';
+import { batchesPerEpoch, diagnosticOptimizer, runEpoch, type Variant } from './trainer.js';
 
 // ------------------------------------------------------------------------------------------------
 // Noise and the region where the loss has fallen
@@ -221,16 +221,16 @@ export async function shortRun(
   const spe = batchesPerEpoch(data.train.x.shape[0], options.batchSize);
   const t0 = performance.now();
   return preservingModel(model, async () => {
-    const knobs: Knobs = {
-      lr: 'lr' in spec ? spec.lr : 0,
-      beta: 'momentum' in spec ? (spec.momentum ?? 0.9) : 0.9,
-    };
     const opt: LrfreeOptimizer =
       'catalog' in spec
         ? catalogEntry(spec.catalog)
             .make({ stepsPerEpoch: spe, totalSteps: options.steps, seed: options.seed })
             .attachModel(model)
-        : knobOptimizer(spec.variant, knobs, { model, seed: options.seed });
+        : diagnosticOptimizer(
+            spec.variant,
+            { lr: spec.lr, momentum: 'momentum' in spec ? (spec.momentum ?? 0.9) : 0.9 },
+            { model, seed: options.seed },
+          );
     const evals = Math.max(1, options.evaluations ?? 4);
     const marks = Array.from({ length: evals }, (_, i) =>
       Math.max(1, Math.round(((i + 1) * options.steps) / evals)),

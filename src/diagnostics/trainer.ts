@@ -1,16 +1,18 @@
 /**
- * The training engine of the diagnostics: an lrfree optimizer whose learning rate and momentum are knobs
- * the diagnostic turns between steps (TF.js's own `setMomentum` does not change the update, so momentum
- * is our own direction reading the knob), and a seeded mini-batch loop that can stop early.
+ * The training engine of the diagnostics: an lrfree optimizer whose learning rate and momentum the
+ * diagnostic changes between steps through the optimizer's run-time hyperparameters
+ * (`opt.hyperparams.set('lr' | 'momentum', v)`; TF.js's own `setMomentum` does not change the update),
+ * and a seeded mini-batch loop that can stop early.
  */
 import * as tf from '@tensorflow/tfjs';
 import { LrfreeOptimizer } from '../core/optimizer.js';
 import { deriveSeed } from '../core/rng.js';
 import type { Schedule } from '../core/schedule.js';
-import type { Direction, StepRule } from '../core/types.js';
 import { checkOneOf } from '../core/validate.js';
 import { adam } from '../directions/adam.js';
+import { momentum } from '../directions/momentum.js';
 import { sgd } from '../directions/sgd.js';
+import { constant } from '../steps/constant.js';
 import { permutation } from '../train/classification.js';
 import { checkAbort, type DataSplit, type LossSpec, lossFunction } from './common.js';
 
@@ -19,53 +21,30 @@ export type Variant = 'sgd' | 'momentum' | 'adam';
 /** All variants, in display order. */
 export const VARIANTS: readonly Variant[] = ['sgd', 'momentum', 'adam'];
 
-/** Values a diagnostic changes while training. */
-export interface Knobs {
-  /** Learning rate used by the next step. */
+/** Starting values of the hyperparameters a diagnostic changes while training. */
+export interface DiagnosticHyperparameters {
+  /** Learning rate of the first step; change it with `opt.hyperparams.set('lr', v)`. */
   lr: number;
-  /** Momentum coefficient used by the next step (momentum variant only). */
-  beta: number;
+  /** Momentum coefficient (momentum variant only); change it with `opt.hyperparams.set('momentum', v)`. */
+  momentum?: number;
 }
 
-/** Momentum a <- beta*a + g with beta read from the knob at every step (same update as momentum()). */
-function knobMomentum(knobs: Knobs): Direction {
-  return {
-    kind: 'diagnosticMomentum',
-    config: {},
-    slotNames: ['accum'],
-    initSlots: (v) => [tf.zerosLike(v)],
-    initScalars: () => ({}),
-    compute: (ctx) => {
-      const accums = ctx.grads.map((g, i) => tf.add(tf.mul(ctx.slots[i][0], knobs.beta), g));
-      return { update: accums, slots: accums.map((a) => [a]) };
-    },
-  };
-}
-
-/** eta = the knob's learning rate (times any schedule). */
-function knobRate(knobs: Knobs): StepRule {
-  return {
-    kind: 'diagnosticRate',
-    config: {},
-    slotNames: [],
-    needsLoss: false,
-    initSlots: () => [],
-    initScalars: () => ({}),
-    choose: () => ({ eta: knobs.lr }),
-  };
-}
-
-/** An optimizer driven by `knobs`. Not serialisable (it lives only inside a diagnostic). */
-export function knobOptimizer(
+/**
+ * The optimizer of a diagnostic: `sgd`, `momentum` or `adam` directions under `constant(lr)`. The
+ * diagnostic moves `lr` (and `momentum`) between steps with `opt.hyperparams.set`, validated, with no
+ * mutable wrapper. Same updates as the presets of the same names.
+ */
+export function diagnosticOptimizer(
   variant: Variant,
-  knobs: Knobs,
+  init: DiagnosticHyperparameters,
   options: { model?: tf.LayersModel; schedule?: Schedule; stepsPerEpoch?: number; seed?: number } = {},
 ): LrfreeOptimizer {
   checkOneOf('diagnostics', 'variant', variant, VARIANTS);
-  const direction = variant === 'sgd' ? sgd() : variant === 'adam' ? adam() : knobMomentum(knobs);
+  const direction =
+    variant === 'sgd' ? sgd() : variant === 'adam' ? adam() : momentum({ momentum: init.momentum ?? 0.9 });
   return new LrfreeOptimizer({
     direction,
-    step: knobRate(knobs),
+    step: constant(init.lr),
     schedule: options.schedule,
     stepsPerEpoch: options.stepsPerEpoch,
     seed: options.seed ?? 0,

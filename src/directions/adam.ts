@@ -1,5 +1,6 @@
 /** Adam / AdamW direction, with the preconditioned gradient as the line-search direction. */
 import * as tf from '@tensorflow/tfjs';
+import { addDecayedWeights } from '../core/decay.js';
 import { registerDirection } from '../core/registry.js';
 import type { Direction } from '../core/types.js';
 import { checkKnownKeys, checkNumber } from '../core/validate.js';
@@ -25,7 +26,7 @@ export interface AdamOptions {
  *
  * @example
  * ```ts
- * const opt = lrfree.optimizer({ direction: lrfree.directions.adam(), step: lrfree.constant(1e-3) });
+ * const opt = lrfree.optimizer({ direction: lrfree.directions.adam(), step: lrfree.steps.constant(1e-3) });
  * ```
  */
 export function adam(options: AdamOptions = {}): Direction {
@@ -41,15 +42,26 @@ export function adam(options: AdamOptions = {}): Direction {
     slotNames: ['m', 'v'],
     initSlots: (v) => [tf.zerosLike(v), tf.zerosLike(v)],
     initScalars: () => ({}),
+    hyperparameters: {
+      beta1: { value: beta1, ...unit },
+      beta2: { value: beta2, ...unit },
+      epsilon: { value: epsilon, min: 0, minExclusive: true },
+    },
     compute: (ctx) => {
       const update: tf.Tensor[] = [];
       const search: tf.Tensor[] = [];
       const slots: tf.Tensor[][] = [];
-      const constants = { beta1, beta2, epsilon, step: ctx.step };
+      const h = ctx.hyper ?? {};
+      const constants = {
+        beta1: h.beta1 ?? beta1,
+        beta2: h.beta2 ?? beta2,
+        epsilon: h.epsilon ?? epsilon,
+        step: ctx.step,
+      };
       ctx.grads.forEach((g, i) => {
         const [m0, v0] = ctx.slots[i];
         const { m, v, d, s } = adamMoments(g, m0, v0, constants, ctx.wantsSearch);
-        update.push(weightDecay === 0 ? d : tf.add(d, tf.mul(ctx.params[i], weightDecay)));
+        update.push(addDecayedWeights(d, ctx.params[i], weightDecay));
         if (s) search.push(s);
         slots.push([m, v]);
       });

@@ -1,5 +1,5 @@
 /** Plain gradient direction: d = g (+ weightDecay * w). */
-import * as tf from '@tensorflow/tfjs';
+import { addDecayedWeights } from '../core/decay.js';
 import { registerDirection } from '../core/registry.js';
 import type { ComponentConfig, Direction } from '../core/types.js';
 import { checkKnownKeys, checkNumber } from '../core/validate.js';
@@ -15,7 +15,7 @@ export interface SgdOptions {
  *
  * @example
  * ```ts
- * const opt = lrfree.optimizer({ direction: lrfree.directions.sgd(), step: lrfree.constant(0.1) });
+ * const opt = lrfree.optimizer({ direction: lrfree.directions.sgd(), step: lrfree.steps.constant(0.1) });
  * ```
  */
 export function sgd(options: SgdOptions = {}): Direction {
@@ -32,7 +32,7 @@ export function sgd(options: SgdOptions = {}): Direction {
       update:
         weightDecay === 0
           ? [...ctx.grads]
-          : ctx.grads.map((g, i) => tf.add(g, tf.mul(ctx.params[i], weightDecay))),
+          : ctx.grads.map((g, i) => addDecayedWeights(g, ctx.params[i], weightDecay)),
       slots: ctx.params.map(() => []),
     }),
   };

@@ -3,6 +3,8 @@
  * Works with any optimizer: it only reads the weights after each step.
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchNormLayers, recomputeBatchNorm, restoreBatchNorm } from '../core/batchNorm.js';
+import type { EvalPointOptions, HasEvalPoint } from '../core/evalPoint.js';
 import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
 
 /** Options of {@link averager}. */
@@ -28,9 +30,14 @@ export interface AveragerState {
  * const avg = lrfree.averager(model);             // gamma = 8
  * await model.fit(x, y, { callbacks: [avg.callback()] });
  * const res = await avg.withAveraged(() => model.evaluate(xTest, yTest));
+ * // or: after fit the model holds the average, evaluate/predict/save use it, the next fit resumes
+ * await model.fit(x, y, { callbacks: [avg.callback(), lrfree.evalPointCallback(avg, { trainX: x })] });
  * ```
+ *
+ * Implements the evaluation-point contract (core/evalPoint.ts): `enterEvalPoint` swaps the average in
+ * (batch-norm statistics recomputed there when a model with batch norm and `trainX` are given).
  */
-export class PolynomialDecayAverager {
+export class PolynomialDecayAverager implements HasEvalPoint {
   readonly gamma: number;
   /** Number of `step()` calls so far. */
   steps = 0;
@@ -90,6 +97,39 @@ export class PolynomialDecayAverager {
     });
     tf.dispose(this.swapped);
     this.swapped = undefined;
+  }
+
+  /**
+   * The evaluation-point contract: the averaged weights in the variables, batch-norm statistics
+   * recomputed at the average when `options` give a model with batch norm and `trainX` (otherwise the
+   * averaged statistics are used). Returns the function that puts the training weights back exactly.
+   * No-op when the average is already swapped in.
+   */
+  enterEvalPoint(options: EvalPointOptions = {}): () => void {
+    if (this.swapped) return () => {};
+    this.swapIn();
+    const model = options.model;
+    let bn: tf.Tensor[] | undefined;
+    if (model && options.trainX && batchNormLayers(model).length > 0) {
+      try {
+        bn = recomputeBatchNorm({
+          model,
+          x: options.trainX,
+          batchSize: options.batchSize,
+          batches: options.batches,
+        });
+      } catch (e) {
+        this.swapOut();
+        throw e;
+      }
+    }
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      if (bn) restoreBatchNorm(model!, bn);
+      this.swapOut();
+    };
   }
 
   /** Runs `fn` (evaluate, predict, save...) with the averaged weights in place, then restores. */

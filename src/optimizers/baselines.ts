@@ -3,13 +3,29 @@
  * (test/baselines.test.ts), so a benchmark compares like with like.
  */
 import { LrfreeOptimizer, type OptimizerOptions } from '../core/optimizer.js';
+import { LrfreeConfigError } from '../core/validate.js';
 import { type AdamOptions, adam as adamDirection } from '../directions/adam.js';
 import { momentum as momentumDirection } from '../directions/momentum.js';
 import { sgd as sgdDirection } from '../directions/sgd.js';
 import { constant } from '../steps/constant.js';
+import { decoupledWeightDecay } from '../transforms/decoupledWeightDecay.js';
 
-/** Options every preset accepts besides its own: seed, schedule, stepsPerEpoch, model. */
-export type CommonOptions = Omit<OptimizerOptions, 'direction' | 'step' | 'name'>;
+/** Options every preset accepts besides its own: seed, schedule, stepsPerEpoch, model, transforms. */
+export type CommonOptions = Omit<OptimizerOptions, 'direction' | 'step' | 'method' | 'name'>;
+
+/**
+ * A preset's `weightDecay` as the one decoupled-decay transform (every variable decays, as the preset
+ * always did; d + weightDecay*w is the same arithmetic the direction option ran). Chained after any
+ * transforms the caller gave.
+ */
+function withDecay(common: CommonOptions, weightDecay: number | undefined): CommonOptions {
+  if (weightDecay === undefined || weightDecay === 0) return common;
+  const decay = decoupledWeightDecay({ rate: weightDecay, mask: 'all' });
+  if (!common.transforms) return { ...common, transforms: decay };
+  throw new LrfreeConfigError(
+    'give weightDecay either as the preset option or inside transforms (decoupledWeightDecay), not both.',
+  );
+}
 
 /**
  * Plain SGD with a fixed learning rate: w <- w - eta*g. Same as `tf.train.sgd(eta)`.
@@ -22,8 +38,8 @@ export type CommonOptions = Omit<OptimizerOptions, 'direction' | 'step' | 'name'
 export function sgd(eta: number, options: CommonOptions & { weightDecay?: number } = {}): LrfreeOptimizer {
   const { weightDecay, ...common } = options;
   return new LrfreeOptimizer({
-    ...common,
-    direction: sgdDirection({ weightDecay }),
+    ...withDecay(common, weightDecay),
+    direction: sgdDirection(),
     step: constant(eta),
     name: 'sgd',
   });
@@ -45,8 +61,8 @@ export function momentum(
 ): LrfreeOptimizer {
   const { nesterov, weightDecay, ...common } = options;
   return new LrfreeOptimizer({
-    ...common,
-    direction: momentumDirection({ beta, nesterov, weightDecay }),
+    ...withDecay(common, weightDecay),
+    direction: momentumDirection({ beta, nesterov }),
     step: constant(eta),
     name: 'momentum',
   });
@@ -63,8 +79,8 @@ export function momentum(
 export function adam(eta = 0.001, options: CommonOptions & AdamOptions = {}): LrfreeOptimizer {
   const { beta1, beta2, epsilon, weightDecay, ...common } = options;
   return new LrfreeOptimizer({
-    ...common,
-    direction: adamDirection({ beta1, beta2, epsilon, weightDecay }),
+    ...withDecay(common, weightDecay),
+    direction: adamDirection({ beta1, beta2, epsilon }),
     step: constant(eta),
     name: 'adam',
   });

@@ -3,9 +3,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { LrfreeOptimizer } from '../core/optimizer.js';
 import { groupOfVariable } from '../core/params.js';
 import type { Schedule } from '../core/schedule.js';
-import type { Direction } from '../core/types.js';
+import type { Method } from '../core/types.js';
 import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
 import {
+  type AdamVocabulary,
+  adamVocabulary,
   constantStepPreset,
   growthToJson,
   lrScheduleSlot,
@@ -15,14 +17,17 @@ import {
 } from './methodCommon.js';
 
 /** Options of {@link dadaptAdamDirection} / {@link dadaptAdam} (reference names in camelCase). */
-export interface DadaptAdamOptions {
+export interface DadaptAdamOptions extends AdamVocabulary {
   /** Multiplies the estimated step d; leave at 1 and use your usual schedule. Default 1. */
   lr?: number;
   /** [beta1, beta2]. Default [0.9, 0.999]. */
   betas?: [number, number];
   /** Added to sqrt(v). Default 1e-8. */
   eps?: number;
-  /** Weight decay (often 2-4x larger than usual, since adapted steps are large). Default 0. */
+  /**
+   * Weight decay (often 2-4x larger than usual, since adapted steps are large), D-Adaptation's own (kept
+   * inside the method): decoupled it is scaled by d*lr, coupled it enters the estimator. Default 0.
+   */
   weightDecay?: number;
   /** AdamW-style decoupled decay (true) or L2 added to the gradient (false). Default false. */
   decouple?: boolean;
@@ -60,7 +65,7 @@ const KEYS = [
 const UNIT = { min: 0, max: 1, maxExclusive: true };
 
 /**
- * D-Adapt Adam as a direction computing the whole update (use with `constant(1)`). With
+ * D-Adapt Adam as a method (a piece that computes the whole update, step size included; `optimizer({ method })`, as the preset does). With
  * bc = useBiasCorrection ? sqrt(1-b2^k)/(1-b1^k) : 1, dlr = d*lr*bc and q = sqrt(b2):
  *
  * num += l*dlr*<g, s/(sqrt(v_old)+eps)>;  m <- b1*m + l*dlr*(1-b1)*g;  v <- b2*v + (1-b2)*g^2;
@@ -72,11 +77,12 @@ const UNIT = { min: 0, max: 1, maxExclusive: true };
  *
  * @example
  * ```ts
- * const opt = lrfree.optimizer({ direction: dadaptAdamDirection(), step: lrfree.constant(1) });
+ * const opt = lrfree.optimizer({ method: lrfree.methods.dadaptAdam() });
  * ```
  */
-export function dadaptAdamDirection(options: DadaptAdamOptions = {}): Direction {
+export function dadaptAdamDirection(input: DadaptAdamOptions = {}): Method {
   const W = 'dadaptAdam';
+  const options = adamVocabulary(W, input);
   checkKnownKeys(W, options, KEYS);
   const lr = checkNumber(W, 'lr', options.lr ?? 1, { min: 0, minExclusive: true });
   const betas = options.betas ?? [0.9, 0.999];
@@ -101,6 +107,7 @@ export function dadaptAdamDirection(options: DadaptAdamOptions = {}): Direction 
   const q = Math.sqrt(beta2);
   return {
     kind: 'dadaptAdam',
+    ownsStep: true,
     config: {
       lr,
       betas: [beta1, beta2],
@@ -120,7 +127,7 @@ export function dadaptAdamDirection(options: DadaptAdamOptions = {}): Direction 
       const k = ctx.step;
       const d = ctx.scalars.d as number;
       const bc = useBiasCorrection ? Math.sqrt(1 - beta2 ** k) / (1 - beta1 ** k) : 1;
-      const dlr = d * lr * sched.multiplier(ctx.step) * bc;
+      const dlr = d * lr * sched.multiplier(ctx.step) * ctx.lrScale * bc;
       const groupOf = groupOfVariable(ctx.groups, ctx.grads.length);
       if (Array.isArray(layerScale) && layerScale.length !== ctx.groups.length) {
         throw new LrfreeConfigError(

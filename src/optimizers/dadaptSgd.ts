@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LrfreeOptimizer } from '../core/optimizer.js';
 import type { Schedule } from '../core/schedule.js';
-import type { Direction } from '../core/types.js';
+import type { Method } from '../core/types.js';
 import { checkKnownKeys, checkNumber } from '../core/validate.js';
 import {
   constantStepPreset,
@@ -34,7 +34,7 @@ export interface DadaptSgdOptions {
 const KEYS = ['lr', 'momentum', 'weightDecay', 'd0', 'growthRate', 'schedule', 'stepsPerEpoch'];
 
 /**
- * D-Adapt SGD as a direction computing the whole update (use with `constant(1)`):
+ * D-Adapt SGD as a method (a piece that computes the whole update, step size included; `optimizer({ method })`, as the preset does):
  *
  * g0Norm <- ||g|| at the first step with a non-zero gradient (kept forever, weight decay excluded);
  * g <- g + weightDecay*x;  dlr = d*lr/g0Norm;  num += dlr*<g, s_old>;  s <- s + dlr*g;
@@ -45,10 +45,10 @@ const KEYS = ['lr', 'momentum', 'weightDecay', 'd0', 'growthRate', 'schedule', '
  *
  * @example
  * ```ts
- * const opt = lrfree.optimizer({ direction: dadaptSgdDirection({ momentum: 0.9 }), step: lrfree.constant(1) });
+ * const opt = lrfree.optimizer({ method: lrfree.methods.dadaptSgd({ momentum: 0.9 }) });
  * ```
  */
-export function dadaptSgdDirection(options: DadaptSgdOptions = {}): Direction {
+export function dadaptSgdDirection(options: DadaptSgdOptions = {}): Method {
   const W = 'dadaptSgd';
   checkKnownKeys(W, options, KEYS);
   const lr = checkNumber(W, 'lr', options.lr ?? 1, { min: 0, minExclusive: true });
@@ -60,6 +60,7 @@ export function dadaptSgdDirection(options: DadaptSgdOptions = {}): Direction {
   const c = 1 - momentum;
   return {
     kind: 'dadaptSgd',
+    ownsStep: true,
     config: { lr, momentum, weightDecay, d0, growthRate: growthToJson(growthRate), schedule: sched.spec },
     slotNames: ['x0', 's'],
     initSlots: (v) => [v.clone(), tf.zerosLike(v)],
@@ -75,7 +76,7 @@ export function dadaptSgdDirection(options: DadaptSgdOptions = {}): Direction {
       // No non-zero gradient seen yet: dlr would divide by zero.
       if (g0Norm === 0) return noStep();
       const d = ctx.scalars.d as number;
-      const dlr = (d * lr * sched.multiplier(ctx.step)) / g0Norm;
+      const dlr = (d * lr * sched.multiplier(ctx.step) * ctx.lrScale) / g0Norm;
       const parts = ctx.grads.map((g0, i) => {
         const [, s0] = ctx.slots[i];
         const g = weightDecay > 0 ? tf.add(g0, tf.mul(ctx.params[i], weightDecay)) : g0;

@@ -5,10 +5,22 @@
 import * as tf from '@tensorflow/tfjs';
 import { LrfreeOptimizer } from '../core/optimizer.js';
 import { registerDirection } from '../core/registry.js';
-import type { Direction } from '../core/types.js';
+import type { Method } from '../core/types.js';
 import { checkKnownKeys, checkNumber } from '../core/validate.js';
-import { constant } from '../steps/constant.js';
+import { AveragedOptimizer } from './averaged.js';
+import type { AveragerOptions } from './averager.js';
 import { type MethodCommonOptions, readScalars, splitCommon } from './methodCommon.js';
+
+/** What the DoG presets accept besides {@link DogOptions}: the common options and iterate averaging. */
+export type DogPresetOptions = DogOptions &
+  MethodCommonOptions & {
+    /**
+     * Keep DoG's polynomial-decay iterate average (gamma 8 with `true`) as the optimizer's evaluation
+     * point: the preset then returns an `AveragedOptimizer` (training unchanged; evaluate, predict and save
+     * at the average through `withEvalPoint`, the `atX` helpers or `evalPointCallback`). Default false.
+     */
+    average?: boolean | AveragerOptions;
+  };
 
 /** Options of {@link dogDirection}, {@link dog} and {@link ldog} (reference names in camelCase). */
 export interface DogOptions {
@@ -19,7 +31,10 @@ export interface DogOptions {
   repsRel?: number;
   /** The paper's c, multiplying eta; changing it is discouraged. Default 1. */
   lr?: number;
-  /** L2 weight decay added to the gradient (and so to G). Default 0. */
+  /**
+   * L2 weight decay added to the gradient (and so to G), DoG's own (kept inside the method, since G and
+   * so the step size see it; `transforms.decoupledWeightDecay` would not). Default 0.
+   */
   weightDecay?: number;
   /** Added once to G at the first step. Default 1e-8. */
   eps?: number;
@@ -30,7 +45,7 @@ export interface DogOptions {
 const KEYS = ['repsRel', 'lr', 'weightDecay', 'eps', 'initEta'];
 
 /**
- * DoG as a direction computing the whole update (use with `constant(1)`). With g <- g + weightDecay*x:
+ * DoG as a method (a piece that computes the whole update, step size included; `optimizer({ method })`, as the preset does). With g <- g + weightDecay*x:
  *
  * first step: x0 = x, rBar = repsRel*(1 + ||x0||), G = ||g||^2 + eps;
  * later:      rBar <- max(rBar, ||x - x0||) (the point before this step, T22), G <- G + ||g||^2;
@@ -42,10 +57,10 @@ const KEYS = ['repsRel', 'lr', 'weightDecay', 'eps', 'initEta'];
  *
  * @example
  * ```ts
- * const opt = lrfree.optimizer({ direction: dogDirection({ repsRel: 1e-4 }), step: lrfree.constant(1) });
+ * const opt = lrfree.optimizer({ method: lrfree.methods.dog({ repsRel: 1e-4 }) });
  * ```
  */
-export function dogDirection(options: DogOptions & { layerwise?: boolean } = {}): Direction {
+export function dogDirection(options: DogOptions & { layerwise?: boolean } = {}): Method {
   const layerwise = options.layerwise ?? false;
   const W = layerwise ? 'ldog' : 'dog';
   checkKnownKeys(W, options, [...KEYS, 'layerwise']);
@@ -61,12 +76,15 @@ export function dogDirection(options: DogOptions & { layerwise?: boolean } = {})
   const r0 = initEta === null ? repsRel : 0;
   return {
     kind: W,
+    ownsStep: true,
     config: { repsRel, lr, weightDecay, eps, initEta },
     slotNames: ['x0'],
     initSlots: (v) => [v.clone()],
     initScalars: () => (layerwise ? { t: 0, rBar: [], G: [], eta: [] } : { t: 0, rBar: 0, G: 0, eta: 0 }),
     compute: (ctx) => {
       const first = (ctx.scalars.t as number) === 0;
+      // The optimizer's schedule multiplies DoG's lr (the paper's c), as it does every method's lr.
+      const c = lr * ctx.lrScale;
       const n = ctx.grads.length;
       const grads = ctx.grads.map((g, i) =>
         weightDecay > 0 ? tf.add(g, tf.mul(ctx.params[i], weightDecay)) : g,
@@ -88,7 +106,7 @@ export function dogDirection(options: DogOptions & { layerwise?: boolean } = {})
         const g = first ? sum(gsq) + eps : (ctx.scalars.G as number) + sum(gsq);
         rBar = r;
         G = g;
-        eta = new Array(n).fill(g > 0 ? (lr * r) / Math.sqrt(g) : 0);
+        eta = new Array(n).fill(g > 0 ? (c * r) / Math.sqrt(g) : 0);
       } else {
         const rPrev = ctx.scalars.rBar as number[];
         const gPrev = ctx.scalars.G as number[];
@@ -96,9 +114,9 @@ export function dogDirection(options: DogOptions & { layerwise?: boolean } = {})
         const g = gsq.map((q, i) => (first ? q + eps : gPrev[i] + q));
         rBar = r;
         G = g;
-        eta = r.map((ri, i) => (g[i] > 0 ? (lr * ri) / Math.sqrt(g[i]) : 0));
+        eta = r.map((ri, i) => (g[i] > 0 ? (c * ri) / Math.sqrt(g[i]) : 0));
       }
-      if (first && initEta !== null) eta = eta.map(() => initEta);
+      if (first && initEta !== null) eta = eta.map(() => initEta * ctx.lrScale);
       return {
         update: grads.map((g, i) => tf.mul(g, eta[i])),
         slots: ctx.slots.map((s) => [...s]),
@@ -112,28 +130,36 @@ export function dogDirection(options: DogOptions & { layerwise?: boolean } = {})
 registerDirection('dog', (c) => dogDirection(c as DogOptions));
 registerDirection('ldog', (c) => dogDirection({ ...(c as DogOptions), layerwise: true }));
 
-function preset(options: DogOptions & MethodCommonOptions, layerwise: boolean): LrfreeOptimizer {
-  const { own, common, schedule } = splitCommon<DogOptions>(options);
-  return new LrfreeOptimizer({
+function preset(options: DogPresetOptions, layerwise: boolean): LrfreeOptimizer {
+  const { average, ...rest } = options;
+  const { own, common, schedule } = splitCommon<DogOptions>(rest);
+  const averageGamma =
+    average === undefined || average === false ? undefined : average === true ? 8 : (average.gamma ?? 8);
+  const cls = averageGamma === undefined ? LrfreeOptimizer : AveragedOptimizer;
+  return new cls({
+    ...(averageGamma === undefined ? {} : { averageGamma }),
     ...common,
-    // DoG's eta already decays through G; a schedule multiplies the committed step only.
+    // DoG's eta already decays through G; a schedule multiplies its lr c (ctx.lrScale), which for DoG
+    // moves the weights exactly as multiplying the committed step would.
     schedule,
-    direction: dogDirection({ ...own, layerwise }),
-    step: constant(1),
+    method: dogDirection({ ...own, layerwise }),
     name: layerwise ? 'ldog' : 'dog',
   });
 }
 
 /**
- * DoG preset (`constant(1)`); 1 forward + 1 backward per step; `lastStep.eta` is eta = rBar/sqrt(G).
+ * DoG preset (`optimizer({ method: methods.dog() })`); 1 forward + 1 backward per step; `lastStep.eta` is eta = rBar/sqrt(G).
  *
  * @example
  * ```ts
  * const opt = lrfree.dog({ repsRel: 1e-4 }); // 1e-4 because the model has batch norm
  * const avg = lrfree.averager(model);         // evaluate with the averaged weights
+ * // or keep the average inside the optimizer, as its evaluation point:
+ * const avgOpt = lrfree.dog({ repsRel: 1e-4, average: true });
+ * // model.fit(..., { callbacks: [lrfree.evalPointCallback(avgOpt, { trainX })] }) leaves the average in
  * ```
  */
-export function dog(options: DogOptions & MethodCommonOptions = {}): LrfreeOptimizer {
+export function dog(options: DogPresetOptions = {}): LrfreeOptimizer {
   return preset(options, false);
 }
 
@@ -145,6 +171,6 @@ export function dog(options: DogOptions & MethodCommonOptions = {}): LrfreeOptim
  * model.compile({ optimizer: lrfree.ldog(), loss: 'categoricalCrossentropy' });
  * ```
  */
-export function ldog(options: DogOptions & MethodCommonOptions = {}): LrfreeOptimizer {
+export function ldog(options: DogPresetOptions = {}): LrfreeOptimizer {
   return preset(options, true);
 }

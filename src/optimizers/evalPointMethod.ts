@@ -59,9 +59,10 @@ export class EvalPointOptimizer extends LrfreeOptimizer implements HasEvalPoint 
 
   constructor(options: OptimizerOptions) {
     super(options);
-    if (!isEvalPointDirection(options.direction)) {
+    const piece = options.direction;
+    if (!piece || !isEvalPointDirection(piece)) {
       throw new LrfreeConfigError(
-        `EvalPointOptimizer: direction '${options.direction.kind}' does not give an evaluation point.`,
+        `EvalPointOptimizer: direction '${piece?.kind ?? '(none)'}' does not give an evaluation point.`,
       );
     }
     this.ownModel = options.model;

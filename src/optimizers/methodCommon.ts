@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { LrfreeOptimizer } from '../core/optimizer.js';
 import { createSchedule, registerDirection } from '../core/registry.js';
 import type { Schedule } from '../core/schedule.js';
-import type { ComponentConfig, Direction, JsonValue } from '../core/types.js';
-import { constant } from '../steps/constant.js';
+import type { ComponentConfig, Direction, JsonValue, Method } from '../core/types.js';
+import { LrfreeConfigError } from '../core/validate.js';
 import type { CommonOptions } from './baselines.js';
 
 /**
@@ -51,6 +51,39 @@ export function growthFromJson(g: unknown): number | undefined {
   return g === null ? Number.POSITIVE_INFINITY : (g as number | undefined);
 }
 
+/** The library's spelling of Adam's constants, which the §9 methods accept besides the reference's. */
+export interface AdamVocabulary {
+  /** Same as `betas[0]` (the library-wide name). */
+  beta1?: number;
+  /** Same as `betas[1]` (the library-wide name). */
+  beta2?: number;
+  /** Same as `eps` (the library-wide name). */
+  epsilon?: number;
+}
+
+/**
+ * Turns `beta1`/`beta2`/`epsilon` (the library's vocabulary, docs/ARCHITECTURE.md) into the reference's
+ * `betas`/`eps`, which the config keeps; refuses both spellings at once.
+ */
+export function adamVocabulary<T extends { betas?: [number, number]; eps?: number }>(
+  where: string,
+  options: T & AdamVocabulary,
+): T {
+  const { beta1, beta2, epsilon, ...rest } = options;
+  const out = { ...rest } as unknown as T & { betas?: [number, number]; eps?: number };
+  if (beta1 !== undefined || beta2 !== undefined) {
+    if (options.betas !== undefined) {
+      throw new LrfreeConfigError(`${where}: give betas or beta1/beta2, not both.`);
+    }
+    out.betas = [beta1 ?? 0.9, beta2 ?? 0.999];
+  }
+  if (epsilon !== undefined) {
+    if (options.eps !== undefined) throw new LrfreeConfigError(`${where}: give eps or epsilon, not both.`);
+    out.eps = epsilon;
+  }
+  return out;
+}
+
 /** Reads several scalar tensors with one sync, as float64 JS numbers. */
 export function readScalars(scalars: readonly tf.Tensor[]): number[] {
   if (scalars.length === 0) return [];
@@ -77,27 +110,22 @@ export function splitCommon<T extends object>(
 }
 
 /**
- * A §9 preset: the method's direction (given its own options, the schedule and stepsPerEpoch) under
- * `constant(1)`, since the direction itself carries the estimated step.
+ * A §9 preset: `optimizer({ method })` with the method built from its own options, the schedule and
+ * stepsPerEpoch (the method carries the estimated step).
  */
 export function constantStepPreset<T extends object>(
   name: string,
   options: T & MethodCommonOptions,
-  direction: (
+  method: (
     own: Omit<T, keyof MethodCommonOptions> & { schedule?: Schedule; stepsPerEpoch?: number },
-  ) => Direction,
+  ) => Method,
 ): LrfreeOptimizer {
   const { own, common, schedule, stepsPerEpoch } = splitCommon<T>(options);
-  return new LrfreeOptimizer({
-    ...common,
-    direction: direction({ ...own, schedule, stepsPerEpoch }),
-    step: constant(1),
-    name,
-  });
+  return new LrfreeOptimizer({ ...common, method: method({ ...own, schedule, stepsPerEpoch }), name });
 }
 
 /** Registers a §9 direction for restore: its saved growthRate (null = Infinity) and schedule turned back. */
-export function registerRestorable<T>(kind: string, make: (options: T) => Direction): void {
+export function registerRestorable<T>(kind: string, make: (options: T) => Method | Direction): void {
   registerDirection(kind, (c) =>
     make({
       ...(c as unknown as T),

@@ -5,9 +5,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LrfreeOptimizer } from '../core/optimizer.js';
 import type { Schedule } from '../core/schedule.js';
-import type { Direction } from '../core/types.js';
+import type { Method } from '../core/types.js';
 import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
 import {
+  type AdamVocabulary,
+  adamVocabulary,
   constantStepPreset,
   growthToJson,
   lrScheduleSlot,
@@ -22,7 +24,7 @@ const UNIT = { min: 0, max: 1, maxExclusive: true };
 // Prodigy.
 
 /** Options of {@link prodigyDirection} / {@link prodigy} (reference names in camelCase). */
-export interface ProdigyOptions {
+export interface ProdigyOptions extends AdamVocabulary {
   /** Multiplies the estimated step d (the reference recommends leaving it at 1). Default 1. */
   lr?: number;
   /** [beta1, beta2]: moment decays. Default [0.9, 0.999]. */
@@ -31,7 +33,10 @@ export interface ProdigyOptions {
   beta3?: number | null;
   /** Added to sqrt(v), scaled by the new d. Default 1e-8. */
   eps?: number;
-  /** Weight decay. Default 0. */
+  /**
+   * Weight decay, Prodigy's own (kept inside the method, not `transforms.decoupledWeightDecay`): decoupled
+   * it is scaled by d*lr (x -= weightDecay*d*lr*x), coupled it is added to g before the estimator. Default 0.
+   */
   weightDecay?: number;
   /** AdamW-style decoupled decay (true) or L2 added to the gradient (false). Default true. */
   decouple?: boolean;
@@ -68,7 +73,7 @@ const PRODIGY_KEYS = [
 ];
 
 /**
- * Prodigy as a direction that computes the whole update (use it with `constant(1)`; the preset does).
+ * Prodigy as a method (a piece that computes the whole update, step size included; `optimizer({ method })`, as the preset does).
  * With k = step - 1, bc = useBiasCorrection ? sqrt(1-b2^(k+1))/(1-b1^(k+1)) : 1 and dlr = d*lr*bc:
  *
  * r <- b3*r + (d/d0)*dlr*<g, x0 - x>;  m <- b1*m + (1-b1)*d*g;  v <- b2*v + (1-b2)*d^2*g^2;
@@ -81,11 +86,12 @@ const PRODIGY_KEYS = [
  *
  * @example
  * ```ts
- * const opt = lrfree.optimizer({ direction: prodigyDirection({ dCoef: 0.5 }), step: lrfree.constant(1) });
+ * const opt = lrfree.optimizer({ method: lrfree.methods.prodigy({ dCoef: 0.5 }) });
  * ```
  */
-export function prodigyDirection(options: ProdigyOptions = {}): Direction {
+export function prodigyDirection(input: ProdigyOptions = {}): Method {
   const W = 'prodigy';
+  const options = adamVocabulary(W, input);
   checkKnownKeys(W, options, PRODIGY_KEYS);
   const lr = checkNumber(W, 'lr', options.lr ?? 1, { min: 0, minExclusive: true });
   const betas = options.betas ?? [0.9, 0.999];
@@ -109,6 +115,7 @@ export function prodigyDirection(options: ProdigyOptions = {}): Direction {
   const sched = lrScheduleSlot(options.schedule, options.stepsPerEpoch);
   return {
     kind: 'prodigy',
+    ownsStep: true,
     config: {
       lr,
       betas: [beta1, beta2],
@@ -131,7 +138,7 @@ export function prodigyDirection(options: ProdigyOptions = {}): Direction {
       const d = ctx.scalars.d as number;
       let dMax = ctx.scalars.dMax as number;
       const bc = useBiasCorrection ? Math.sqrt(1 - beta2 ** (k + 1)) / (1 - beta1 ** (k + 1)) : 1;
-      const dlr = d * lr * sched.multiplier(ctx.step) * bc;
+      const dlr = d * lr * sched.multiplier(ctx.step) * ctx.lrScale * bc;
       const sScale = (d / d0) * (safeguardWarmup ? d : dlr);
       const grads = ctx.grads.map((g, i) =>
         weightDecay > 0 && !decouple ? tf.add(g, tf.mul(ctx.params[i], weightDecay)) : g,

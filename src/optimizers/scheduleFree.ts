@@ -15,16 +15,25 @@ import { type LossFn, LrfreeOptimizer, type NamedTensor, type OptimizerOptions }
 import { modelVariables } from '../core/params.js';
 import { registerDirection } from '../core/registry.js';
 import type { Schedule } from '../core/schedule.js';
-import type { Direction } from '../core/types.js';
+import type { Method } from '../core/types.js';
 import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
-import { constant } from '../steps/constant.js';
-import { lrScheduleSlot, type MethodCommonOptions, savedSchedule, splitCommon } from './methodCommon.js';
+import {
+  type AdamVocabulary,
+  adamVocabulary,
+  lrScheduleSlot,
+  type MethodCommonOptions,
+  savedSchedule,
+  splitCommon,
+} from './methodCommon.js';
 
 /** Options shared by both Schedule-Free variants (reference names in camelCase). */
 export interface ScheduleFreeCommonOptions {
   /** A real learning rate (Schedule-Free removes the schedule, not the lr). Default 1 (SGD), 0.0025 (AdamW). */
   lr?: number;
-  /** Weight decay: SGD adds weightDecay*y to g; AdamW decays z by lr*weightDecay*y. Default 0. */
+  /**
+   * Weight decay, Schedule-Free's own (kept inside the method: it decays at y, not at the stored weights):
+   * SGD adds weightDecay*y to g; AdamW decays z by lr*weightDecay*y. Default 0.
+   */
   weightDecay?: number;
   /** Linear warm-up over this many steps (recommended). Default 0. */
   warmupSteps?: number;
@@ -45,7 +54,7 @@ export interface ScheduleFreeSgdOptions extends ScheduleFreeCommonOptions {
 }
 
 /** Options of {@link scheduleFreeAdamW}. */
-export interface ScheduleFreeAdamWOptions extends ScheduleFreeCommonOptions {
+export interface ScheduleFreeAdamWOptions extends ScheduleFreeCommonOptions, AdamVocabulary {
   /** [beta1, beta2]: beta1 is the interpolation beta, beta2 the second-moment decay. Default [0.9, 0.999]. */
   betas?: [number, number];
   /** Added to the bias-corrected sqrt(v). Default 1e-8. */
@@ -58,7 +67,7 @@ type Variant = 'sgd' | 'adamw';
 const COMMON_KEYS = ['lr', 'weightDecay', 'warmupSteps', 'r', 'weightLrPower', 'schedule', 'stepsPerEpoch'];
 
 /**
- * Schedule-Free as a direction computing the whole update (use with `constant(1)`). With k = step - 1:
+ * Schedule-Free as a method (a piece that computes the whole update, step size included; `optimizer({ method })`, as the preset does). With k = step - 1:
  *
  * lr_k = lr * (k < warmupSteps ? (k+1)/warmupSteps : 1);  lrMax <- max(lrMax, lr_k);
  * weight = (k+1)^r * lrMax^weightLrPower;  weightSum += weight;  c = weight/weightSum (T21);
@@ -71,14 +80,15 @@ const COMMON_KEYS = ['lr', 'weightDecay', 'warmupSteps', 'r', 'weightLrPower', '
  *
  * @example
  * ```ts
- * const dir = scheduleFreeDirection('adamw', { lr: 0.0025, warmupSteps: 100 });
+ * const opt = lrfree.optimizer({ method: lrfree.methods.scheduleFreeAdamW({ lr: 0.0025, warmupSteps: 100 }) });
  * ```
  */
 export function scheduleFreeDirection(
   variant: Variant,
-  options: ScheduleFreeSgdOptions & ScheduleFreeAdamWOptions = {},
-): Direction {
+  input: ScheduleFreeSgdOptions & ScheduleFreeAdamWOptions = {},
+): Method {
   const W = variant === 'sgd' ? 'scheduleFreeSgd' : 'scheduleFreeAdamW';
+  const options = variant === 'sgd' ? input : adamVocabulary(W, input);
   checkKnownKeys(
     W,
     options,
@@ -118,6 +128,8 @@ export function scheduleFreeDirection(
   }
   return {
     kind: W,
+    ownsStep: true,
+    optimizerClass: ScheduleFreeOptimizer,
     config: { lr, weightDecay, warmupSteps, r, weightLrPower, ...config, schedule: sched.spec },
     slotNames: variant === 'sgd' ? ['z', 'x'] : ['z', 'x', 'v'],
     initSlots: (v) => (variant === 'sgd' ? [v.clone(), v.clone()] : [v.clone(), v.clone(), tf.zerosLike(v)]),
@@ -125,7 +137,7 @@ export function scheduleFreeDirection(
     compute: (ctx) => {
       const k = ctx.step - 1;
       const warm = k < warmupSteps ? (k + 1) / warmupSteps : 1;
-      const lrK = lr * warm * sched.multiplier(ctx.step);
+      const lrK = lr * warm * sched.multiplier(ctx.step) * ctx.lrScale;
       const lrMax = Math.max(ctx.scalars.lrMax as number, lrK);
       const weight = (k + 1) ** r * lrMax ** weightLrPower;
       const weightSum = (ctx.scalars.weightSum as number) + weight;
@@ -253,6 +265,16 @@ export class ScheduleFreeOptimizer extends LrfreeOptimizer implements HasEvalPoi
     };
   }
 
+  /** The evaluation-point contract's way back: train() (a restored optimizer starts at x). */
+  leaveEvalPoint(): void {
+    this.train();
+  }
+
+  /** Batch-norm statistics were collected at y: in train mode they must be recomputed at x. */
+  requiresBatchNormRecompute(): boolean {
+    return this.training;
+  }
+
   /** Puts y = beta*x + (1-beta)*z back into the model (no-op in train mode) and the training BN stats. */
   train(): void {
     if (this.training) return;
@@ -373,8 +395,7 @@ export function scheduleFreeSgd(
   const { own, common, schedule, stepsPerEpoch } = splitCommon<ScheduleFreeSgdOptions>(options);
   return new ScheduleFreeOptimizer({
     ...common,
-    direction: scheduleFreeDirection('sgd', { ...own, schedule, stepsPerEpoch }),
-    step: constant(1),
+    method: scheduleFreeDirection('sgd', { ...own, schedule, stepsPerEpoch }),
     name: 'scheduleFreeSgd',
   });
 }
@@ -393,8 +414,7 @@ export function scheduleFreeAdamW(
   const { own, common, schedule, stepsPerEpoch } = splitCommon<ScheduleFreeAdamWOptions>(options);
   return new ScheduleFreeOptimizer({
     ...common,
-    direction: scheduleFreeDirection('adamw', { ...own, schedule, stepsPerEpoch }),
-    step: constant(1),
+    method: scheduleFreeDirection('adamw', { ...own, schedule, stepsPerEpoch }),
     name: 'scheduleFreeAdamW',
   });
 }

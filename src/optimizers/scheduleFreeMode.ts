@@ -1,11 +1,12 @@
 /**
- * Schedule-Free's evaluation point made hard to get wrong (ALGORITHMS.md §9.4, trap T20): run
- * evaluation, prediction and saving at x automatically, with batch-norm statistics recomputed at x.
+ * The evaluation point made hard to get wrong (ALGORITHMS.md §9.4, trap T20): run evaluation, prediction
+ * and saving at x (Schedule-Free) or at the average (averagers), with batch-norm statistics recomputed
+ * there. The helpers accept any optimizer implementing the contract of core/evalPoint.ts.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { batchNormLayers } from '../core/batchNorm.js';
+import { type HasEvalPoint, hasEvalPoint, withEvalPointAsync } from '../core/evalPoint.js';
 import { LrfreeConfigError } from '../core/validate.js';
-import type { ScheduleFreeOptimizer } from './scheduleFree.js';
 
 export {
   type BatchNormRecompute,
@@ -25,8 +26,9 @@ export interface AtXOptions {
 }
 
 /**
- * Runs `fn` with the model at x (`opt.eval()`, batch-norm statistics recomputed at x when the model has
- * batch norm), then returns to the mode the optimizer was in.
+ * Runs `fn` with the model at `opt`'s evaluation point (any {@link HasEvalPoint}: Schedule-Free's x, an
+ * averager's average, ...; batch-norm statistics recomputed there when the model has batch norm and
+ * `trainX` is given), then returns to the point the optimizer was at. Other optimizers: `fn` runs as is.
  *
  * @example
  * ```ts
@@ -38,32 +40,30 @@ export interface AtXOptions {
  */
 export async function atX<T>(
   model: tf.LayersModel,
-  opt: ScheduleFreeOptimizer,
+  opt: HasEvalPoint | tf.Optimizer,
   fn: () => T | Promise<T>,
   options: AtXOptions = {},
 ): Promise<T> {
-  const hasBn = batchNormLayers(model).length > 0;
-  if (hasBn && !options.trainX && opt.trainMode) {
+  if (
+    hasEvalPoint(opt) &&
+    !options.trainX &&
+    opt.requiresBatchNormRecompute?.() &&
+    batchNormLayers(model).length > 0
+  ) {
+    const name = (opt as { name?: string }).name ?? 'atX';
     throw new LrfreeConfigError(
-      `${opt.name}: the model has BatchNormalization, whose statistics were collected at y; pass ` +
-        '{ trainX } (training inputs) so they are recomputed at x before evaluating.',
+      `${name}: the model has BatchNormalization, whose statistics were collected at the training point; ` +
+        'pass { trainX } (training inputs) so they are recomputed at the evaluation point before evaluating.',
     );
   }
-  const wasTraining = opt.trainMode;
-  opt.eval(
-    hasBn && options.trainX
-      ? { batchNorm: { model, x: options.trainX, batchSize: options.batchSize, batches: options.batches } }
-      : {},
-  );
-  try {
-    return await fn();
-  } finally {
-    if (wasTraining) opt.train();
-  }
+  return withEvalPointAsync(opt, { model, ...options }, fn);
 }
 
+/** {@link atX} under its general name. */
+export const atEvalPoint = atX;
+
 /**
- * `model.evaluate` at x.
+ * `model.evaluate` at the evaluation point.
  *
  * @example
  * ```ts
@@ -75,16 +75,17 @@ export async function atX<T>(
  */
 export function evaluateAtX(
   model: tf.LayersModel,
-  opt: ScheduleFreeOptimizer,
+  opt: HasEvalPoint | tf.Optimizer,
   x: tf.Tensor,
   y: tf.Tensor,
   options: AtXOptions & { evaluate?: tf.ModelEvaluateArgs } = {},
 ): Promise<tf.Scalar | tf.Scalar[]> {
-  return atX(model, opt, () => model.evaluate(x, y, options.evaluate), options);
+  const { evaluate, ...rest } = options;
+  return atX(model, opt, () => model.evaluate(x, y, evaluate), rest);
 }
 
 /**
- * `model.predict` at x.
+ * `model.predict` at the evaluation point.
  *
  * @example
  * ```ts
@@ -96,7 +97,7 @@ export function evaluateAtX(
  */
 export function predictAtX(
   model: tf.LayersModel,
-  opt: ScheduleFreeOptimizer,
+  opt: HasEvalPoint | tf.Optimizer,
   x: tf.Tensor,
   options: AtXOptions = {},
 ): Promise<tf.Tensor | tf.Tensor[]> {
@@ -104,7 +105,7 @@ export function predictAtX(
 }
 
 /**
- * `model.save` at x (optimizer state included by default), then back to training.
+ * `model.save` at the evaluation point (optimizer state included by default), then back to training.
  *
  * @example
  * ```ts
@@ -116,9 +117,13 @@ export function predictAtX(
  */
 export function saveAtX(
   model: tf.LayersModel,
-  opt: ScheduleFreeOptimizer,
+  opt: HasEvalPoint | tf.Optimizer,
   handler: tf.io.IOHandler | string,
   options: AtXOptions & { save?: tf.io.SaveConfig } = {},
 ): Promise<tf.io.SaveResult> {
-  return atX(model, opt, () => model.save(handler, { includeOptimizer: true, ...options.save }), options);
+  const { save, ...rest } = options;
+  return atX(model, opt, () => model.save(handler, { includeOptimizer: true, ...save }), rest);
 }
+
+/** General names of the helpers above (same functions). */
+export { evaluateAtX as evaluateAtEvalPoint, predictAtX as predictAtEvalPoint, saveAtX as saveAtEvalPoint };

@@ -5,11 +5,12 @@ import type { StepRule } from '../core/types.js';
 import { checkNumber, LrfreeConfigError } from '../core/validate.js';
 
 /**
- * eta_k = eta * schedule.multiplier(k). Cost per step: nothing beyond the gradient.
+ * eta_k = lr * schedule.multiplier(k). Cost per step: nothing beyond the gradient. Run-time
+ * hyperparameter: `lr` (the base the schedule multiplies).
  *
  * @example
  * ```ts
- * const step = lrfree.scheduled(0.1, lrfree.powerDecay({ plateauEpochs: 10 }));
+ * const step = lrfree.steps.scheduled(0.1, lrfree.powerDecay({ plateauEpochs: 10 }));
  * const opt = lrfree.optimizer({ direction: lrfree.directions.sgd(), step, stepsPerEpoch: 469 });
  * ```
  */
@@ -27,7 +28,8 @@ export function scheduled(eta: number, schedule: Schedule): StepRule {
     needsLoss: false,
     initSlots: () => [],
     initScalars: () => ({}),
-    choose: (ctx) => ({ eta: eta * schedule.multiplier(ctx.step, ctx.stepsPerEpoch) }),
+    hyperparameters: { lr: { value: eta, min: 0, minExclusive: true } },
+    choose: (ctx) => ({ eta: (ctx.hyper?.lr ?? eta) * schedule.multiplier(ctx.step, ctx.stepsPerEpoch) }),
   };
 }
 
