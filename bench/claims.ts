@@ -10,7 +10,7 @@
  * Every run is cached in `lrfree-out/claims.jsonl` (override with --store): a run is deterministic in
  * (task, optimizer, seed, suite), so an interrupted claims run resumes and a rerun costs nothing.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../src/backend/ready.js';
 import { codeSummary, codeVersion } from '../src/bench/codeVersion.js';
@@ -65,11 +65,56 @@ const runs = async (
 /** The code version of every run the claims used (reused, cached or made now). */
 const usedCodes: (string | undefined)[] = [];
 
-const argValue = (flag: string): string | undefined =>
-  process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined;
+const HELP = `Runs the seeds' claims and writes their verdicts into docs/results.md (between the claims markers).
+
+usage: npx tsx bench/claims.ts [--only <id>] [--reuse <a.jsonl,b.jsonl>] [--store <claims.jsonl>]
+
+  --only <id>      run one claim (docs/results.md is then left alone); ids: CLAIM_IDS
+  --reuse <files>  take runs a sweep already made (same key = same run), read-only
+  --store <file>   the claims' own run cache (default lrfree-out/claims.jsonl)
+  -h, --help       this text; nothing is run or written
+
+Bad arguments are an error before anything runs: docs/results.md is written only after every claim ran.`;
+
+/** The command line, checked before anything runs or is written. */
+function parseArgs(argv: readonly string[]): {
+  only?: string;
+  reuse: string[];
+  store?: string;
+  help: boolean;
+} {
+  const out: { only?: string; reuse: string[]; store?: string; help: boolean } = { reuse: [], help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '-h' || a === '--help') {
+      out.help = true;
+      continue;
+    }
+    if (a !== '--only' && a !== '--reuse' && a !== '--store')
+      throw new Error(`unknown argument '${a}'; use --only, --reuse, --store or --help.`);
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('-')) throw new Error(`${a} needs a value.`);
+    i += 1;
+    if (a === '--only') out.only = v;
+    else if (a === '--store') out.store = v;
+    else out.reuse.push(...v.split(',').filter(Boolean));
+  }
+  for (const path of out.reuse) if (!existsSync(path)) throw new Error(`--reuse: no such file '${path}'.`);
+  return out;
+}
+
+let args: ReturnType<typeof parseArgs>;
+try {
+  args = parseArgs(process.argv.slice(2));
+} catch (e) {
+  console.error(`claims: ${(e as Error).message}\n\n${HELP.replace('CLAIM_IDS', '(see --help)')}`);
+  process.exit(2);
+}
+const argValue = (flag: '--only' | '--store'): string | undefined =>
+  flag === '--only' ? args.only : args.store;
 /** Records of earlier sweeps (`--reuse a.jsonl,b.jsonl`), read-only. */
 const reused = new Map<string, RunRecord>(
-  (argValue('--reuse')?.split(',') ?? []).flatMap((path) => readStore(path).records.map((r) => [r.key, r])),
+  args.reuse.flatMap((path) => readStore(path).records.map((r) => [r.key, r])),
 );
 let store: ResultStore | undefined;
 const cache = (): ResultStore => {
@@ -336,7 +381,15 @@ const CLAIMS: Claim[] = [
 ];
 
 async function main(): Promise<void> {
+  if (args.help) {
+    console.log(HELP.replace('CLAIM_IDS', CLAIMS.map((c) => c.id).join(', ')));
+    return;
+  }
   const only = argValue('--only');
+  if (only && !CLAIMS.some((c) => c.id === only)) {
+    console.error(`claims: unknown claim '${only}'; known: ${CLAIMS.map((c) => c.id).join(', ')}.`);
+    process.exit(2);
+  }
   await ready({ quiet: true });
   const known = new Set(catalog().map((e) => e.name));
   const lines: string[] = ['| claim | source | verdict | numbers |', '| --- | --- | --- | --- |'];
