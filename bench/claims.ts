@@ -370,10 +370,14 @@ const CLAIMS: Claim[] = [
     async run() {
       const sgdTuned = await bestGrid('mnist-mlp', 'sgd');
       const adamTuned = await bestGrid('mnist-mlp', 'adam');
-      const alraoSgd = await runs('mnist-mlp', 'alraoSgd', SEEDS);
+      // The variant the paper describes: the wrapped model (classifier copies and the switch); the catalog
+      // preset (per-feature rates, one classifier) is shown beside it.
+      const alraoSgd = await runs('mnist-mlp', 'alrao-wrapped', SEEDS);
+      const alraoPreset = await runs('mnist-mlp', 'alraoSgd', SEEDS);
       const alraoAdam = await runs('mnist-mlp', 'alraoAdam', SEEDS);
       // Accuracy gap (tuned SGD - Alrao-SGD) per seed; "close" = within 1 point with 95% confidence.
       const accGap = pairedDiff(sgdTuned.runs, alraoSgd, (r) => -(r.final.test.metric ?? Number.NaN));
+      const presetGap = pairedDiff(sgdTuned.runs, alraoPreset, (r) => -(r.final.test.metric ?? Number.NaN));
       const gapPoints: Interval = { estimate: -accGap.estimate, low: -accGap.high, high: -accGap.low };
       const closeV = gapPoints.high <= 0.01 ? 'yes' : gapPoints.low > 0.01 ? 'no' : 'inconclusive';
       // Overfitting: test loss minus end-of-training minibatch loss, Alrao-Adam minus tuned Adam, per seed.
@@ -389,7 +393,7 @@ const CLAIMS: Claim[] = [
               : 'refuted';
       return {
         verdict: v,
-        numbers: `MNIST MLP, seeds 1-5, catalog Alrao (per-feature rates, ONE classifier: not the paper's wrapped model with classifier copies and the switch, which docs/alrao.md measures). Test accuracy gap tuned ${sgdTuned.spec} - Alrao-SGD: ${ci({ estimate: 100 * gapPoints.estimate, low: 100 * gapPoints.low, high: 100 * gapPoints.high })} points (close = below 1 point: ${closeV}). Test-minus-train loss gap, Alrao-Adam minus tuned ${adamTuned.spec}: ${ci({ estimate: -over.estimate, low: -over.high, high: -over.low })} (overfits more: ${overV === 'better' ? 'yes' : overV === 'worse' ? 'no' : 'inconclusive'}); median test accuracy ${fmt(testMetric(alraoAdam).mean, 4)} vs ${fmt(testMetric(adamTuned.runs).mean, 4)}`,
+        numbers: `MNIST MLP, seeds 1-5. Alrao-SGD as the paper runs it (alrao-wrapped: 10 classifier copies and the switch, rates in [1e-5, 10]): test accuracy gap tuned ${sgdTuned.spec} - Alrao-SGD ${ci({ estimate: 100 * gapPoints.estimate, low: 100 * gapPoints.low, high: 100 * gapPoints.high })} points (close = below 1 point: ${closeV}); the catalog preset (one classifier) ${ci({ estimate: -100 * presetGap.estimate, low: -100 * presetGap.high, high: -100 * presetGap.low })} points. Alrao-Adam is the catalog preset. Test-minus-train loss gap, Alrao-Adam minus tuned ${adamTuned.spec}: ${ci({ estimate: -over.estimate, low: -over.high, high: -over.low })} (overfits more: ${overV === 'better' ? 'yes' : overV === 'worse' ? 'no' : 'inconclusive'}); median test accuracy ${fmt(testMetric(alraoAdam).mean, 4)} vs ${fmt(testMetric(adamTuned.runs).mean, 4)}`,
       };
     },
   },

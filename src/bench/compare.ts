@@ -234,7 +234,7 @@ export function compare(
     }
     for (const [spec, runs] of bySpec) {
       if (gridOf(spec, options.grids)) continue;
-      const kind: RowKind = /-algoperf$|-post$/.test(spec) ? 'fixed' : 'default';
+      const kind: RowKind = /-algoperf$|-post$|^alrao-wrapped$/.test(spec) ? 'fixed' : 'default';
       rows.push(rowFor(spec, spec, spec, kind, runs));
     }
     const metricName = mine.some((r) => r.final.test.metric !== undefined) ? 'accuracy' : undefined;

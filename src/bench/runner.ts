@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { withEvalPoint } from '../core/evalPoint.js';
 import { LrfreeConfigError } from '../core/validate.js';
 
+import { ALRAO_WRAPPED, runAlraoWrapped } from './alraoRunner.js';
 import { codeVersion } from './codeVersion.js';
 import { costWeightedLogLossArea, logLossArea, timeToTarget } from './metrics.js';
 import { benchOptimizer } from './specs.js';
@@ -109,6 +110,7 @@ export async function runOne(
   suite: Suite,
   options: { onStep?: (step: number, total: number) => void; maxTracePoints?: number } = {},
 ): Promise<RunRecord> {
+  if (spec === ALRAO_WRAPPED) return runAlraoWrapped(task, seed, suite, options);
   const started = performance.now();
   const total = task.budget[suite];
   const inst = task.create(seed, suite);

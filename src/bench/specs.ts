@@ -28,6 +28,9 @@ import { scheduleFreeAdamW } from '../optimizers/scheduleFree.js';
 import { cosine } from '../schedules/cosine.js';
 import { warmup } from '../schedules/warmup.js';
 
+/** The spec of the wrapped-model Alrao row (classifier copies and the switch; alraoRunner.ts runs it). */
+export const ALRAO_WRAPPED = 'alrao-wrapped';
+
 /** Fraction of the budget spent in linear warm-up by every `+cosine` spec and fixed row (AlgoPerf's 2%). */
 export const WARMUP_FRACTION = 0.02;
 
@@ -110,11 +113,14 @@ export const FIXED: Record<string, FixedConfig> = {
 export type ParsedSpec =
   | { kind: 'baseline'; base: string; eta: number; schedule?: string }
   | { kind: 'fixed'; name: string }
+  /** A method that changes the model (runs in its own runner, alraoRunner.ts). */
+  | { kind: 'model'; name: string }
   | { kind: 'catalog'; spec: string };
 
 /** Parses (and checks) a benchmark spec; throws a {@link LrfreeConfigError} naming the valid choices. */
 export function parseBenchSpec(spec: string): ParsedSpec {
   if (FIXED[spec]) return { kind: 'fixed', name: spec };
+  if (spec === ALRAO_WRAPPED) return { kind: 'model', name: spec };
   const plus = spec.indexOf('+');
   const head = plus < 0 ? spec : spec.slice(0, plus);
   const schedule = plus < 0 ? undefined : spec.slice(plus + 1);
@@ -151,7 +157,7 @@ export function parseBenchSpec(spec: string): ParsedSpec {
     throw new LrfreeConfigError(
       `${e.message} Besides the catalog, a benchmark takes ${Object.keys(SCHEDULABLE).join(', ')} as name@eta ` +
         `(optionally +${Object.keys(SCHEDULES).join('/+')}, e.g. adamw@1e-3+cosine) and the fixed rows ` +
-        `${Object.keys(FIXED).join(', ')}.`,
+        `${Object.keys(FIXED).join(', ')}, and ${ALRAO_WRAPPED} (Alrao's wrapped model, classification tasks).`,
     );
   }
   return { kind: 'catalog', spec };
@@ -165,6 +171,10 @@ export function checkBenchSpec(spec: string): void {
 /** Builds the optimizer of a benchmark spec for a run. */
 export function benchOptimizer(spec: string, ctx: RunContext): LrfreeOptimizer {
   const p = parseBenchSpec(spec);
+  if (p.kind === 'model')
+    throw new LrfreeConfigError(
+      `'${spec}' changes the model: the benchmark runner runs it (runOne), not an optimizer.`,
+    );
   if (p.kind === 'fixed') return FIXED[p.name].make(ctx);
   if (p.kind === 'catalog') return optimizerFromSpec(spec, ctx);
   const schedule = p.schedule ? SCHEDULES[p.schedule](ctx) : undefined;
@@ -231,6 +241,6 @@ export function benchSpecHelp(): string {
     `catalog names (${catalog()
       .map((e) => e.name)
       .join(', ')}), ${Object.keys(SCHEDULABLE).join('/')}@eta[+${Object.keys(SCHEDULES).join('|+')}], ` +
-    `fixed rows ${Object.keys(FIXED).join(', ')}`
+    `fixed rows ${Object.keys(FIXED).join(', ')}, ${ALRAO_WRAPPED}`
   );
 }

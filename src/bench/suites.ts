@@ -3,7 +3,7 @@
 import { LrfreeConfigError } from '../core/validate.js';
 import { catalog } from '../optimizers/catalog.js';
 import { runKey } from './runner.js';
-import { BENCH_GRIDS, FIXED, gridSpec } from './specs.js';
+import { ALRAO_WRAPPED, BENCH_GRIDS, FIXED, gridSpec } from './specs.js';
 import type { Suite } from './task.js';
 import { TASKS } from './tasks/index.js';
 
@@ -32,6 +32,7 @@ export function defaultOptimizers(suite: Suite = 'standard'): string[] {
   return [
     ...grids(true),
     ...Object.keys(FIXED),
+    ALRAO_WRAPPED,
     'adam',
     ...lrFree,
     ...(suite === 'quick' ? [] : grids(false)),
@@ -73,16 +74,19 @@ export function planRuns(options: {
   shard?: { index: number; count: number };
 }): PlannedRun[] {
   const runs: PlannedRun[] = [];
+  // Alrao's wrapped model replaces a classifier: it is planned on the classification tasks only.
+  const classification = (task: string) => TASKS.find((t) => t.name === task)?.metricName !== undefined;
   for (const task of options.tasks)
     for (const optimizer of options.optimizers)
       for (const seed of options.seeds)
-        runs.push({
-          key: runKey(task, optimizer, seed, options.suite),
-          task,
-          optimizer,
-          seed,
-          suite: options.suite,
-        });
+        if (optimizer !== ALRAO_WRAPPED || classification(task))
+          runs.push({
+            key: runKey(task, optimizer, seed, options.suite),
+            task,
+            optimizer,
+            seed,
+            suite: options.suite,
+          });
   const shard = options.shard;
   return shard ? runs.filter((_, i) => i % shard.count === shard.index) : runs;
 }

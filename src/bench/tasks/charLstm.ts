@@ -100,17 +100,22 @@ export const charLstm: Task = {
       variables,
       model,
       stepsPerEpoch: Math.floor(trainEnd / (64 * WINDOW)),
-      batch(step) {
+      batchXY(step) {
         const r = mulberry32(deriveSeed(seed, 0xc4a2, step));
         const b = windows(
           ids,
           Array.from({ length: 64 }, () => Math.floor(r() * (trainEnd - WINDOW))),
         );
+        return { x: b.x, y: b.y, release: () => tf.dispose([b.x, b.y]) };
+      },
+      batch(step) {
+        const b = this.batchXY!(step);
         return {
           loss: () => tf.tidy(() => crossEntropy(b.y, model.apply(b.x, { training: true }) as tf.Tensor)),
-          release: () => tf.dispose([b.x, b.y]),
+          release: b.release,
         };
       },
+      splitXY: (split) => (split === 'test' ? test : validation),
       evaluate: (split) => evaluate(split === 'test' ? test : validation),
       dispose() {
         tf.dispose([validation.x, validation.y, test.x, test.y]);
