@@ -172,7 +172,7 @@ for (const method of args.methods) {
     `| ${method} | ${rs.length} | ${am ? `${fmt(am.estimate)} [${fmt(am.low)}, ${fmt(am.high)}]` : 'failed seeds: no mean'} | ${fmt(accMedian)} | ${lm ? `${fmt(lm.estimate)} [${fmt(lm.low)}, ${fmt(lm.high)}]` : '-'} | ${fmt(medianFailuresWorst(loss))} | ${rs.filter((r) => r.diverged).length}/${rs.length} | ${fmt(rs.reduce((a, r) => a + r.seconds, 0) / Math.max(1, rs.length), 0)} |`,
   );
 }
-const table = `MLP 784-128-128-10, ${args.trainSize} training images, batch 128, ${args.epochs} epochs (${args.epochs * stepsPerEpoch} steps), 10,000 test images; code ${codeVersion()}.\n\n${lines.join('\n')}`;
+const table = `MLP 784-128-128-10, ${args.trainSize} training images, batch 128, ${args.epochs} epochs (${args.epochs * stepsPerEpoch} steps), 10,000 test images; runs made by code ${[...new Set([...done.values()].map((r) => r.code))].join(', ')}.\n\n${lines.join('\n')}`;
 console.log(table);
 if (args.writeDoc) {
   const path = 'docs/results.md';
