@@ -1,5 +1,6 @@
 /**
- * The seeds' claims, each a named experiment with a verdict (confirmed / refuted / partly) and the numbers
+ * The seeds' claims, each a named experiment with a verdict (confirmed / refuted / partly / inconclusive:
+ * the paired 95% bootstrap interval over seeds 1-5 covers the threshold) and the numbers
  * behind it, written to docs/results.md between markers. A claim whose optimizer has not landed is listed
  * as pending, never skipped silently.
  *
@@ -10,24 +11,32 @@
  * Every run is cached in `lrfree-out/claims.jsonl` (override with --store): a run is deterministic in
  * (task, optimizer, seed, suite), so an interrupted claims run resumes and a rerun costs nothing.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { ready } from '../src/backend/ready.js';
 import { codeSummary, codeVersion } from '../src/bench/codeVersion.js';
-import { meanStd } from '../src/bench/metrics.js';
+import { validationScore } from '../src/bench/compare.js';
+import {
+  type Interval,
+  meanStd,
+  pairedBootstrap,
+  pairedRatio,
+  verdict as ratioVerdict,
+} from '../src/bench/metrics.js';
 import { assertSameBudget, type RunRecord, runKey, runOne } from '../src/bench/runner.js';
+import { BENCH_GRIDS, gridSpec } from '../src/bench/specs.js';
 import { ResultStore, readStore } from '../src/bench/store.js';
 import type { Suite } from '../src/bench/task.js';
 import { taskByName } from '../src/bench/tasks/index.js';
 import { loadMnist } from '../src/data/mnist.js';
 import { lrRangeTest } from '../src/diagnostics/rangeTest.js';
 import { builtinSource } from '../src/diagnostics/sources.js';
-import { catalog, gridSpecs, optimizerFromSpec } from '../src/optimizers/catalog.js';
+import { catalog, optimizerFromSpec } from '../src/optimizers/catalog.js';
 import { trainClassifier } from '../src/train/classification.js';
 import { mlp } from '../src/train/models.js';
 import '../src/index.js';
 
-type Verdict = 'confirmed' | 'refuted' | 'partly' | 'pending';
+type Verdict = 'confirmed' | 'refuted' | 'partly' | 'inconclusive' | 'pending';
 interface Claim {
   id: string;
   statement: string;
@@ -65,20 +74,62 @@ const runs = async (
 /** The code version of every run the claims used (reused, cached or made now). */
 const usedCodes: (string | undefined)[] = [];
 
-const argValue = (flag: string): string | undefined =>
-  process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined;
+const HELP = `Runs the seeds' claims and writes their verdicts into docs/results.md (between the claims markers).
+
+usage: npx tsx bench/claims.ts [--only <id>] [--reuse <a.jsonl,b.jsonl>] [--store <claims.jsonl>]
+
+  --only <id>      run one claim (docs/results.md is then left alone); ids: CLAIM_IDS
+  --reuse <files>  take runs a sweep already made (same key = same run), read-only
+  --store <file>   the claims' own run cache (default lrfree-out/claims.jsonl)
+  -h, --help       this text; nothing is run or written
+
+Bad arguments are an error before anything runs: docs/results.md is written only after every claim ran.`;
+
+/** The command line, checked before anything runs or is written. */
+function parseArgs(argv: readonly string[]): {
+  only?: string;
+  reuse: string[];
+  store?: string;
+  help: boolean;
+} {
+  const out: { only?: string; reuse: string[]; store?: string; help: boolean } = { reuse: [], help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '-h' || a === '--help') {
+      out.help = true;
+      continue;
+    }
+    if (a !== '--only' && a !== '--reuse' && a !== '--store')
+      throw new Error(`unknown argument '${a}'; use --only, --reuse, --store or --help.`);
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('-')) throw new Error(`${a} needs a value.`);
+    i += 1;
+    if (a === '--only') out.only = v;
+    else if (a === '--store') out.store = v;
+    else out.reuse.push(...v.split(',').filter(Boolean));
+  }
+  for (const path of out.reuse) if (!existsSync(path)) throw new Error(`--reuse: no such file '${path}'.`);
+  return out;
+}
+
+let args: ReturnType<typeof parseArgs>;
+try {
+  args = parseArgs(process.argv.slice(2));
+} catch (e) {
+  console.error(`claims: ${(e as Error).message}\n\n${HELP.replace('CLAIM_IDS', '(see --help)')}`);
+  process.exit(2);
+}
+const argValue = (flag: '--only' | '--store'): string | undefined =>
+  flag === '--only' ? args.only : args.store;
 /** Records of earlier sweeps (`--reuse a.jsonl,b.jsonl`), read-only. */
 const reused = new Map<string, RunRecord>(
-  (argValue('--reuse')?.split(',') ?? []).flatMap((path) => readStore(path).records.map((r) => [r.key, r])),
+  args.reuse.flatMap((path) => readStore(path).records.map((r) => [r.key, r])),
 );
 let store: ResultStore | undefined;
 const cache = (): ResultStore => {
   store ??= new ResultStore(argValue('--store') ?? 'lrfree-out/claims.jsonl');
   return store;
 };
-const finalLoss = (rs: RunRecord[]) =>
-  meanStd(rs.map((r) => (r.diverged ? Number.POSITIVE_INFINITY : r.final.test.loss)));
-const trainL = (rs: RunRecord[]) => meanStd(rs.map((r) => r.L));
 const testMetric = (rs: RunRecord[]) => meanStd(rs.map((r) => r.final.test.metric ?? Number.NaN));
 /** Training loss at the end: the mean minibatch loss of the last 10 trace points. */
 const endTrainLoss = (r: RunRecord) => {
@@ -86,23 +137,52 @@ const endTrainLoss = (r: RunRecord) => {
   return tail.reduce((a, t) => a + t.loss, 0) / tail.length;
 };
 
-/** The grid point of `base` with the lowest mean validation loss over `seeds` (the Alrao paper's choice). */
+/** Seeds of every claim: the standard suite's. */
+const SEEDS = [1, 2, 3, 4, 5];
+
+/**
+ * The tuned point of a benchmark grid (`momentum+cosine`, `adamw+cosine`, or the constant `sgd`, `adam`):
+ * the lowest median validation loss over seeds, a failed seed counting as +Infinity (compare.ts).
+ */
 async function bestGrid(
   task: string,
-  base: 'sgd' | 'momentum' | 'adam',
-  seeds: number[],
+  name: string,
+  seeds: number[] = SEEDS,
 ): Promise<{ spec: string; eta: number; runs: RunRecord[] }> {
+  const grid = BENCH_GRIDS.find((g) => g.name === name);
+  if (!grid) throw new Error(`no grid ${name}`);
   let best: { spec: string; eta: number; runs: RunRecord[]; val: number } | undefined;
-  for (const spec of gridSpecs(base)) {
+  for (const eta of grid.etas) {
+    const spec = gridSpec(grid, eta);
     const rs = await runs(task, spec, seeds);
-    const val = meanStd(
-      rs.map((r) => (r.diverged ? Number.POSITIVE_INFINITY : r.final.validation.loss)),
-    ).mean;
-    if (!best || val < best.val) best = { spec, eta: Number(spec.split('@')[1]), runs: rs, val };
+    const val = validationScore(rs);
+    if (!best || val < best.val) best = { spec, eta, runs: rs, val };
   }
-  if (!best) throw new Error(`no grid for ${base}`);
+  if (!best) throw new Error(`no grid for ${name}`);
   return best;
 }
+
+const bySeed = (rs: RunRecord[]) => [...rs].sort((a, b) => a.seed - b.seed);
+const fail = (r: RunRecord) => r.diverged || r.refused !== undefined;
+/** Paired per-seed difference a - b of a lower-is-better value (failures +Infinity), median and 95% CI. */
+const pairedDiff = (a: RunRecord[], b: RunRecord[], f: (r: RunRecord) => number): Interval =>
+  pairedBootstrap(
+    bySeed(a).map((r, i) => {
+      const x = fail(r) ? Number.POSITIVE_INFINITY : f(r);
+      const o = bySeed(b)[i];
+      const y = fail(o) ? Number.POSITIVE_INFINITY : f(o);
+      return x === y ? 0 : x - y;
+    }),
+  );
+/** Paired per-seed ratio a/b of a lower-is-better value, median and 95% CI. */
+const ratioOf = (a: RunRecord[], b: RunRecord[], f: (r: RunRecord) => number): Interval =>
+  pairedRatio(
+    bySeed(a).map((r) => (fail(r) ? Number.NaN : f(r))),
+    bySeed(b).map((r) => (fail(r) ? Number.NaN : f(r))),
+  );
+const ci = (x: Interval, d = 3) => `${fmt(x.estimate, d)} [${fmt(x.low, 2)}, ${fmt(x.high, 2)}]`;
+/** better / worse / inconclusive of a difference interval at 0. */
+const diffVerdict = (x: Interval) => (x.high < 0 ? 'better' : x.low > 0 ? 'worse' : 'inconclusive');
 
 /**
  * Median accepted step size of `spec` on the MNIST MLP (12,800 images, 2 epochs, seed 1) at each batch
@@ -174,27 +254,43 @@ const CLAIMS: Claim[] = [
     source: 'stochastic-line-search-slides.txt',
     needs: ['sls', 'adamSls'],
     async run() {
-      const seeds = [1, 2, 3];
-      const sgdTuned = await bestGrid('mnist-mlp', 'sgd', seeds);
-      const adamTuned = await bestGrid('mnist-mlp', 'adam', seeds);
-      const L: Record<string, { mean: number; std: number }> = {};
-      const rs: Record<string, RunRecord[]> = {};
-      for (const spec of ['sls', 'adamSls', 'plasls', 'adam', 'sgd@0.01']) {
-        rs[spec] = await runs('mnist-mlp', spec, seeds);
-        L[spec] = trainL(rs[spec]);
+      // The slides compare with Adam and SGD at fixed rates; under the v2 protocol the bars are Adam at its
+      // default, tuned constant SGD (the slides' kind of baseline) and the reference rows (tuned warm-up +
+      // cosine momentum and AdamW). "Beats" = the paired difference of L over 5 seeds is below 0 with 95%
+      // confidence against every bar.
+      const bars: Record<string, RunRecord[]> = {
+        adam: await runs('mnist-mlp', 'adam', SEEDS),
+        [`tuned ${(await bestGrid('mnist-mlp', 'sgd')).spec}`]: (await bestGrid('mnist-mlp', 'sgd')).runs,
+        [`tuned ${(await bestGrid('mnist-mlp', 'momentum+cosine')).spec}`]: (
+          await bestGrid('mnist-mlp', 'momentum+cosine')
+        ).runs,
+        [`tuned ${(await bestGrid('mnist-mlp', 'adamw+cosine')).spec}`]: (
+          await bestGrid('mnist-mlp', 'adamw+cosine')
+        ).runs,
+      };
+      const parts: string[] = [];
+      const outcome: Record<string, string[]> = {};
+      for (const m of ['sls', 'adamSls', 'plasls']) {
+        const rs = await runs('mnist-mlp', m, SEEDS);
+        outcome[m] = Object.entries(bars).map(([name, b]) => {
+          const d = pairedDiff(rs, b, (r) => r.L);
+          parts.push(`${m} - ${name}: ${ci(d)}`);
+          return diffVerdict(d);
+        });
       }
-      L[`tuned ${sgdTuned.spec}`] = trainL(sgdTuned.runs);
-      L[`tuned ${adamTuned.spec}`] = trainL(adamTuned.runs);
-      // A method "beats" them when its L is below Adam's default and both tuned baselines'.
-      const bar = Math.min(L.adam.mean, L[`tuned ${sgdTuned.spec}`].mean, L[`tuned ${adamTuned.spec}`].mean);
-      const winners = ['sls', 'adamSls'].filter((m) => L[m].mean < bar);
+      const beats = (m: string) => outcome[m].every((v) => v === 'better');
+      const loses = (m: string) => outcome[m].some((v) => v === 'worse');
+      const v: 'confirmed' | 'refuted' | 'partly' | 'inconclusive' =
+        beats('sls') && beats('adamSls')
+          ? 'confirmed'
+          : loses('sls') && loses('adamSls')
+            ? 'refuted'
+            : (beats('sls') && loses('adamSls')) || (beats('adamSls') && loses('sls'))
+              ? 'partly'
+              : 'inconclusive';
       return {
-        verdict: winners.length === 2 ? 'confirmed' : winners.length === 1 ? 'partly' : 'refuted',
-        numbers:
-          Object.entries(L)
-            .map(([k, v]) => `${k}: L ${fmt(v.mean)} ± ${fmt(v.std, 2)}`)
-            .join('; ') +
-          ` (standard budget, 3 seeds; lower is better; "tuned" = best grid point on validation loss). Test accuracy: SLS ${fmt(testMetric(rs.sls).mean, 4)}, Adam-SLS ${fmt(testMetric(rs.adamSls).mean, 4)}, tuned SGD ${fmt(testMetric(sgdTuned.runs).mean, 4)}, tuned Adam ${fmt(testMetric(adamTuned.runs).mean, 4)}`,
+        verdict: v,
+        numbers: `paired difference of L over seeds 1-5, median [95% bootstrap CI], below 0 = lower L (better): ${parts.join('; ')} (MNIST MLP, standard budget)`,
       };
     },
   },
@@ -204,15 +300,23 @@ const CLAIMS: Claim[] = [
     source: 'stochastic-line-search-slides.txt',
     needs: ['salsa', 'adamSls'],
     async run() {
-      const seeds = [1, 2, 3];
-      const salsa = await runs('mnist-mlp', 'salsa', seeds);
-      const adamSls = await runs('mnist-mlp', 'adamSls', seeds);
-      const extra = meanStd(salsa.map((r) => r.cost / (3 * r.steps) - 1)).mean;
-      const lower = finalLoss(salsa).mean < finalLoss(adamSls).mean;
-      const cheap = extra <= 0.05; // "about 3%": anything up to 5% counts
+      const salsa = await runs('mnist-mlp', 'salsa', SEEDS);
+      const adamSls = await runs('mnist-mlp', 'adamSls', SEEDS);
+      const extra = (rs: RunRecord[]) => meanStd(rs.map((r) => r.cost / (3 * r.steps) - 1)).mean;
+      const ratio = ratioOf(salsa, adamSls, (r) => r.final.test.loss);
+      const lower = ratioVerdict(ratio);
+      const cheap = extra(salsa) <= 0.05; // "about 3%": anything up to 5% counts
+      const v =
+        lower === 'inconclusive'
+          ? 'inconclusive'
+          : lower === 'better' && cheap
+            ? 'confirmed'
+            : lower === 'worse' && !cheap
+              ? 'refuted'
+              : 'partly';
       return {
-        verdict: lower && cheap ? 'confirmed' : lower || cheap ? 'partly' : 'refuted',
-        numbers: `test loss SaLSa ${fmt(finalLoss(salsa).mean)} ± ${fmt(finalLoss(salsa).std, 2)} vs Adam-SLS ${fmt(finalLoss(adamSls).mean)} ± ${fmt(finalLoss(adamSls).std, 2)} (MNIST MLP, 3 seeds); SaLSa's extra compute over a plain gradient step ${fmt(100 * extra, 2)}% of forward-equivalents (Adam-SLS ${fmt(100 * meanStd(adamSls.map((r) => r.cost / (3 * r.steps) - 1)).mean, 2)}%)`,
+        verdict: v,
+        numbers: `test loss SaLSa / Adam-SLS, paired over seeds 1-5: ${ci(ratio)} (median [95% bootstrap CI]; below 1 = SaLSa lower: ${lower}); SaLSa's extra compute over a plain gradient step ${fmt(100 * extra(salsa), 2)}% of forward-equivalents (Adam-SLS ${fmt(100 * extra(adamSls), 2)}%); MNIST MLP, standard budget`,
       };
     },
   },
@@ -222,10 +326,12 @@ const CLAIMS: Claim[] = [
     source: 'walk-forum-post.txt',
     needs: ['walk'],
     async run() {
-      const walk = await runs('mnist-mlp', 'walk', [1, 2, 3]);
-      const sgdTuned = await bestGrid('mnist-mlp', 'sgd', [1, 2, 3]);
-      const steps = (rs: RunRecord[]) => meanStd(rs.map((r) => r.toTarget.steps)).mean;
-      const fewer = steps(walk) < steps(sgdTuned.runs);
+      const walk = await runs('mnist-mlp', 'walk', SEEDS);
+      const sgdTuned = await bestGrid('mnist-mlp', 'sgd');
+      // Steps to 95% validation accuracy, paired over seeds (a miss is Infinity).
+      const stepRatio = ratioOf(walk, sgdTuned.runs, (r) => r.toTarget.steps);
+      const fewerV = ratioVerdict(stepRatio);
+      const fewer = fewerV === 'better';
       // Sensitivity: the same starting values for walk's eta0 and SGD's eta, seed 1.
       const starts = [0.001, 0.01, 0.1, 1];
       const spec = (base: string, eta: number) =>
@@ -244,8 +350,15 @@ const CLAIMS: Claim[] = [
       const spread = (xs: number[]) => Math.max(...xs) / Math.min(...xs);
       const steady = spread(walkLosses) < spread(sgdLosses);
       return {
-        verdict: fewer && steady ? 'confirmed' : fewer || steady ? 'partly' : 'refuted',
-        numbers: `steps to 95% validation accuracy (3 seeds): walk ${fmt(steps(walk))}, tuned ${sgdTuned.spec} ${fmt(steps(sgdTuned.runs))}; test loss from starting eta ${starts.join(' / ')}: walk ${walkLosses.map((l) => fmt(l)).join(' / ')} (max/min ${fmt(spread(walkLosses))}), SGD ${sgdLosses.map((l) => fmt(l)).join(' / ')} (max/min ${fmt(spread(sgdLosses))})`,
+        verdict:
+          fewerV === 'inconclusive'
+            ? 'inconclusive'
+            : fewer && steady
+              ? 'confirmed'
+              : fewer || steady
+                ? 'partly'
+                : 'refuted',
+        numbers: `steps to 95% validation accuracy, walk / tuned ${sgdTuned.spec} (the source compares with SGD at a fixed rate), paired over seeds 1-5: ${ci(stepRatio)} (${fewerV}); test loss from starting eta ${starts.join(' / ')}: walk ${walkLosses.map((l) => fmt(l)).join(' / ')} (max/min ${fmt(spread(walkLosses))}), SGD ${sgdLosses.map((l) => fmt(l)).join(' / ')} (max/min ${fmt(spread(sgdLosses))})`,
       };
     },
   },
@@ -255,19 +368,32 @@ const CLAIMS: Claim[] = [
     source: 'alrao-paper.txt',
     needs: ['alraoSgd', 'alraoAdam'],
     async run() {
-      const seeds = [1, 2, 3];
-      const sgdTuned = await bestGrid('mnist-mlp', 'sgd', seeds);
-      const adamTuned = await bestGrid('mnist-mlp', 'adam', seeds);
-      const alraoSgd = await runs('mnist-mlp', 'alraoSgd', seeds);
-      const alraoAdam = await runs('mnist-mlp', 'alraoAdam', seeds);
-      const accGap = testMetric(sgdTuned.runs).mean - testMetric(alraoSgd).mean;
-      // Overfitting: a larger gap between test loss and end-of-training minibatch loss than tuned Adam's.
-      const gap = (rs: RunRecord[]) => meanStd(rs.map((r) => r.final.test.loss - endTrainLoss(r))).mean;
-      const close = accGap <= 0.01;
-      const overfits = gap(alraoAdam) > gap(adamTuned.runs);
+      const sgdTuned = await bestGrid('mnist-mlp', 'sgd');
+      const adamTuned = await bestGrid('mnist-mlp', 'adam');
+      // The variant the paper describes: the wrapped model (classifier copies and the switch); the catalog
+      // preset (per-feature rates, one classifier) is shown beside it.
+      const alraoSgd = await runs('mnist-mlp', 'alrao-wrapped', SEEDS);
+      const alraoPreset = await runs('mnist-mlp', 'alraoSgd', SEEDS);
+      const alraoAdam = await runs('mnist-mlp', 'alraoAdam', SEEDS);
+      // Accuracy gap (tuned SGD - Alrao-SGD) per seed; "close" = within 1 point with 95% confidence.
+      const accGap = pairedDiff(sgdTuned.runs, alraoSgd, (r) => -(r.final.test.metric ?? Number.NaN));
+      const presetGap = pairedDiff(sgdTuned.runs, alraoPreset, (r) => -(r.final.test.metric ?? Number.NaN));
+      const gapPoints: Interval = { estimate: -accGap.estimate, low: -accGap.high, high: -accGap.low };
+      const closeV = gapPoints.high <= 0.01 ? 'yes' : gapPoints.low > 0.01 ? 'no' : 'inconclusive';
+      // Overfitting: test loss minus end-of-training minibatch loss, Alrao-Adam minus tuned Adam, per seed.
+      const over = pairedDiff(alraoAdam, adamTuned.runs, (r) => -(r.final.test.loss - endTrainLoss(r)));
+      const overV = diffVerdict(over); // 'better' here = Alrao-Adam's gap is larger (overfits more)
+      const v =
+        closeV === 'inconclusive' || overV === 'inconclusive'
+          ? 'inconclusive'
+          : closeV === 'yes' && overV === 'better'
+            ? 'confirmed'
+            : closeV === 'yes' || overV === 'better'
+              ? 'partly'
+              : 'refuted';
       return {
-        verdict: close && overfits ? 'confirmed' : close || overfits ? 'partly' : 'refuted',
-        numbers: `MNIST MLP, 3 seeds, catalog Alrao (per-feature rates, one classifier). Test accuracy Alrao-SGD ${fmt(testMetric(alraoSgd).mean, 4)} vs tuned ${sgdTuned.spec} ${fmt(testMetric(sgdTuned.runs).mean, 4)} (gap ${fmt(100 * accGap, 2)} points). Test-minus-train loss gap Alrao-Adam ${fmt(gap(alraoAdam))} vs tuned ${adamTuned.spec} ${fmt(gap(adamTuned.runs))}; test accuracy ${fmt(testMetric(alraoAdam).mean, 4)} vs ${fmt(testMetric(adamTuned.runs).mean, 4)}`,
+        verdict: v,
+        numbers: `MNIST MLP, seeds 1-5. Alrao-SGD as the paper runs it (alrao-wrapped: 10 classifier copies and the switch, rates in [1e-5, 10]): test accuracy gap tuned ${sgdTuned.spec} - Alrao-SGD ${ci({ estimate: 100 * gapPoints.estimate, low: 100 * gapPoints.low, high: 100 * gapPoints.high })} points (close = below 1 point: ${closeV}); the catalog preset (one classifier) ${ci({ estimate: -100 * presetGap.estimate, low: -100 * presetGap.high, high: -100 * presetGap.low })} points. Alrao-Adam is the catalog preset. Test-minus-train loss gap, Alrao-Adam minus tuned ${adamTuned.spec}: ${ci({ estimate: -over.estimate, low: -over.high, high: -over.low })} (overfits more: ${overV === 'better' ? 'yes' : overV === 'worse' ? 'no' : 'inconclusive'}); median test accuracy ${fmt(testMetric(alraoAdam).mean, 4)} vs ${fmt(testMetric(adamTuned.runs).mean, 4)}`,
       };
     },
   },
@@ -277,7 +403,7 @@ const CLAIMS: Claim[] = [
     source: 'step-by-step-procedure.txt',
     needs: [],
     async run() {
-      const sgdTuned = await bestGrid('mnist-mlp', 'sgd', [1, 2, 3]);
+      const sgdTuned = await bestGrid('mnist-mlp', 'sgd');
       const src = builtinSource('mnist-mlp', { trainSize: 10000, seed: 1 });
       try {
         const rt = await lrRangeTest(src.model, src.data, { batchSize: 128, seed: 1, rule: 'steep' });
@@ -298,15 +424,28 @@ const CLAIMS: Claim[] = [
     source: 'more-descent-less-gradient.txt',
     needs: ['keepStepping', 'keepVaulting'],
     async run() {
-      const ks = await runs('deep-regression', 'keepStepping', [1, 2, 3]);
-      const kv = await runs('deep-regression', 'keepVaulting', [1, 2, 3]);
-      const adam = await runs('deep-regression', 'adam', [1, 2, 3]);
-      const ms = (rs: RunRecord[]) => meanStd(rs.map((r) => r.toTarget.ms)).mean;
-      const faster = ms(ks) < ms(adam);
-      const vaultWorse = finalLoss(kv).mean > finalLoss(ks).mean;
+      // The post's winning configuration (KS_50_2: lr 1e-3, max_steps 50, impatience 2) is the variant the
+      // claim is about; the catalog's keepStepping (20 mini-steps, no impatience) is shown beside it.
+      const ks = await runs('deep-regression', 'keepStepping-post', SEEDS);
+      const ksCatalog = await runs('deep-regression', 'keepStepping', SEEDS);
+      const kv = await runs('deep-regression', 'keepVaulting', SEEDS);
+      const adam = await runs('deep-regression', 'adam', SEEDS);
+      const msRatio = ratioOf(ks, adam, (r) => r.toTarget.ms);
+      const costRatio = ratioOf(ks, adam, (r) => r.toTarget.cost);
+      const fasterV = ratioVerdict(msRatio);
+      const vault = ratioOf(kv, ks, (r) => r.final.test.loss);
+      const vaultV = ratioVerdict(vault); // 'worse' = vaulting's loss is higher
+      const v =
+        fasterV === 'inconclusive' || vaultV === 'inconclusive'
+          ? 'inconclusive'
+          : fasterV === 'better' && vaultV === 'worse'
+            ? 'confirmed'
+            : fasterV === 'better' || vaultV === 'worse'
+              ? 'partly'
+              : 'refuted';
       return {
-        verdict: faster && vaultWorse ? 'confirmed' : faster || vaultWorse ? 'partly' : 'refuted',
-        numbers: `ms to loss 0.01: KeepStepping ${fmt(ms(ks))}, Adam ${fmt(ms(adam))}, KeepVaulting ${fmt(ms(kv))}; final test loss KS ${fmt(finalLoss(ks).mean)} vs KV ${fmt(finalLoss(kv).mean)}`,
+        verdict: v,
+        numbers: `deep-regression (the post's 10K x 20, 5 linear layers of 10), seeds 1-5, paired: ms to loss 0.01 keepStepping-post / Adam ${ci(msRatio)} (${fasterV}; wall time on a shared 2-core machine), forward-equivalents to it ${ci(costRatio)}; catalog keepStepping / Adam ms ${ci(ratioOf(ksCatalog, adam, (r) => r.toTarget.ms))}; final test loss KeepVaulting / keepStepping-post ${ci(vault)}`,
       };
     },
   },
@@ -336,7 +475,15 @@ const CLAIMS: Claim[] = [
 ];
 
 async function main(): Promise<void> {
+  if (args.help) {
+    console.log(HELP.replace('CLAIM_IDS', CLAIMS.map((c) => c.id).join(', ')));
+    return;
+  }
   const only = argValue('--only');
+  if (only && !CLAIMS.some((c) => c.id === only)) {
+    console.error(`claims: unknown claim '${only}'; known: ${CLAIMS.map((c) => c.id).join(', ')}.`);
+    process.exit(2);
+  }
   await ready({ quiet: true });
   const known = new Set(catalog().map((e) => e.name));
   const lines: string[] = ['| claim | source | verdict | numbers |', '| --- | --- | --- | --- |'];

@@ -2,16 +2,31 @@
  * Writes the benchmark tables of a results store into docs/results.md, between the markers
  * `<!-- tables:start -->` and `<!-- tables:end -->` (the claims have their own markers, see claims.ts).
  *
- *   npx tsx bench/results-doc.ts lrfree-out/standard.jsonl
+ *   npx tsx bench/results-doc.ts runs/std-v2.jsonl [--wall "6 h 40 min on 2 cores"]
+ *
+ * `--wall` is the sweep's wall time as measured outside (the store records each run's own time, not the
+ * sweep's); it is written beside the code version. Bad arguments write nothing.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { benchReport } from '../src/bench/report.js';
 import { readStore } from '../src/bench/store.js';
 import { inPlanOrder } from '../src/bench/suites.js';
 
 const path = 'docs/results.md';
-const source = process.argv[2];
-if (!source) throw new Error('usage: npx tsx bench/results-doc.ts <results.jsonl>');
+const usage = 'usage: npx tsx bench/results-doc.ts <results.jsonl> [--wall "<sweep wall time>"]';
+const argv = process.argv.slice(2);
+if (argv.includes('--help') || argv.includes('-h')) {
+  console.log(usage);
+  process.exit(0);
+}
+const source = argv[0];
+const wallAt = argv.indexOf('--wall');
+const wall = wallAt > 0 ? argv[wallAt + 1] : undefined;
+const extra = argv.filter((a, i) => i > 0 && a !== '--wall' && i !== wallAt + 1);
+if (!source || source.startsWith('-') || !existsSync(source) || extra.length > 0 || (wallAt > 0 && !wall)) {
+  console.error(usage);
+  process.exit(2);
+}
 const records = inPlanOrder(readStore(source).records);
 const tasks = [...new Set(records.map((r) => r.task))];
 const seeds = [...new Set(records.map((r) => r.seed))].sort((a, b) => a - b);
@@ -23,7 +38,8 @@ const { markdown } = benchReport(records, { source });
 const summary =
   `${records.length} runs (suite ${suites.join(', ')}; ${tasks.length} tasks: ${tasks.join(', ')}; ` +
   `${optimizers.size} optimizer specs; seeds ${seeds.join(', ')}; backend ${backends.join(', ')}); ` +
-  `${stepHours.toFixed(2)} hours inside optimizer steps, summed over runs.`;
+  `${stepHours.toFixed(2)} hours inside optimizer steps, summed over runs` +
+  `${wall ? `; sweep wall time ${wall}` : ''}.`;
 const start = '<!-- tables:start -->';
 const end = '<!-- tables:end -->';
 const doc = readFileSync(path, 'utf8');

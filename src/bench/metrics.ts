@@ -3,6 +3,7 @@
  * cost-weighted form, time-to-target, AlgoPerf-style performance profiles and scores, and the
  * tuning-inclusive cost of a grid search.
  */
+import { mulberry32 } from '../core/rng.js';
 
 /**
  * L = (1/T) sum_t log(max(l_t, 1e-12)): the log of the geometric-mean loss. Lower is better. Any
@@ -118,4 +119,90 @@ export function tuningInclusiveCost(
 ): { grid: number; ratio: number } {
   const grid = gridRunCosts.reduce((a, b) => a + b, 0);
   return { grid, ratio: grid / singleRunCost };
+}
+
+/** A 95% interval (or another level) with its point estimate. */
+export interface Interval {
+  estimate: number;
+  low: number;
+  high: number;
+}
+
+/** Median where NaN counts as a failure (+Infinity, the worst for lower-is-better values). */
+export function medianFailuresWorst(xs: readonly number[]): number {
+  return median(xs.map((x) => (Number.isNaN(x) ? Number.POSITIVE_INFINITY : x)));
+}
+
+/** Empirical quantile (linear interpolation between order statistics) of sorted values; Infinity kept. */
+function quantileSorted(s: readonly number[], q: number): number {
+  if (s.length === 0) return Number.NaN;
+  const pos = q * (s.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  if (lo === hi || s[lo] === s[hi]) return s[lo];
+  if (!Number.isFinite(s[hi])) return s[hi];
+  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+}
+
+/**
+ * Paired percentile bootstrap over seeds: resamples the paired values `d[i]` (one per seed, e.g. the log of
+ * a ratio of two methods' results on seed i) with replacement `resamples` times, with a fixed seed (the same
+ * data give the same interval), and returns the statistic (median by default: a failure's infinite value
+ * ranks worst instead of poisoning a mean) with its `level` percentile interval.
+ */
+export function pairedBootstrap(
+  d: readonly number[],
+  options: { statistic?: 'median' | 'mean'; resamples?: number; level?: number; seed?: number } = {},
+): Interval {
+  const xs = d.map((x) => (Number.isNaN(x) ? Number.POSITIVE_INFINITY : x));
+  const n = xs.length;
+  if (n === 0) return { estimate: Number.NaN, low: Number.NaN, high: Number.NaN };
+  // The median of an even count with -Infinity and +Infinity in the middle is a tie (0), not NaN.
+  const mid = (v: number[]) => {
+    const m = median(v);
+    return Number.isNaN(m) ? 0 : m;
+  };
+  const stat = (v: number[]) =>
+    options.statistic === 'mean' ? v.reduce((a, b) => a + b, 0) / v.length : mid(v);
+  const B = options.resamples ?? 2000;
+  const level = options.level ?? 0.95;
+  const rand = mulberry32(options.seed ?? 0x600d);
+  const stats: number[] = [];
+  const sample = new Array<number>(n);
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < n; i++) sample[i] = xs[Math.floor(rand() * n)];
+    stats.push(stat(sample));
+  }
+  const sorted = stats.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  const alpha = (1 - level) / 2;
+  return {
+    estimate: stat([...xs]),
+    low: quantileSorted(sorted, alpha),
+    high: quantileSorted(sorted, 1 - alpha),
+  };
+}
+
+/**
+ * The ratio A/B of paired per-seed results (lower is better for both, e.g. test loss or cost to target)
+ * with its bootstrap interval: the median over seeds of A_i/B_i. A failure of A (NaN or Infinity) makes
+ * that seed's ratio +Infinity; a failure of B alone makes it 0 (A wins that seed); both failing, 1.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[], seed = 0x600d): Interval {
+  const bad = (x: number) => !Number.isFinite(x);
+  const logs = a.map((x, i) => {
+    const y = b[i];
+    if (bad(x) && bad(y)) return 0;
+    if (bad(x)) return Number.POSITIVE_INFINITY;
+    if (bad(y)) return Number.NEGATIVE_INFINITY;
+    return Math.log(Math.max(x, 1e-300) / Math.max(y, 1e-300));
+  });
+  const r = pairedBootstrap(logs, { seed });
+  return { estimate: Math.exp(r.estimate), low: Math.exp(r.low), high: Math.exp(r.high) };
+}
+
+/** A verdict on "A is below B by the threshold" from an interval of A/B: inconclusive when it is covered. */
+export function verdict(ratio: Interval, threshold = 1): 'better' | 'worse' | 'inconclusive' {
+  if (ratio.high < threshold) return 'better';
+  if (ratio.low > threshold) return 'worse';
+  return 'inconclusive';
 }

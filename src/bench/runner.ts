@@ -5,9 +5,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { withEvalPoint } from '../core/evalPoint.js';
 import { LrfreeConfigError } from '../core/validate.js';
-import { optimizerFromSpec } from '../optimizers/catalog.js';
+
+import { ALRAO_WRAPPED, runAlraoWrapped } from './alraoRunner.js';
 import { codeVersion } from './codeVersion.js';
 import { costWeightedLogLossArea, logLossArea, timeToTarget } from './metrics.js';
+import { benchOptimizer } from './specs.js';
 import type { Suite, Task } from './task.js';
 
 /** A point of the (thinned) training trace. */
@@ -108,10 +110,11 @@ export async function runOne(
   suite: Suite,
   options: { onStep?: (step: number, total: number) => void; maxTracePoints?: number } = {},
 ): Promise<RunRecord> {
+  if (spec === ALRAO_WRAPPED) return runAlraoWrapped(task, seed, suite, options);
   const started = performance.now();
   const total = task.budget[suite];
   const inst = task.create(seed, suite);
-  const opt = optimizerFromSpec(spec, { stepsPerEpoch: inst.stepsPerEpoch, totalSteps: total, seed });
+  const opt = benchOptimizer(spec, { stepsPerEpoch: inst.stepsPerEpoch, totalSteps: total, seed });
   if (inst.model) opt.attachModel(inst.model);
   const losses: number[] = [];
   const costs: number[] = [];

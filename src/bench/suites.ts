@@ -1,8 +1,9 @@
 /** Suites: which tasks, optimizers and seeds a sweep runs; and the plan of runs, sharded. */
 
 import { LrfreeConfigError } from '../core/validate.js';
-import { catalog, gridSpecs } from '../optimizers/catalog.js';
+import { catalog } from '../optimizers/catalog.js';
 import { runKey } from './runner.js';
+import { ALRAO_WRAPPED, BENCH_GRIDS, FIXED, gridSpec } from './specs.js';
 import type { Suite } from './task.js';
 import { TASKS } from './tasks/index.js';
 
@@ -15,12 +16,27 @@ export interface PlannedRun {
   suite: Suite;
 }
 
-/** Baseline grids (tuned on validation) plus every learning-rate-free optimizer at its defaults. */
-export function defaultOptimizers(): string[] {
+/**
+ * What a suite runs: the reference grids (momentum and AdamW with warm-up + cosine, tuned on validation),
+ * the fixed-configuration rows (never tuned), every learning-rate-free optimizer at its defaults, Adam at
+ * its default, and (not in the quick suite) the constant-rate grids as secondary rows.
+ */
+export function defaultOptimizers(suite: Suite = 'standard'): string[] {
   const lrFree = catalog()
     .filter((e) => e.family !== 'baseline')
     .map((e) => e.name);
-  return [...gridSpecs('sgd'), ...gridSpecs('momentum'), ...gridSpecs('adam'), 'adam', ...lrFree];
+  const grids = (scheduled: boolean) =>
+    BENCH_GRIDS.filter((g) => g.scheduled === scheduled).flatMap((g) =>
+      g.etas.map((eta) => gridSpec(g, eta)),
+    );
+  return [
+    ...grids(true),
+    ...Object.keys(FIXED),
+    ALRAO_WRAPPED,
+    'adam',
+    ...lrFree,
+    ...(suite === 'quick' ? [] : grids(false)),
+  ];
 }
 
 /** What each suite runs when the user does not say. */
@@ -29,7 +45,7 @@ export function suiteDefaults(suite: Suite): { tasks: string[]; seeds: number[] 
     case 'quick':
       return { tasks: ['quadratic', 'rosenbrock', 'linreg', 'deep-regression', 'mnist-mlp'], seeds: [1] };
     case 'standard':
-      return { tasks: TASKS.map((t) => t.name), seeds: [1, 2, 3] };
+      return { tasks: TASKS.map((t) => t.name), seeds: [1, 2, 3, 4, 5] };
     case 'full':
       return { tasks: TASKS.map((t) => t.name), seeds: [1, 2, 3, 4, 5] };
   }
@@ -58,16 +74,19 @@ export function planRuns(options: {
   shard?: { index: number; count: number };
 }): PlannedRun[] {
   const runs: PlannedRun[] = [];
+  // Alrao's wrapped model replaces a classifier: it is planned on the classification tasks only.
+  const classification = (task: string) => TASKS.find((t) => t.name === task)?.metricName !== undefined;
   for (const task of options.tasks)
     for (const optimizer of options.optimizers)
       for (const seed of options.seeds)
-        runs.push({
-          key: runKey(task, optimizer, seed, options.suite),
-          task,
-          optimizer,
-          seed,
-          suite: options.suite,
-        });
+        if (optimizer !== ALRAO_WRAPPED || classification(task))
+          runs.push({
+            key: runKey(task, optimizer, seed, options.suite),
+            task,
+            optimizer,
+            seed,
+            suite: options.suite,
+          });
   const shard = options.shard;
   return shard ? runs.filter((_, i) => i % shard.count === shard.index) : runs;
 }

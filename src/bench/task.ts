@@ -24,6 +24,13 @@ export interface TaskInstance {
   evaluate(split: EvalSplit): { loss: number; metric?: number };
   /** Training inputs (no labels), for recomputing batch-norm statistics at an evaluation point. */
   readonly trainInputs?: tf.Tensor;
+  /**
+   * Classification tasks: the batch of step `step` as tensors (the same batch `batch(step)` uses), and a
+   * split's tensors. Methods that replace the model's classifier (Alrao's wrapped model) train and evaluate
+   * on these.
+   */
+  batchXY?(step: number): { x: tf.Tensor; y: tf.Tensor; release: () => void };
+  splitXY?(split: EvalSplit): XY;
   dispose(): void;
 }
 
@@ -90,14 +97,8 @@ export function dataTaskInstance(options: {
     model,
     stepsPerEpoch,
     trainInputs: train.x,
-    batch(step) {
-      if (full) {
-        return {
-          loss: () =>
-            tf.tidy(() => options.lossOf(train.y, model.apply(train.x, { training: true }) as tf.Tensor)),
-          release: () => {},
-        };
-      }
+    batchXY(step) {
+      if (full) return { x: train.x, y: train.y, release: () => {} };
       const epoch = Math.floor(step / stepsPerEpoch);
       if (epoch !== orderEpoch) {
         order?.dispose();
@@ -110,11 +111,16 @@ export function dataTaskInstance(options: {
         const idx = order!.slice(start, size);
         return [tf.gather(train.x, idx), tf.gather(train.y, idx)];
       });
+      return { x, y, release: () => tf.dispose([x, y]) };
+    },
+    batch(step) {
+      const { x, y, release } = this.batchXY!(step);
       return {
         loss: () => tf.tidy(() => options.lossOf(y, model.apply(x, { training: true }) as tf.Tensor)),
-        release: () => tf.dispose([x, y]),
+        release,
       };
     },
+    splitXY: (split) => (split === 'monitor' ? monitor : split === 'validation' ? validation : options.test),
     evaluate(split) {
       const d = split === 'monitor' ? monitor : split === 'validation' ? validation : options.test;
       return tf.tidy(() => {

@@ -3,15 +3,17 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { codeVersion } from '../bench/codeVersion.js';
+import { EXTENSION_CAP, gridExtensions } from '../bench/extend.js';
 import { benchReport } from '../bench/report.js';
 import type { RunRecord } from '../bench/runner.js';
+import { runKey } from '../bench/runner.js';
+import { checkBenchSpec } from '../bench/specs.js';
 import { encodeRecord, mergeStores, readStore } from '../bench/store.js';
-import { defaultOptimizers, parseShard, planRuns, suiteDefaults } from '../bench/suites.js';
+import { defaultOptimizers, type PlannedRun, parseShard, planRuns, suiteDefaults } from '../bench/suites.js';
 import { sweep } from '../bench/sweep.js';
 import type { Suite } from '../bench/task.js';
 import { taskByName } from '../bench/tasks/index.js';
 import { LrfreeConfigError } from '../core/validate.js';
-import { checkSpec } from '../optimizers/catalog.js';
 import { writeReport } from '../report/html.js';
 import { progress } from './progress.js';
 
@@ -51,40 +53,78 @@ export async function runBench(o: BenchOptions): Promise<string | undefined> {
     throw new LrfreeConfigError(`--suite '${o.suite}': use quick, standard or full.`);
   }
   const defaults = suiteDefaults(o.suite);
-  for (const spec of o.optimizers ?? []) checkSpec(spec);
+  // Every name is checked before the store is opened: a typo never creates or touches it.
+  for (const spec of o.optimizers ?? []) checkBenchSpec(spec);
   for (const t of o.tasks ?? []) taskByName(t);
+  for (const s of o.seeds ?? []) {
+    if (!Number.isInteger(s)) throw new LrfreeConfigError(`--seeds: '${s}' is not an integer.`);
+  }
+  const shard = o.shard ? parseShard(o.shard) : undefined;
+  const seeds = o.seeds ?? defaults.seeds;
   const runs = planRuns({
     suite: o.suite,
     tasks: o.tasks ?? defaults.tasks,
-    optimizers: o.optimizers ?? defaultOptimizers(),
-    seeds: o.seeds ?? defaults.seeds,
-    shard: o.shard ? parseShard(o.shard) : undefined,
+    optimizers: o.optimizers ?? defaultOptimizers(o.suite),
+    seeds,
+    shard,
   });
-  const bar = progress(`bench ${o.suite}`, runs.length, o.quiet);
   const t0 = performance.now();
-  const { failed } = await sweep({
-    runs,
-    store: o.out,
-    workers: o.workers,
-    backend: o.backend,
-    onResume: (done, total, fromOtherCode) => {
-      if (done > 0 && !o.quiet) process.stderr.write(`resuming: ${done}/${total} runs already in ${o.out}\n`);
-      if (fromOtherCode > 0) {
-        process.stderr.write(
-          `note: ${fromOtherCode} of them were made by other code than this (${codeVersion()}); they are reused, ` +
-            'not rerun. Start a new store (--out) to measure this code alone.\n',
-        );
-      }
-      bar.update(done);
-    },
-    onRun: (done, _total, r) => bar.update(done, { info: `${r.task} ${r.optimizer} s${r.seed}` }),
-    onError: (key, message) => process.stderr.write(`run ${key} failed: ${message}\n`),
-  });
-  bar.stop(
-    `${runs.length - failed.length}/${runs.length} runs in ${((performance.now() - t0) / 1000).toFixed(0)}s`,
-  );
-  if (o.shard && !o.report) return undefined;
   const keys = new Set(runs.map((r) => r.key));
+  let phase: PlannedRun[] = runs;
+  let failedAll = 0;
+  // Phase 0 is the plan; each further phase extends the grids whose best point is an edge (extend.ts),
+  // computed from the store, so a resumed sweep redoes none of it. A shard sees only part of the seeds:
+  // extension waits for an unsharded run over the merged store.
+  for (let round = 0; round <= 2 * EXTENSION_CAP && phase.length > 0; round++) {
+    const label = round === 0 ? `bench ${o.suite}` : `bench ${o.suite} (grid extension ${round})`;
+    const bar = progress(label, phase.length, o.quiet);
+    const { failed } = await sweep({
+      runs: phase,
+      store: o.out,
+      workers: o.workers,
+      backend: o.backend,
+      onResume: (done, total, fromOtherCode) => {
+        if (done > 0 && !o.quiet)
+          process.stderr.write(`resuming: ${done}/${total} runs already in ${o.out}\n`);
+        if (fromOtherCode > 0) {
+          process.stderr.write(
+            `note: ${fromOtherCode} of them were made by other code than this (${codeVersion()}); they are reused, ` +
+              'not rerun. Start a new store (--out) to measure this code alone.\n',
+          );
+        }
+        bar.update(done);
+      },
+      onRun: (done, _total, r) => bar.update(done, { info: `${r.task} ${r.optimizer} s${r.seed}` }),
+      onError: (key, message) => process.stderr.write(`run ${key} failed: ${message}\n`),
+    });
+    failedAll += failed.length;
+    bar.stop(
+      `${phase.length - failed.length}/${phase.length} runs in ${((performance.now() - t0) / 1000).toFixed(0)}s`,
+    );
+    if (shard) break;
+    const stored = readStore(o.out).records.filter((r) => r.suite === o.suite);
+    const extensions = gridExtensions(
+      stored.filter((r) => keys.has(r.key)),
+      seeds,
+    );
+    phase = extensions.flatMap((e) =>
+      seeds.map((seed) => ({
+        key: runKey(e.task, e.spec, seed, o.suite),
+        task: e.task,
+        optimizer: e.spec,
+        seed,
+        suite: o.suite,
+      })),
+    );
+    for (const r of phase) keys.add(r.key);
+    if (phase.length > 0 && !o.quiet)
+      process.stderr.write(
+        `edge-best grids extended: ${extensions.map((e) => `${e.task} ${e.spec} (${e.direction})`).join(', ')}\n`,
+      );
+  }
+  if (failedAll > 0 && !o.quiet)
+    process.stderr.write(`${failedAll} runs failed with errors (retried on resume)\n`);
+  if (o.shard && !o.report) return undefined;
   const records = readStore(o.out).records.filter((r) => keys.has(r.key));
   return writeBenchReport(records, o.report ?? dirname(o.out), o.out);
 }
@@ -100,7 +140,7 @@ export function registerBenchCommands(program: Command): void {
     .option('--tasks <names>', "comma-separated task names (default: the suite's)", list)
     .option(
       '--optimizers <specs>',
-      'comma-separated catalog names or baseline@eta (default: grids + every lr-free optimizer)',
+      "comma-separated specs: catalog names, sgd/momentum/nesterov/adam/adamw@eta[+cosine], fixed rows (default: the suite's grids, fixed rows and every lr-free optimizer)",
       list,
     )
     .option('--seeds <list>', 'comma-separated seeds', (v) => list(v).map(Number))

@@ -29,7 +29,7 @@ export async function runDemo(
   const dir = options.out ?? 'lrfree-out/demo';
   const store = join(dir, 'results.jsonl');
   const tasks = options.tasks ?? suiteDefaults('quick').tasks;
-  const optimizers = options.optimizers ?? defaultOptimizers();
+  const optimizers = options.optimizers ?? defaultOptimizers('quick');
   const html = await runBench({
     suite: 'quick',
     tasks,
@@ -63,12 +63,12 @@ export function printTable(table: Table): string {
 export function demoSummary(comparisons: TaskComparison[]): string {
   const keep = [
     'method',
-    'test loss',
+    'test loss (median [95% CI])',
     'test accuracy',
+    'loss / reference (paired, 95% CI)',
+    'verdict vs reference',
     'cost (fwd-eq)',
-    'loss / tuned SGD',
-    'grid cost (x one run)',
-    'diverged',
+    'failed',
   ];
   return comparisons
     .map((c) => {

@@ -5,10 +5,13 @@ import {
   logLossArea,
   meanStd,
   median,
+  pairedBootstrap,
+  pairedRatio,
   performanceProfile,
   performanceRatios,
   timeToTarget,
   tuningInclusiveCost,
+  verdict,
 } from '../../src/bench/metrics.js';
 
 describe('benchmark metrics on hand-made traces', () => {
@@ -57,5 +60,48 @@ describe('benchmark metrics on hand-made traces', () => {
 
   it('tuning-inclusive cost sums the grid', () => {
     expect(tuningInclusiveCost([100, 100, 120], 80)).toEqual({ grid: 320, ratio: 4 });
+  });
+});
+
+describe('paired bootstrap over seeds', () => {
+  it('is deterministic for a seed and brackets the median of known data', () => {
+    const d = [0.1, 0.2, 0.3, 0.4, 0.5];
+    const a = pairedBootstrap(d);
+    expect(pairedBootstrap(d)).toEqual(a);
+    expect(a.estimate).toBe(0.3);
+    // The median of a resample of 5 lies between the 2nd and 4th order statistics unless 3+ draws land on
+    // one side: the 95% interval is inside [min, max] and strictly contains the median here.
+    expect(a.low).toBeGreaterThanOrEqual(0.1);
+    expect(a.high).toBeLessThanOrEqual(0.5);
+    expect(a.low).toBeLessThan(0.3);
+    expect(a.high).toBeGreaterThan(0.3);
+    // Constant data: a zero-width interval.
+    expect(pairedBootstrap([2, 2, 2])).toEqual({ estimate: 2, low: 2, high: 2 });
+  });
+
+  it('the mean statistic matches the normal approximation on a large known sample', () => {
+    // 400 paired differences: 0 and 1 alternating, mean 0.5, standard error 0.5/sqrt(400) = 0.025.
+    const d = Array.from({ length: 400 }, (_, i) => i % 2);
+    const r = pairedBootstrap(d, { statistic: 'mean', resamples: 4000, seed: 7 });
+    expect(r.estimate).toBe(0.5);
+    expect(r.low).toBeGreaterThan(0.5 - 1.96 * 0.025 - 0.01);
+    expect(r.low).toBeLessThan(0.5 - 1.96 * 0.025 + 0.01);
+    expect(r.high).toBeGreaterThan(0.5 + 1.96 * 0.025 - 0.01);
+    expect(r.high).toBeLessThan(0.5 + 1.96 * 0.025 + 0.01);
+  });
+
+  it('paired ratios: a clear win is "better", a coin toss "inconclusive", a failure never a win', () => {
+    const ref = [1, 1, 1, 1, 1];
+    expect(verdict(pairedRatio([0.5, 0.6, 0.55, 0.5, 0.52], ref))).toBe('better');
+    expect(verdict(pairedRatio([2, 2.1, 1.9, 2, 2.2], ref))).toBe('worse');
+    // Wins on three seeds, loses on two: the interval covers 1.
+    const mixed = pairedRatio([0.8, 0.9, 0.85, 1.2, 1.3], ref);
+    expect(mixed.low).toBeLessThan(1);
+    expect(mixed.high).toBeGreaterThan(1);
+    expect(verdict(mixed)).toBe('inconclusive');
+    // Three diverged seeds of five: the median ratio is infinite.
+    const failing = pairedRatio([0.5, 0.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NaN], ref);
+    expect(failing.estimate).toBe(Number.POSITIVE_INFINITY);
+    expect(verdict(failing)).not.toBe('better');
   });
 });

@@ -7,7 +7,21 @@ import { mnistBnDropout, mnistMlp } from './mnist.js';
 import { deepRegressionLinear, deepRegressionRelu, linreg } from './regression.js';
 import { quadratic, rosenbrock } from './synthetic.js';
 
-/** All tasks, in suite order. */
+/**
+ * The same task with every budget multiplied by `factor`, named `<name>-<factor>x` (same data, model,
+ * batch order and evaluations; the target is set from that task's own reference, docs/benchmark.md).
+ */
+export function longer(task: Task, factor: number): Task {
+  const b = task.budget;
+  return {
+    ...task,
+    name: `${task.name}-${factor}x`,
+    description: `${task.description}; ${factor}x the budget`,
+    budget: { quick: b.quick * factor, standard: b.standard * factor, full: b.full * factor },
+  };
+}
+
+/** All tasks, in suite order. A new task is one import and one line here. */
 export const TASKS: readonly Task[] = [
   quadratic,
   rosenbrock,
@@ -15,7 +29,9 @@ export const TASKS: readonly Task[] = [
   deepRegressionLinear,
   deepRegressionRelu,
   mnistMlp,
+  longer(mnistMlp, 4),
   mnistBnDropout,
+  longer(mnistBnDropout, 4),
   fashionCnn,
   charLstm,
 ];

@@ -11,7 +11,8 @@ function mnistTask(bnDropout: boolean): Task {
     name: bnDropout ? 'mnist-bn-dropout' : 'mnist-mlp',
     description: `MNIST MLP 784-128-128-10${bnDropout ? ' with BatchNorm and Dropout 0.2' : ''}, batch 128`,
     batchSize: 128,
-    // Standard: 3 epochs (BN+Dropout, ~1.5x per step: 2), to fit the suite's 60 minutes on 2 cores.
+    // Standard: 3 epochs (BN+Dropout: 2), and the same tasks at 4x (mnist-mlp-4x, mnist-bn-dropout-4x) to
+    // show whether the ranking is a short-horizon artefact (docs/benchmark.md, "Budgets").
     budget: { quick: 100, standard: 391 * (bnDropout ? 2 : 3), full: 391 * 20 },
     evalEvery: 50,
     metricName: 'accuracy',
