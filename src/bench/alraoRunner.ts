@@ -15,7 +15,7 @@ import { withoutLastLayer } from '../alrao/split.js';
 import { LrfreeConfigError } from '../core/validate.js';
 import { codeVersion } from './codeVersion.js';
 import { costWeightedLogLossArea, logLossArea, timeToTarget } from './metrics.js';
-import { type EvalPoint, type RunRecord, runKey, type TracePoint } from './runner.js';
+import { type EvalPoint, type RunRecord, runKey, type TracePoint } from './record.js';
 import { ALRAO_WRAPPED } from './specs.js';
 import type { Suite, Task } from './task.js';
 
