@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { isPerVariable, isZeroEta, reportedEta, scaleEta } from './eta.js';
+import { type FitAware, registerFitHook } from './fitHook.js';
 import { groupOfVariable, type ParamGroup, paramGroups } from './params.js';
 import { ProbeSession } from './probe.js';
 import { createDirection, createSchedule, createStepRule } from './registry.js';
@@ -85,7 +86,7 @@ export type LossFn = () => tf.Scalar;
  * model.compile({ optimizer: opt, loss: 'categoricalCrossentropy' });
  * ```
  */
-export class LrfreeOptimizer extends tf.Optimizer {
+export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
   /** @nocollapse */
   static className = 'LrfreeOptimizer';
 
@@ -154,6 +155,9 @@ export class LrfreeOptimizer extends tf.Optimizer {
   private pending?: { state: SavedState; slots: tf.Tensor[] };
   /** Tensors a closure kept during extra evaluations (fit's metrics); disposed at the next step. */
   private extraKept: tf.Tensor[] = [];
+  /** The model.fit run in progress (set by the fit hook): its batches per epoch and skipped steps. */
+  private fitRunState?: { skipped: number; batchesPerEpoch?: number; active: () => boolean };
+  private skipWarned = false;
 
   constructor(options: OptimizerOptions) {
     super();
@@ -204,21 +208,31 @@ export class LrfreeOptimizer extends tf.Optimizer {
     const requested = varList ?? trainableVariables();
     this.releaseExtraKept();
     const seed = deriveSeed(this.seed, this.calls++);
-    const { value, grads } = withSeededMathRandom(seed, () => tf.variableGrads(f, requested));
-    // Variables the loss does not depend on get no gradient; like tf.train, leave them alone.
-    const vars = requested.filter((v) => grads[v.name] !== undefined);
-    const gradList = vars.map((v) => grads[v.name]);
+    // The gradient's training-mode forward writes batch-norm moving statistics before any check can run:
+    // keep them (cheap: only non-trainable weights, none in a model without batch norm) so that a skipped
+    // step puts them back and bad data reaches no state at all.
+    const stats = snapshotVariables(this.nonTrainables());
+    let applied = false;
     try {
-      this.runStep(vars, gradList, value, f, seed);
-    } catch (e) {
+      const { value, grads } = withSeededMathRandom(seed, () => tf.variableGrads(f, requested));
+      // Variables the loss does not depend on get no gradient; like tf.train, leave them alone.
+      const vars = requested.filter((v) => grads[v.name] !== undefined);
+      const gradList = vars.map((v) => grads[v.name]);
+      try {
+        applied = this.runStep(vars, gradList, value, f, seed);
+      } catch (e) {
+        value.dispose();
+        throw e;
+      } finally {
+        tf.dispose(gradList);
+      }
+      if (returnCost) return value;
       value.dispose();
-      throw e;
+      return null;
     } finally {
-      tf.dispose(gradList);
+      if (!applied) restoreVariables(stats);
+      tf.dispose(stats.map((s) => s.copy));
     }
-    if (returnCost) return value;
-    value.dispose();
-    return null;
   }
 
   /**
@@ -264,7 +278,7 @@ export class LrfreeOptimizer extends tf.Optimizer {
     lossTensor: tf.Scalar | undefined,
     f: LossFn | undefined,
     seed: number,
-  ): void {
+  ): boolean {
     const t0 = performance.now();
     // One read-back for the loss and every gradient's squared norm: finiteness check and free statistics.
     const statsTensor = tf.tidy(() =>
@@ -279,10 +293,8 @@ export class LrfreeOptimizer extends tf.Optimizer {
     const gradNormSq = Array.from(stats.subarray(1));
     if ((lossTensor && !Number.isFinite(loss0)) || !gradNormSq.every(Number.isFinite)) {
       // Non-finite loss or gradient: touch no weight and no state, count the skip (ALGORITHMS.md §0.3).
-      this.counters.skipped += 1;
-      this.counters.backwards += 1;
-      this.lastStep = { loss: loss0, eta: 0, forwards: 0, backwards: 1, skipped: true, info: {} };
-      return;
+      this.skip(loss0, 0, 1, lossTensor && !Number.isFinite(loss0) ? 'loss' : 'gradient');
+      return false;
     }
 
     const { groups, groupOf } = this.groupsFor(vars);
@@ -327,7 +339,7 @@ export class LrfreeOptimizer extends tf.Optimizer {
       let slopes: number[] | undefined;
       const lctx: LineContext = {
         step,
-        stepsPerEpoch: this.stepsPerEpoch,
+        stepsPerEpoch: this.effectiveStepsPerEpoch,
         groups,
         loss0,
         groupGradNormSq,
@@ -349,10 +361,25 @@ export class LrfreeOptimizer extends tf.Optimizer {
       const decision = this.rule.choose(lctx, this.ruleScalars!);
 
       // 3. Commit.
-      const multiplier = this.schedule ? this.schedule.multiplier(step, this.stepsPerEpoch) : 1;
+      const multiplier = this.schedule ? this.schedule.multiplier(step, this.effectiveStepsPerEpoch) : 1;
       const eta: Eta = scaleEta(decision.eta, multiplier);
       if (eta !== decision.eta && isPerVariable(eta)) owned.push(...eta.perVariable);
-      session.commit(eta, decision.along === 'search' ? search : dir.update, isZeroEta(eta));
+      // Last guard: a non-finite eta, update or new state (or an overflow of w - eta*d) skips the step.
+      const oldSlots = new Set(states.flatMap((s) => [...s.dir, ...s.rule]));
+      const newSlots = [...dir.slots.flat(), ...(decision.slots ?? []).flat()].filter(
+        (t) => !oldSlots.has(t),
+      );
+      const committed =
+        finiteEta(eta) &&
+        session.commit(eta, decision.along === 'search' ? search : dir.update, isZeroEta(eta), (next) =>
+          allFinite([...next, ...newSlots]),
+        );
+      if (!committed) {
+        session.abort();
+        tf.dispose(newSlots.filter((t) => !grads.includes(t)));
+        this.skip(loss0, session.forwards, 1 + session.backwards, finiteEta(eta) ? 'update' : 'eta');
+        return false;
+      }
 
       // 4. State: replaced only now that the step went through.
       states.forEach((s, i) => {
@@ -383,6 +410,7 @@ export class LrfreeOptimizer extends tf.Optimizer {
         skipped: false,
         info: { ...(dir.info ?? {}), ...(decision.info ?? {}), ms: performance.now() - t0 },
       };
+      return true;
     } catch (e) {
       session.abort();
       // New direction state that never became state.
@@ -394,6 +422,65 @@ export class LrfreeOptimizer extends tf.Optimizer {
       const kept = new Set(states.flatMap((s) => [...s.dir, ...s.rule]));
       tf.dispose(owned.filter((t) => !kept.has(t) && !grads.includes(t)));
     }
+  }
+
+  /** Records a skipped step (nothing applied) and warns the first time. */
+  private skip(loss: number, forwards: number, backwards: number, what: SkipReason): void {
+    this.counters.skipped += 1;
+    this.counters.forwards += forwards;
+    this.counters.backwards += backwards;
+    this.lastStep = { loss, eta: 0, forwards, backwards, skipped: true, skipReason: what, info: {} };
+    if (this.fitRun) {
+      this.fitRun.skipped += 1;
+      return; // reported once, with the count, when the fit run ends (fitRunEnd)
+    }
+    if (!this.skipWarned) {
+      this.skipWarned = true;
+      console.warn(
+        `lrfree ${this.name}: skipped step ${this.counters.steps + 1} because the ${SKIP_WHAT[what]} was not ` +
+          'finite; weights, batch-norm statistics and optimizer state were left as they were. This warning ' +
+          `is printed once; the count so far is ${this.counters.skipped} (optimizer.counters.skipped, ` +
+          'lastStep.skipped). Check the inputs and labels for NaN or Inf.',
+      );
+    }
+  }
+
+  /**
+   * @internal Called by the model.fit hook (core/fitHook.ts) when a fit run with this optimizer starts:
+   * `batchesPerEpoch` replaces the reference placeholder of 500 when no stepsPerEpoch was given.
+   */
+  fitRunBegin(batchesPerEpoch: number | undefined, active: () => boolean = () => true): void {
+    this.fitRunState = { skipped: 0, batchesPerEpoch, active };
+  }
+
+  /** @internal The seed of fit's shuffle for the epoch about to start: from the seed and the step count. */
+  fitShuffleSeed(): number {
+    return deriveSeed(this.seed, 0x5f1e, this.calls);
+  }
+
+  /** @internal The fit run ended: warns once with the number of skipped steps, if any. */
+  fitRunEnd(): void {
+    const run = this.fitRunState;
+    this.fitRunState = undefined;
+    if (run && run.skipped > 0) {
+      console.warn(
+        `lrfree ${this.name}: model.fit skipped ${run.skipped} step${run.skipped === 1 ? '' : 's'} because the ` +
+          'loss, gradient, step size or update was not finite; weights, batch-norm statistics and optimizer ' +
+          `state were left as they were at each of them (${this.counters.skipped} skipped in total, ` +
+          'optimizer.counters.skipped). Check the inputs and labels for NaN or Inf.',
+      );
+    }
+  }
+
+  /** The fit run in progress, if any (a run whose fit threw without ending is dropped here). */
+  private get fitRun(): { skipped: number; batchesPerEpoch?: number } | undefined {
+    if (this.fitRunState && !this.fitRunState.active()) this.fitRunState = undefined;
+    return this.fitRunState;
+  }
+
+  /** Steps per epoch: the one given, else model.fit's batches per epoch during fit, else undefined. */
+  private get effectiveStepsPerEpoch(): number | undefined {
+    return this.stepsPerEpoch ?? this.fitRun?.batchesPerEpoch;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -581,6 +668,7 @@ export class LrfreeOptimizer extends tf.Optimizer {
 }
 
 tf.serialization.registerClass(LrfreeOptimizer);
+registerFitHook();
 
 /**
  * Composes a direction and a step rule into a `tf.Optimizer`.
@@ -592,6 +680,44 @@ tf.serialization.registerClass(LrfreeOptimizer);
  */
 export function optimizer(options: OptimizerOptions): LrfreeOptimizer {
   return new LrfreeOptimizer(options);
+}
+
+type SkipReason = NonNullable<StepRecord['skipReason']>;
+const SKIP_WHAT: Record<SkipReason, string> = {
+  loss: 'loss',
+  gradient: 'gradient',
+  eta: 'step size (eta)',
+  update: 'update (or the new weights or optimizer state)',
+};
+
+/** A variable and a copy of its value, to put back. */
+interface VariableCopy {
+  variable: tf.Variable;
+  copy: tf.Tensor;
+}
+
+function snapshotVariables(vars: readonly tf.Variable[]): VariableCopy[] {
+  return vars.map((variable) => ({ variable, copy: tf.keep(variable.clone()) }));
+}
+
+function restoreVariables(copies: readonly VariableCopy[]): void {
+  for (const { variable, copy } of copies) if (!variable.isDisposed) variable.assign(copy);
+}
+
+/** True when every number of a scalar or per-group eta is finite (per-variable tensors are checked later). */
+function finiteEta(eta: Eta): boolean {
+  if (typeof eta === 'number') return Number.isFinite(eta);
+  if (isPerVariable(eta)) return true;
+  return (eta as readonly number[]).every(Number.isFinite);
+}
+
+/** True when no element of any tensor is NaN or infinite; one read-back (0 * x is NaN exactly there). */
+function allFinite(tensors: readonly tf.Tensor[]): boolean {
+  if (tensors.length === 0) return true;
+  const t = tf.tidy(() => tf.addN(tensors.map((x) => tf.sum(tf.mul(x, 0)))));
+  const ok = Number.isFinite(t.dataSync()[0]);
+  t.dispose();
+  return ok;
 }
 
 /** All trainable registered variables (what tf.Optimizer uses when no varList is given). */
