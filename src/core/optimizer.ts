@@ -53,13 +53,25 @@ export interface OptimizerOptions {
 interface VariableState {
   dir: tf.Tensor[];
   rule: tf.Tensor[];
+  /** The variable's shape (saved, and checked on restore). */
+  shape?: number[];
+}
+
+/** A variable's state restored by setWeights, waiting to be bound to a variable at the next step. */
+interface PendingState extends VariableState {
+  /** The name of the variable it was saved from. */
+  name: string;
 }
 
 interface SavedState {
-  version: 1;
+  /** 1: names only, bound by position; 2: names and shapes, bound by name (else position, shape-checked). */
+  version: 1 | 2;
   counters: Counters;
   calls: number;
-  varNames: string[];
+  /** Version 2: every variable with state (all var lists ever stepped), in the order of its saved slots. */
+  vars?: { name: string; shape: number[] | null }[];
+  /** Version 1: the last step's variables. */
+  varNames?: string[];
   dirSlots: number;
   ruleSlots: number;
   dirScalars: ScalarState | null;
@@ -133,7 +145,7 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
     return this.varOrder.map((name) => ({ variable: registered[name], slots: this.state.get(name)!.dir }));
   }
 
-  /** For subclasses: binds a restored state to these variables now (by position, as a step would). */
+  /** For subclasses: binds a restored state to these variables now (as a step would; see bindPending). */
   protected bindRestoredState(vars: readonly tf.Variable[]): void {
     if (this.pending) this.bindPending(vars);
     this.varOrder = vars.map((v) => v.name);
@@ -141,7 +153,7 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
 
   /** For subclasses: how many variables a restored state holds while it waits to be bound, else undefined. */
   protected get unboundStateSize(): number | undefined {
-    return this.pending?.state.varNames.length;
+    return this.pending?.length;
   }
 
   private model?: tf.LayersModel;
@@ -152,7 +164,8 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
   private ruleScalars?: ScalarState;
   private groupsCache?: { key: string; groups: ParamGroup[]; groupOf: number[] };
   private varOrder: string[] = [];
-  private pending?: { state: SavedState; slots: tf.Tensor[] };
+  /** Restored state not yet bound to a variable (bound at the next step that trains its variable). */
+  private pending?: PendingState[];
   /** Tensors a closure kept during extra evaluations (fit's metrics); disposed at the next step. */
   private extraKept: tf.Tensor[] = [];
   /** The model.fit run in progress (set by the fit hook): its batches per epoch and skipped steps. */
@@ -513,6 +526,7 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
         s = {
           dir: tf.tidy(() => keepAll(this.direction.initSlots(v, info(1)))),
           rule: tf.tidy(() => keepAll(this.rule.initSlots(v, info(2)))),
+          shape: [...v.shape],
         };
         this.state.set(v.name, s);
       }
@@ -520,21 +534,45 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
     });
   }
 
+  /**
+   * Binds restored state to the variables of this step that have none yet. The rule, in order:
+   * 1. by name, when every such variable has saved state under its own name;
+   * 2. by name without TF.js's uniquifying suffix (`dense_Dense1/kernel_1` -> `dense_Dense1/kernel`): a
+   *    model loaded in the process that saved it gets its variables renamed so; used when that matches
+   *    each variable to exactly one saved entry;
+   * 3. by position, when the step trains exactly as many variables as were saved (the saving order).
+   * Every binding is shape-checked; a model whose variables differ (count or shapes) fails, naming both.
+   * Saved state of other var lists stays pending until a step trains them.
+   */
   private bindPending(vars: readonly tf.Variable[]): void {
-    const { state, slots } = this.pending!;
-    this.pending = undefined;
-    if (state.varNames.length !== vars.length) {
-      tf.dispose(slots);
-      throw new LrfreeConfigError(
-        `${this.name}: the restored optimizer state holds ${state.varNames.length} variables but this step ` +
-          `trains ${vars.length}. Restore the optimizer into the same model architecture it was saved from.`,
+    const pending = this.pending!;
+    const todo = vars.filter((v) => !this.state.has(v.name));
+    if (todo.length === 0) return;
+    const pairs = matchSaved(todo, pending);
+    const fail = (why: string) => {
+      this.disposeState();
+      return new LrfreeConfigError(
+        `${this.name}: the restored optimizer state does not fit the variables being trained: ${why}. ` +
+          `Saved: ${describeVars(pending)}. This step trains: ${describeVars(todo)}. Restore the optimizer ` +
+          'into the same architecture it was saved from (variables bind by name, else by position).',
+      );
+    };
+    if (!pairs) {
+      throw fail(
+        `${pending.length} variables were saved, ${todo.length} cannot be matched by name or position`,
       );
     }
-    const per = state.dirSlots + state.ruleSlots;
-    vars.forEach((v, i) => {
-      const chunk = slots.slice(i * per, (i + 1) * per);
-      this.state.set(v.name, { dir: chunk.slice(0, state.dirSlots), rule: chunk.slice(state.dirSlots) });
-    });
+    for (const [v, p] of pairs) {
+      if (p.shape && !sameShape(p.shape, v.shape)) {
+        throw fail(
+          `'${v.name}' has shape [${v.shape}] but its saved state ('${p.name}') is for shape [${p.shape}]`,
+        );
+      }
+    }
+    for (const [v, p] of pairs) this.state.set(v.name, { dir: p.dir, rule: p.rule, shape: [...v.shape] });
+    const bound = new Set(pairs.map(([, p]) => p));
+    const rest = pending.filter((p) => !bound.has(p));
+    this.pending = rest.length > 0 ? rest : undefined;
   }
 
   private nonTrainables(): tf.Variable[] {
@@ -586,33 +624,23 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
    */
   override async getWeights(): Promise<NamedTensor[]> {
     const out: NamedTensor[] = [await this.saveIterations()];
-    let saved: SavedState;
-    if (this.pending) {
-      saved = this.pending.state;
-      const per = saved.dirSlots + saved.ruleSlots;
-      this.pending.slots.forEach((t, j) => {
-        out.push({ name: `${saved.varNames[Math.floor(j / per)]}/slot${j % per}`, tensor: t });
+    const slotNames = [...this.direction.slotNames, ...this.rule.slotNames];
+    // Every variable's state (all var lists, bound or still waiting to be bound), with name and shape.
+    const entries = [...[...this.state].map(([name, s]) => ({ name, ...s })), ...(this.pending ?? [])];
+    const saved: SavedState = {
+      version: 2,
+      counters: { ...this.counters },
+      calls: this.calls,
+      vars: entries.map((e) => ({ name: e.name, shape: e.shape ?? null })),
+      dirSlots: this.direction.slotNames.length,
+      ruleSlots: this.rule.slotNames.length,
+      dirScalars: this.dirScalars ?? null,
+      ruleScalars: this.ruleScalars ?? null,
+    };
+    for (const e of entries) {
+      [...e.dir, ...e.rule].forEach((t, j) => {
+        out.push({ name: `${e.name}/${slotNames[j]}`, tensor: t });
       });
-    } else {
-      saved = {
-        version: 1,
-        counters: { ...this.counters },
-        calls: this.calls,
-        varNames: this.varOrder,
-        dirSlots: this.direction.slotNames.length,
-        ruleSlots: this.rule.slotNames.length,
-        dirScalars: this.dirScalars ?? null,
-        ruleScalars: this.ruleScalars ?? null,
-      };
-      for (const name of this.varOrder) {
-        const s = this.state.get(name)!;
-        s.dir.forEach((t, j) => {
-          out.push({ name: `${name}/${this.direction.slotNames[j]}`, tensor: t });
-        });
-        s.rule.forEach((t, j) => {
-          out.push({ name: `${name}/${this.rule.slotNames[j]}`, tensor: t });
-        });
-      }
     }
     out.push({ name: STATE_WEIGHT, tensor: encodeState(saved) });
     return out;
@@ -631,10 +659,12 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
     const saved = decodeState<SavedState>(last.tensor);
     const slots = rest.slice(0, -1).map((w) => tf.keep(w.tensor.clone()));
     const per = saved.dirSlots + saved.ruleSlots;
+    // Version 1 saved names only (shapes unknown: null).
+    const savedVars = saved.vars ?? (saved.varNames ?? []).map((name) => ({ name, shape: null }));
     if (
       saved.dirSlots !== this.direction.slotNames.length ||
       saved.ruleSlots !== this.rule.slotNames.length ||
-      slots.length !== per * saved.varNames.length
+      slots.length !== per * savedVars.length
     ) {
       tf.dispose(slots);
       throw new LrfreeConfigError(
@@ -648,8 +678,17 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
     this.calls = saved.calls;
     this.dirScalars = saved.dirScalars ?? undefined;
     this.ruleScalars = saved.ruleScalars ?? undefined;
-    this.varOrder = saved.varNames;
-    this.pending = { state: saved, slots };
+    this.varOrder = [];
+    const pending = savedVars.map((v, i): PendingState => {
+      const chunk = slots.slice(i * per, (i + 1) * per);
+      return {
+        name: v.name,
+        shape: v.shape ?? undefined,
+        dir: chunk.slice(0, saved.dirSlots),
+        rule: chunk.slice(saved.dirSlots),
+      };
+    });
+    this.pending = pending.length > 0 ? pending : undefined;
   }
 
   /** Frees every tensor the optimizer holds. */
@@ -662,7 +701,7 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
   private disposeState(): void {
     for (const s of this.state.values()) tf.dispose([...s.dir, ...s.rule]);
     this.state.clear();
-    if (this.pending) tf.dispose(this.pending.slots);
+    if (this.pending) for (const p of this.pending) tf.dispose([...p.dir, ...p.rule]);
     this.pending = undefined;
   }
 }
@@ -718,6 +757,37 @@ function allFinite(tensors: readonly tf.Tensor[]): boolean {
   const ok = Number.isFinite(t.dataSync()[0]);
   t.dispose();
   return ok;
+}
+
+/** TF.js names a variable created under a name already in use `<name>_<n>`; this strips that suffix. */
+function baseName(name: string): string {
+  return name.replace(/_\d+$/, '');
+}
+
+/** Saved entries for `vars` by name, else by base name (one-to-one), else by position; undefined if none fits. */
+function matchSaved(
+  vars: readonly tf.Variable[],
+  saved: readonly PendingState[],
+): [tf.Variable, PendingState][] | undefined {
+  const byName = new Map(saved.map((p) => [p.name, p]));
+  if (vars.every((v) => byName.has(v.name))) return vars.map((v) => [v, byName.get(v.name)!]);
+  const byBase = new Map<string, PendingState[]>();
+  for (const p of saved) byBase.set(baseName(p.name), [...(byBase.get(baseName(p.name)) ?? []), p]);
+  const bases = vars.map((v) => baseName(v.name));
+  if (new Set(bases).size === vars.length && bases.every((b) => byBase.get(b)?.length === 1)) {
+    return vars.map((v, i) => [v, byBase.get(bases[i])![0]]);
+  }
+  if (saved.length === vars.length) return vars.map((v, i) => [v, saved[i]]);
+  return undefined;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function describeVars(vars: readonly { name: string; shape?: readonly number[] }[]): string {
+  const list = vars.map((v) => `${v.name} [${v.shape ?? '?'}]`);
+  return list.length > 8 ? `${list.slice(0, 8).join(', ')}, ... (${list.length})` : list.join(', ') || 'none';
 }
 
 /** All trainable registered variables (what tf.Optimizer uses when no varList is given). */
