@@ -27,7 +27,7 @@ import type {
   StepRecord,
   StepRule,
 } from './types.js';
-import { checkNumber, LrfreeConfigError } from './validate.js';
+import { checkKnownKeys, checkNumber, LrfreeConfigError, optionKeys } from './validate.js';
 
 /** Options of {@link optimizer}. */
 export interface OptimizerOptions {
@@ -49,6 +49,17 @@ export interface OptimizerOptions {
   /** Display name (presets set it, e.g. `sls`). */
   name?: string;
 }
+
+/** The options {@link LrfreeOptimizer} accepts (one list: the unknown-key check and the fuzz test read it). */
+export const OPTIMIZER_KEYS = optionKeys('optimizer', [
+  'direction',
+  'step',
+  'schedule',
+  'seed',
+  'stepsPerEpoch',
+  'model',
+  'name',
+] as const satisfies readonly (keyof OptimizerOptions)[]);
 
 interface VariableState {
   dir: tf.Tensor[];
@@ -174,6 +185,8 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
 
   constructor(options: OptimizerOptions) {
     super();
+    // Presets pass the user's remaining options through: an unknown key (a typo) fails here.
+    checkKnownKeys(typeof options?.name === 'string' ? options.name : 'optimizer', options, OPTIMIZER_KEYS);
     if (!options || typeof options.direction?.compute !== 'function') {
       throw new LrfreeConfigError(
         'optimizer: options.direction must be a direction such as sgd() or adam().',
@@ -182,6 +195,23 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
     if (typeof options.step?.choose !== 'function') {
       throw new LrfreeConfigError(
         'optimizer: options.step must be a step rule such as constant(0.1) or armijo().',
+      );
+    }
+    if (options.schedule !== undefined && typeof options.schedule?.multiplier !== 'function') {
+      throw new LrfreeConfigError(
+        `${options.name ?? 'optimizer'}: schedule = ${String(options.schedule)} is not allowed; schedule must be ` +
+          'a schedule such as lrfree.cosine({ totalSteps }) or lrfree.warmup({ steps }), or left out.',
+      );
+    }
+    if (options.model !== undefined && !Array.isArray(options.model?.nonTrainableWeights)) {
+      throw new LrfreeConfigError(
+        `${options.name ?? 'optimizer'}: model = ${String(options.model)} is not allowed; model must be the ` +
+          'tf.LayersModel being trained, or left out.',
+      );
+    }
+    if (options.name !== undefined && typeof options.name !== 'string') {
+      throw new LrfreeConfigError(
+        `optimizer: name = ${String(options.name)} is not allowed; name must be a string.`,
       );
     }
     this.direction = options.direction;

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerDirection } from '../core/registry.js';
 import type { Direction } from '../core/types.js';
-import { checkKnownKeys, checkNumber } from '../core/validate.js';
+import { checkBoolean, checkKnownKeys, checkNumber } from '../core/validate.js';
 
 /** Options of {@link momentum}. */
 export interface MomentumOptions {
@@ -26,7 +26,7 @@ export interface MomentumOptions {
 export function momentum(options: MomentumOptions = {}): Direction {
   checkKnownKeys('momentum', options, ['beta', 'nesterov', 'weightDecay']);
   const beta = checkNumber('momentum', 'beta', options.beta ?? 0.9, { min: 0, max: 1, maxExclusive: true });
-  const nesterov = options.nesterov ?? false;
+  const nesterov = checkBoolean('momentum', 'nesterov', options.nesterov ?? false);
   const weightDecay = checkNumber('momentum', 'weightDecay', options.weightDecay ?? 0, { min: 0 });
   return {
     kind: 'momentum',

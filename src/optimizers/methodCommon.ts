@@ -4,6 +4,7 @@ import { LrfreeOptimizer } from '../core/optimizer.js';
 import { createSchedule, registerDirection } from '../core/registry.js';
 import type { Schedule } from '../core/schedule.js';
 import type { ComponentConfig, Direction, JsonValue } from '../core/types.js';
+import { LrfreeConfigError } from '../core/validate.js';
 import { constant } from '../steps/constant.js';
 import type { CommonOptions } from './baselines.js';
 
@@ -25,6 +26,12 @@ export function lrScheduleSlot(
   stepsPerEpoch?: number,
 ): LrScheduleSlot {
   if (schedule === undefined || schedule === null) return { spec: null, multiplier: () => 1 };
+  if (typeof schedule !== 'object' || Array.isArray(schedule)) {
+    throw new LrfreeConfigError(
+      `schedule = ${JSON.stringify(schedule) ?? String(schedule)} is not allowed; schedule must be a schedule ` +
+        'such as lrfree.cosine({ totalSteps }) (or its saved { kind, config }), or left out.',
+    );
+  }
   const s: Schedule =
     typeof (schedule as Schedule).multiplier === 'function'
       ? (schedule as Schedule)
