@@ -153,7 +153,9 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
   protected directionSlots(): { variable: tf.Variable; slots: tf.Tensor[] }[] {
     if (this.pending) return [];
     const registered = tf.engine().registeredVariables;
-    return this.varOrder.map((name) => ({ variable: registered[name], slots: this.state.get(name)!.dir }));
+    return this.varOrder
+      .filter((name) => this.state.has(name)) // a skipped first step leaves no state
+      .map((name) => ({ variable: registered[name], slots: this.state.get(name)!.dir }));
   }
 
   /** For subclasses: binds a restored state to these variables now (as a step would; see bindPending). */
@@ -341,7 +343,10 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
     }
 
     const { groups, groupOf } = this.groupsFor(vars);
-    const states = this.statesFor(vars, groups, groupOf);
+    // What this step initialises (first step of a variable): undone if the step is skipped.
+    const freshScalars = { dir: this.dirScalars === undefined, rule: this.ruleScalars === undefined };
+    const fresh: string[] = [];
+    const states = this.statesFor(vars, groups, groupOf, fresh);
     const step = this.counters.steps + 1;
     const session = new ProbeSession(
       vars,
@@ -412,14 +417,22 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
       const newSlots = [...dir.slots.flat(), ...(decision.slots ?? []).flat()].filter(
         (t) => !oldSlots.has(t),
       );
+      const along = decision.along === 'search' ? search : dir.update;
+      const zero = isZeroEta(eta);
+      // w - eta*d is non-finite wherever d is (eta != 0); at eta = 0 the update itself is checked.
       const committed =
         finiteEta(eta) &&
-        session.commit(eta, decision.along === 'search' ? search : dir.update, isZeroEta(eta), (next) =>
-          allFinite([...next, ...newSlots]),
-        );
+        session.commit(eta, along, zero, (next) => allFinite([...(zero ? along : next), ...newSlots]));
       if (!committed) {
         session.abort();
         tf.dispose(newSlots.filter((t) => !grads.includes(t)));
+        for (const name of fresh) {
+          const s = this.state.get(name)!;
+          tf.dispose([...s.dir, ...s.rule]);
+          this.state.delete(name);
+        }
+        if (freshScalars.dir) this.dirScalars = undefined;
+        if (freshScalars.rule) this.ruleScalars = undefined;
         this.skip(loss0, session.forwards, 1 + session.backwards, finiteEta(eta) ? 'update' : 'eta');
         return false;
       }
@@ -538,7 +551,12 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
     return this.groupsCache;
   }
 
-  private statesFor(vars: readonly tf.Variable[], groups: ParamGroup[], groupOf: number[]): VariableState[] {
+  private statesFor(
+    vars: readonly tf.Variable[],
+    groups: ParamGroup[],
+    groupOf: number[],
+    created: string[] = [],
+  ): VariableState[] {
     if (this.pending) this.bindPending(vars);
     if (!this.dirScalars) this.dirScalars = this.direction.initScalars(groups);
     if (!this.ruleScalars) this.ruleScalars = this.rule.initScalars(groups);
@@ -559,6 +577,7 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
           shape: [...v.shape],
         };
         this.state.set(v.name, s);
+        created.push(v.name);
       }
       return s;
     });
