@@ -459,3 +459,39 @@ describe(`constructor fuzz (seed ${SEED})`, () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe("the issue's examples, fixed cases", () => {
+  it.each([
+    [
+      () => lrfree.constant(Number.POSITIVE_INFINITY),
+      /constant: eta = Infinity is not allowed; eta must be \(0, inf\)/,
+    ],
+    [
+      () => lrfree.adam(0.1, { weightDecay: Number.POSITIVE_INFINITY }),
+      /adam: weightDecay = Infinity is not allowed/,
+    ],
+    [() => lrfree.sgd(1e39), /constant: eta = 1e\+39 is not allowed; .*float32/],
+    [() => lrfree.adam(0.1, { epsilon: -1e39 }), /adam: epsilon = -1e\+39/],
+    [
+      () => lrfree.momentum(0.1, 0.9, { nesterov: 'false' as never }),
+      /momentum: nesterov = "false" .* true or false/,
+    ],
+    [() => lrfree.prodigy({ decouple: 1 as never }), /prodigy: decouple = 1 .* true or false/],
+    [() => lrfree.sgd(0.1, { momentun: 0.9 } as never), /sgd: unknown option 'momentun'; known options are /],
+    [() => lrfree.sls({ initStepsize: 1 } as never), /sls: unknown option 'initStepsize'/],
+    [
+      () => lrfree.sgd(0.1, { schedule: 5 as never }),
+      /sgd: schedule = 5 is not allowed; schedule must be a schedule/,
+    ],
+    [() => lrfree.directions.adam('fast' as never), /adam: options = "fast" is not allowed/],
+  ])('%#', (make, message) => {
+    expect(make).toThrow(lrfree.LrfreeConfigError);
+    expect(make).toThrow(message);
+  });
+
+  it('+Infinity stays allowed where it means "no cap"', () => {
+    expect(() => lrfree.prodigy({ growthRate: Number.POSITIVE_INFINITY })).not.toThrow();
+    expect(() => lrfree.armijo({ etaMax: Number.POSITIVE_INFINITY })).not.toThrow();
+    expect(() => lrfree.polyak({ etaMax: Number.POSITIVE_INFINITY })).not.toThrow();
+  });
+});
