@@ -20,8 +20,10 @@ import { mulberry32 } from './rng.js';
 
 /** What the hook calls on the optimizer (implemented by LrfreeOptimizer). */
 export interface FitAware {
-  /** A fit run starts; `active()` stays true while it runs (false after fit returned or threw). */
-  fitRunBegin(batchesPerEpoch: number | undefined, active: () => boolean): void;
+  /**
+   * A fit run of `model` starts; `active()` stays true while it runs (false after fit returned or threw).
+   */
+  fitRunBegin(batchesPerEpoch: number | undefined, active: () => boolean, model?: tf.LayersModel): void;
   /** The seed of the shuffle of the epoch about to start (from the optimizer's seed and step count). */
   fitShuffleSeed(): number;
   /** The fit run ended. */
@@ -61,6 +63,7 @@ class LrfreeFitHook extends tf.Callback {
     opt.fitRunBegin(
       batchesPerEpochOf(this.params as Record<string, unknown>),
       () => model?.isTraining === true,
+      model,
     );
   }
 

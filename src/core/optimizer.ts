@@ -182,7 +182,13 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
   /** Tensors a closure kept during extra evaluations (fit's metrics); disposed at the next step. */
   private extraKept: tf.Tensor[] = [];
   /** The model.fit run in progress (set by the fit hook): its batches per epoch and skipped steps. */
-  private fitRunState?: { skipped: number; batchesPerEpoch?: number; active: () => boolean };
+  private fitRunState?: {
+    skipped: number;
+    batchesPerEpoch?: number;
+    active: () => boolean;
+    /** The model being fitted: limits the batch-norm snapshot to it when no model was attached. */
+    model?: tf.LayersModel;
+  };
   private skipWarned = false;
 
   constructor(options: OptimizerOptions) {
@@ -505,8 +511,12 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
    * @internal Called by the model.fit hook (core/fitHook.ts) when a fit run with this optimizer starts:
    * `batchesPerEpoch` replaces the reference placeholder of 500 when no stepsPerEpoch was given.
    */
-  fitRunBegin(batchesPerEpoch: number | undefined, active: () => boolean = () => true): void {
-    this.fitRunState = { skipped: 0, batchesPerEpoch, active };
+  fitRunBegin(
+    batchesPerEpoch: number | undefined,
+    active: () => boolean = () => true,
+    model?: tf.LayersModel,
+  ): void {
+    this.fitRunState = { skipped: 0, batchesPerEpoch, active, model };
   }
 
   /** @internal The seed of fit's shuffle for the epoch about to start: from the seed and the step count. */
@@ -529,7 +539,7 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
   }
 
   /** The fit run in progress, if any (a run whose fit threw without ending is dropped here). */
-  private get fitRun(): { skipped: number; batchesPerEpoch?: number } | undefined {
+  private get fitRun(): { skipped: number; batchesPerEpoch?: number; model?: tf.LayersModel } | undefined {
     if (this.fitRunState && !this.fitRunState.active()) this.fitRunState = undefined;
     return this.fitRunState;
   }
@@ -625,7 +635,8 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
   }
 
   private nonTrainables(): tf.Variable[] {
-    if (this.model) return this.model.nonTrainableWeights.map((w) => w.read() as tf.Variable);
+    const model = this.model ?? this.fitRun?.model;
+    if (model) return model.nonTrainableWeights.map((w) => w.read() as tf.Variable);
     return Object.values(tf.engine().registeredVariables).filter((v) => !v.trainable);
   }
 
