@@ -389,6 +389,43 @@ export class AlraoModel {
     const bar = (args.verbose ?? 1) === 1 ? await progressBar() : undefined;
     const history: AlraoHistory = { epoch: [], history: {} };
     this.stopTraining = false;
+    // Skipped steps (bad data) are reported once, with their count, when the run ends.
+    let running = true;
+    this.preOpt.fitRunBegin(steps, () => running);
+    try {
+      await this.fitEpochs(x, y, args, {
+        epochs,
+        initialEpoch,
+        batchSize,
+        steps,
+        n,
+        callbacks,
+        history,
+        bar,
+      });
+    } finally {
+      running = false;
+      this.preOpt.fitRunEnd();
+    }
+    return history;
+  }
+
+  private async fitEpochs(
+    x: tf.Tensor,
+    y: tf.Tensor,
+    args: AlraoFitArgs,
+    run: {
+      epochs: number;
+      initialEpoch: number;
+      batchSize: number;
+      steps: number;
+      n: number;
+      callbacks: AlraoCallbacks[];
+      history: AlraoHistory;
+      bar: Awaited<ReturnType<typeof progressBar>>;
+    },
+  ): Promise<void> {
+    const { epochs, initialEpoch, batchSize, steps, n, callbacks, history, bar } = run;
     for (const cb of callbacks) await cb.onTrainBegin?.({});
     for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch, {});
@@ -435,7 +472,6 @@ export class AlraoModel {
       for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
     }
     for (const cb of callbacks) await cb.onTrainEnd?.({});
-    return history;
   }
 
   // -------------------------------------------------------------------------------------------

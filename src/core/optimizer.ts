@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { isPerVariable, isZeroEta, reportedEta, scaleEta } from './eta.js';
+import { type FitAware, registerFitHook } from './fitHook.js';
 import { Hyperparameters } from './hyperparams.js';
 import { groupOfVariable, type ParamGroup, paramGroups } from './params.js';
 import { ProbeSession } from './probe.js';
@@ -36,7 +37,7 @@ import type {
   StepRecord,
   StepRule,
 } from './types.js';
-import { checkNumber, LrfreeConfigError } from './validate.js';
+import { checkKnownKeys, checkNumber, LrfreeConfigError, optionKeys } from './validate.js';
 
 /** Options of {@link optimizer}. */
 export interface OptimizerOptions {
@@ -71,16 +72,41 @@ export interface OptimizerOptions {
   name?: string;
 }
 
+/** The options {@link LrfreeOptimizer} accepts (one list: the unknown-key check and the fuzz test read it). */
+export const OPTIMIZER_KEYS = optionKeys('optimizer', [
+  'direction',
+  'step',
+  'method',
+  'transforms',
+  'schedule',
+  'seed',
+  'stepsPerEpoch',
+  'model',
+  'name',
+] as const satisfies readonly (keyof OptimizerOptions)[]);
+
 interface VariableState {
   dir: tf.Tensor[];
   rule: tf.Tensor[];
+  /** The variable's shape (saved, and checked on restore). */
+  shape?: number[];
+}
+
+/** A variable's state restored by setWeights, waiting to be bound to a variable at the next step. */
+interface PendingState extends VariableState {
+  /** The name of the variable it was saved from. */
+  name: string;
 }
 
 interface SavedState {
-  version: 1;
+  /** 1: names only, bound by position; 2: names and shapes, bound by name (else position, shape-checked). */
+  version: 1 | 2;
   counters: Counters;
   calls: number;
-  varNames: string[];
+  /** Version 2: every variable with state (all var lists ever stepped), in the order of its saved slots. */
+  vars?: { name: string; shape: number[] | null }[];
+  /** Version 1: the last step's variables. */
+  varNames?: string[];
   dirSlots: number;
   ruleSlots: number;
   dirScalars: ScalarState | null;
@@ -122,7 +148,7 @@ export type LossFn = () => tf.Scalar;
  * model.compile({ optimizer: opt, loss: 'categoricalCrossentropy' });
  * ```
  */
-export class LrfreeOptimizer extends tf.Optimizer {
+export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
   /** @nocollapse */
   static className = 'LrfreeOptimizer';
 
@@ -182,10 +208,12 @@ export class LrfreeOptimizer extends tf.Optimizer {
   protected directionSlots(): { variable: tf.Variable; slots: tf.Tensor[] }[] {
     if (this.pending) return [];
     const registered = tf.engine().registeredVariables;
-    return this.varOrder.map((name) => ({ variable: registered[name], slots: this.state.get(name)!.dir }));
+    return this.varOrder
+      .filter((name) => this.state.has(name)) // a skipped first step leaves no state
+      .map((name) => ({ variable: registered[name], slots: this.state.get(name)!.dir }));
   }
 
-  /** For subclasses: binds a restored state to these variables now (by position, as a step would). */
+  /** For subclasses: binds a restored state to these variables now (as a step would; see bindPending). */
   protected bindRestoredState(vars: readonly tf.Variable[]): void {
     if (this.pending) this.bindPending(vars);
     this.varOrder = vars.map((v) => v.name);
@@ -193,7 +221,7 @@ export class LrfreeOptimizer extends tf.Optimizer {
 
   /** For subclasses: how many variables a restored state holds while it waits to be bound, else undefined. */
   protected get unboundStateSize(): number | undefined {
-    return this.pending?.state.varNames.length;
+    return this.pending?.length;
   }
 
   private model?: tf.LayersModel;
@@ -205,12 +233,41 @@ export class LrfreeOptimizer extends tf.Optimizer {
   private trScalars?: ScalarState;
   private groupsCache?: { key: string; groups: ParamGroup[]; groupOf: number[] };
   private varOrder: string[] = [];
-  private pending?: { state: SavedState; slots: tf.Tensor[] };
+  /** Restored state not yet bound to a variable (bound at the next step that trains its variable). */
+  private pending?: PendingState[];
   /** Tensors a closure kept during extra evaluations (fit's metrics); disposed at the next step. */
   private extraKept: tf.Tensor[] = [];
+  /** The model.fit run in progress (set by the fit hook): its batches per epoch and skipped steps. */
+  private fitRunState?: {
+    skipped: number;
+    batchesPerEpoch?: number;
+    active: () => boolean;
+    /** The model being fitted: limits the batch-norm snapshot to it when no model was attached. */
+    model?: tf.LayersModel;
+  };
+  private skipWarned = false;
 
   constructor(options: OptimizerOptions) {
     super();
+    // Presets pass the user's remaining options through: an unknown key (a typo) fails here.
+    checkKnownKeys(typeof options?.name === 'string' ? options.name : 'optimizer', options, OPTIMIZER_KEYS);
+    if (options.schedule !== undefined && typeof options.schedule?.multiplier !== 'function') {
+      throw new LrfreeConfigError(
+        `${options.name ?? 'optimizer'}: schedule = ${String(options.schedule)} is not allowed; schedule must be ` +
+          'a schedule such as lrfree.cosine({ totalSteps }) or lrfree.warmup({ steps }), or left out.',
+      );
+    }
+    if (options.model !== undefined && !Array.isArray(options.model?.nonTrainableWeights)) {
+      throw new LrfreeConfigError(
+        `${options.name ?? 'optimizer'}: model = ${String(options.model)} is not allowed; model must be the ` +
+          'tf.LayersModel being trained, or left out.',
+      );
+    }
+    if (options.name !== undefined && typeof options.name !== 'string') {
+      throw new LrfreeConfigError(
+        `optimizer: name = ${String(options.name)} is not allowed; name must be a string.`,
+      );
+    }
     const { direction, rule, isMethod } = composition(options);
     this.direction = direction;
     this.rule = rule;
@@ -265,21 +322,31 @@ export class LrfreeOptimizer extends tf.Optimizer {
     const requested = varList ?? trainableVariables();
     this.releaseExtraKept();
     const seed = deriveSeed(this.seed, this.calls++);
-    const { value, grads } = withSeededMathRandom(seed, () => tf.variableGrads(f, requested));
-    // Variables the loss does not depend on get no gradient; like tf.train, leave them alone.
-    const vars = requested.filter((v) => grads[v.name] !== undefined);
-    const gradList = vars.map((v) => grads[v.name]);
+    // The gradient's training-mode forward writes batch-norm moving statistics before any check can run:
+    // keep them (cheap: only non-trainable weights, none in a model without batch norm) so that a skipped
+    // step puts them back and bad data reaches no state at all.
+    const stats = snapshotVariables(this.nonTrainables());
+    let applied = false;
     try {
-      this.runStep(vars, gradList, value, f, seed);
-    } catch (e) {
+      const { value, grads } = withSeededMathRandom(seed, () => tf.variableGrads(f, requested));
+      // Variables the loss does not depend on get no gradient; like tf.train, leave them alone.
+      const vars = requested.filter((v) => grads[v.name] !== undefined);
+      const gradList = vars.map((v) => grads[v.name]);
+      try {
+        applied = this.runStep(vars, gradList, value, f, seed);
+      } catch (e) {
+        value.dispose();
+        throw e;
+      } finally {
+        tf.dispose(gradList);
+      }
+      if (returnCost) return value;
       value.dispose();
-      throw e;
+      return null;
     } finally {
-      tf.dispose(gradList);
+      if (!applied) restoreVariables(stats);
+      tf.dispose(stats.map((s) => s.copy));
     }
-    if (returnCost) return value;
-    value.dispose();
-    return null;
   }
 
   /**
@@ -325,7 +392,7 @@ export class LrfreeOptimizer extends tf.Optimizer {
     lossTensor: tf.Scalar | undefined,
     f: LossFn | undefined,
     seed: number,
-  ): void {
+  ): boolean {
     const t0 = performance.now();
     // One read-back for the loss and every gradient's squared norm: finiteness check and free statistics.
     const statsTensor = tf.tidy(() =>
@@ -340,14 +407,15 @@ export class LrfreeOptimizer extends tf.Optimizer {
     const gradNormSq = Array.from(stats.subarray(1));
     if ((lossTensor && !Number.isFinite(loss0)) || !gradNormSq.every(Number.isFinite)) {
       // Non-finite loss or gradient: touch no weight and no state, count the skip (ALGORITHMS.md §0.3).
-      this.counters.skipped += 1;
-      this.counters.backwards += 1;
-      this.lastStep = { loss: loss0, eta: 0, forwards: 0, backwards: 1, skipped: true, info: {} };
-      return;
+      this.skip(loss0, 0, 1, lossTensor && !Number.isFinite(loss0) ? 'loss' : 'gradient');
+      return false;
     }
 
     const { groups, groupOf } = this.groupsFor(vars);
-    const states = this.statesFor(vars, groups, groupOf);
+    // What this step initialises (first step of a variable): undone if the step is skipped.
+    const freshScalars = { dir: this.dirScalars === undefined, rule: this.ruleScalars === undefined };
+    const fresh: string[] = [];
+    const states = this.statesFor(vars, groups, groupOf, fresh);
     const step = this.counters.steps + 1;
     const session = new ProbeSession(
       vars,
@@ -364,7 +432,7 @@ export class LrfreeOptimizer extends tf.Optimizer {
       // 0. Gradient transforms (g -> g'); the step rule below keeps the true gradient, so slopes are exact.
       const tr = this.transformGradients(step, vars, groups, grads, gradNormSq);
       owned.push(...tr.grads);
-      const multiplier = this.schedule ? this.schedule.multiplier(step, this.stepsPerEpoch) : 1;
+      const multiplier = this.schedule ? this.schedule.multiplier(step, this.effectiveStepsPerEpoch) : 1;
 
       // 1. Direction (or method), then the transforms' update hook (d -> d', e.g. decoupled decay).
       let dir!: DirectionResult;
@@ -402,7 +470,7 @@ export class LrfreeOptimizer extends tf.Optimizer {
       const lctx: LineContext = {
         step,
         hyper: this.hyperparams.scope('step'),
-        stepsPerEpoch: this.stepsPerEpoch,
+        stepsPerEpoch: this.effectiveStepsPerEpoch,
         groups,
         loss0,
         groupGradNormSq,
@@ -426,7 +494,30 @@ export class LrfreeOptimizer extends tf.Optimizer {
       // 3. Commit. A method's schedule already went into its lr (dctx.lrScale).
       const eta: Eta = scaleEta(decision.eta, this.isMethod ? 1 : multiplier);
       if (eta !== decision.eta && isPerVariable(eta)) owned.push(...eta.perVariable);
-      session.commit(eta, decision.along === 'search' ? search : dir.update, isZeroEta(eta));
+      // Last guard: a non-finite eta, update or new state (or an overflow of w - eta*d) skips the step.
+      const oldSlots = new Set(states.flatMap((s) => [...s.dir, ...s.rule]));
+      const newSlots = [...dir.slots.flat(), ...(decision.slots ?? []).flat()].filter(
+        (t) => !oldSlots.has(t),
+      );
+      const along = decision.along === 'search' ? search : dir.update;
+      const zero = isZeroEta(eta);
+      // w - eta*d is non-finite wherever d is (eta != 0); at eta = 0 the update itself is checked.
+      const committed =
+        finiteEta(eta) &&
+        session.commit(eta, along, zero, (next) => allFinite([...(zero ? along : next), ...newSlots]));
+      if (!committed) {
+        session.abort();
+        tf.dispose(newSlots.filter((t) => !grads.includes(t)));
+        for (const name of fresh) {
+          const s = this.state.get(name)!;
+          tf.dispose([...s.dir, ...s.rule]);
+          this.state.delete(name);
+        }
+        if (freshScalars.dir) this.dirScalars = undefined;
+        if (freshScalars.rule) this.ruleScalars = undefined;
+        this.skip(loss0, session.forwards, 1 + session.backwards, finiteEta(eta) ? 'update' : 'eta');
+        return false;
+      }
 
       // 4. State: replaced only now that the step went through.
       states.forEach((s, i) => {
@@ -463,6 +554,7 @@ export class LrfreeOptimizer extends tf.Optimizer {
           ms: performance.now() - t0,
         },
       };
+      return true;
     } catch (e) {
       session.abort();
       // New direction state that never became state.
@@ -474,6 +566,69 @@ export class LrfreeOptimizer extends tf.Optimizer {
       const kept = new Set(states.flatMap((s) => [...s.dir, ...s.rule]));
       tf.dispose(owned.filter((t) => !kept.has(t) && !grads.includes(t)));
     }
+  }
+
+  /** Records a skipped step (nothing applied) and warns the first time. */
+  private skip(loss: number, forwards: number, backwards: number, what: SkipReason): void {
+    this.counters.skipped += 1;
+    this.counters.forwards += forwards;
+    this.counters.backwards += backwards;
+    this.lastStep = { loss, eta: 0, forwards, backwards, skipped: true, skipReason: what, info: {} };
+    if (this.fitRun) {
+      this.fitRun.skipped += 1;
+      return; // reported once, with the count, when the fit run ends (fitRunEnd)
+    }
+    if (!this.skipWarned) {
+      this.skipWarned = true;
+      console.warn(
+        `lrfree ${this.name}: skipped step ${this.counters.steps + 1} because the ${SKIP_WHAT[what]} was not ` +
+          'finite; weights, batch-norm statistics and optimizer state were left as they were. This warning ' +
+          `is printed once; the count so far is ${this.counters.skipped} (optimizer.counters.skipped, ` +
+          'lastStep.skipped). Check the inputs and labels for NaN or Inf.',
+      );
+    }
+  }
+
+  /**
+   * @internal Called by the model.fit hook (core/fitHook.ts) when a fit run with this optimizer starts:
+   * `batchesPerEpoch` replaces the reference placeholder of 500 when no stepsPerEpoch was given.
+   */
+  fitRunBegin(
+    batchesPerEpoch: number | undefined,
+    active: () => boolean = () => true,
+    model?: tf.LayersModel,
+  ): void {
+    this.fitRunState = { skipped: 0, batchesPerEpoch, active, model };
+  }
+
+  /** @internal The seed of fit's shuffle for the epoch about to start: from the seed and the step count. */
+  fitShuffleSeed(): number {
+    return deriveSeed(this.seed, 0x5f1e, this.calls);
+  }
+
+  /** @internal The fit run ended: warns once with the number of skipped steps, if any. */
+  fitRunEnd(): void {
+    const run = this.fitRunState;
+    this.fitRunState = undefined;
+    if (run && run.skipped > 0) {
+      console.warn(
+        `lrfree ${this.name}: model.fit skipped ${run.skipped} step${run.skipped === 1 ? '' : 's'} because the ` +
+          'loss, gradient, step size or update was not finite; weights, batch-norm statistics and optimizer ' +
+          `state were left as they were at each of them (${this.counters.skipped} skipped in total, ` +
+          'optimizer.counters.skipped). Check the inputs and labels for NaN or Inf.',
+      );
+    }
+  }
+
+  /** The fit run in progress, if any (a run whose fit threw without ending is dropped here). */
+  private get fitRun(): { skipped: number; batchesPerEpoch?: number; model?: tf.LayersModel } | undefined {
+    if (this.fitRunState && !this.fitRunState.active()) this.fitRunState = undefined;
+    return this.fitRunState;
+  }
+
+  /** Steps per epoch: the one given, else model.fit's batches per epoch during fit, else undefined. */
+  private get effectiveStepsPerEpoch(): number | undefined {
+    return this.stepsPerEpoch ?? this.fitRun?.batchesPerEpoch;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -520,7 +675,12 @@ export class LrfreeOptimizer extends tf.Optimizer {
     return this.groupsCache;
   }
 
-  private statesFor(vars: readonly tf.Variable[], groups: ParamGroup[], groupOf: number[]): VariableState[] {
+  private statesFor(
+    vars: readonly tf.Variable[],
+    groups: ParamGroup[],
+    groupOf: number[],
+    created: string[] = [],
+  ): VariableState[] {
     if (this.pending) this.bindPending(vars);
     if (!this.dirScalars) this.dirScalars = this.direction.initScalars(groups);
     if (!this.ruleScalars) this.ruleScalars = this.rule.initScalars(groups);
@@ -539,32 +699,59 @@ export class LrfreeOptimizer extends tf.Optimizer {
         s = {
           dir: tf.tidy(() => keepAll(this.direction.initSlots(v, info(1)))),
           rule: tf.tidy(() => keepAll(this.rule.initSlots(v, info(2)))),
+          shape: [...v.shape],
         };
         this.state.set(v.name, s);
+        created.push(v.name);
       }
       return s;
     });
   }
 
+  /**
+   * Binds restored state to the variables of this step that have none yet. The rule, in order:
+   * 1. by name, when every such variable has saved state under its own name;
+   * 2. by name without TF.js's uniquifying suffix (`dense_Dense1/kernel_1` -> `dense_Dense1/kernel`): a
+   *    model loaded in the process that saved it gets its variables renamed so; used when that matches
+   *    each variable to exactly one saved entry;
+   * 3. by position, when the step trains exactly as many variables as were saved (the saving order).
+   * Every binding is shape-checked; a model whose variables differ (count or shapes) fails, naming both.
+   * Saved state of other var lists stays pending until a step trains them.
+   */
   private bindPending(vars: readonly tf.Variable[]): void {
-    const { state, slots } = this.pending!;
-    this.pending = undefined;
-    if (state.varNames.length !== vars.length) {
-      tf.dispose(slots);
-      throw new LrfreeConfigError(
-        `${this.name}: the restored optimizer state holds ${state.varNames.length} variables but this step ` +
-          `trains ${vars.length}. Restore the optimizer into the same model architecture it was saved from.`,
+    const pending = this.pending!;
+    const todo = vars.filter((v) => !this.state.has(v.name));
+    if (todo.length === 0) return;
+    const pairs = matchSaved(todo, pending);
+    const fail = (why: string) => {
+      this.disposeState();
+      return new LrfreeConfigError(
+        `${this.name}: the restored optimizer state does not fit the variables being trained: ${why}. ` +
+          `Saved: ${describeVars(pending)}. This step trains: ${describeVars(todo)}. Restore the optimizer ` +
+          'into the same architecture it was saved from (variables bind by name, else by position).',
+      );
+    };
+    if (!pairs) {
+      throw fail(
+        `${pending.length} variables were saved, ${todo.length} cannot be matched by name or position`,
       );
     }
-    const per = state.dirSlots + state.ruleSlots;
-    vars.forEach((v, i) => {
-      const chunk = slots.slice(i * per, (i + 1) * per);
-      this.state.set(v.name, { dir: chunk.slice(0, state.dirSlots), rule: chunk.slice(state.dirSlots) });
-    });
+    for (const [v, p] of pairs) {
+      if (p.shape && !sameShape(p.shape, v.shape)) {
+        throw fail(
+          `'${v.name}' has shape [${v.shape}] but its saved state ('${p.name}') is for shape [${p.shape}]`,
+        );
+      }
+    }
+    for (const [v, p] of pairs) this.state.set(v.name, { dir: p.dir, rule: p.rule, shape: [...v.shape] });
+    const bound = new Set(pairs.map(([, p]) => p));
+    const rest = pending.filter((p) => !bound.has(p));
+    this.pending = rest.length > 0 ? rest : undefined;
   }
 
   private nonTrainables(): tf.Variable[] {
-    if (this.model) return this.model.nonTrainableWeights.map((w) => w.read() as tf.Variable);
+    const model = this.model ?? this.fitRun?.model;
+    if (model) return model.nonTrainableWeights.map((w) => w.read() as tf.Variable);
     return Object.values(tf.engine().registeredVariables).filter((v) => !v.trainable);
   }
 
@@ -616,35 +803,25 @@ export class LrfreeOptimizer extends tf.Optimizer {
    */
   override async getWeights(): Promise<NamedTensor[]> {
     const out: NamedTensor[] = [await this.saveIterations()];
-    let saved: SavedState;
-    if (this.pending) {
-      saved = this.pending.state;
-      const per = saved.dirSlots + saved.ruleSlots;
-      this.pending.slots.forEach((t, j) => {
-        out.push({ name: `${saved.varNames[Math.floor(j / per)]}/slot${j % per}`, tensor: t });
+    const slotNames = [...this.direction.slotNames, ...this.rule.slotNames];
+    // Every variable's state (all var lists, bound or still waiting to be bound), with name and shape.
+    const entries = [...[...this.state].map(([name, s]) => ({ name, ...s })), ...(this.pending ?? [])];
+    const saved: SavedState = {
+      version: 2,
+      counters: { ...this.counters },
+      calls: this.calls,
+      vars: entries.map((e) => ({ name: e.name, shape: e.shape ?? null })),
+      dirSlots: this.direction.slotNames.length,
+      ruleSlots: this.rule.slotNames.length,
+      dirScalars: this.dirScalars ?? null,
+      ruleScalars: this.ruleScalars ?? null,
+      ...(this.transforms ? { transformScalars: this.trScalars ?? null } : {}),
+      ...(this.hyperparams.isEmpty ? {} : { hyper: this.hyperparams.values() }),
+    };
+    for (const e of entries) {
+      [...e.dir, ...e.rule].forEach((t, j) => {
+        out.push({ name: `${e.name}/${slotNames[j]}`, tensor: t });
       });
-    } else {
-      saved = {
-        version: 1,
-        counters: { ...this.counters },
-        calls: this.calls,
-        varNames: this.varOrder,
-        dirSlots: this.direction.slotNames.length,
-        ruleSlots: this.rule.slotNames.length,
-        dirScalars: this.dirScalars ?? null,
-        ruleScalars: this.ruleScalars ?? null,
-        ...(this.transforms ? { transformScalars: this.trScalars ?? null } : {}),
-        ...(this.hyperparams.isEmpty ? {} : { hyper: this.hyperparams.values() }),
-      };
-      for (const name of this.varOrder) {
-        const s = this.state.get(name)!;
-        s.dir.forEach((t, j) => {
-          out.push({ name: `${name}/${this.direction.slotNames[j]}`, tensor: t });
-        });
-        s.rule.forEach((t, j) => {
-          out.push({ name: `${name}/${this.rule.slotNames[j]}`, tensor: t });
-        });
-      }
     }
     out.push({ name: STATE_WEIGHT, tensor: encodeState(saved) });
     return out;
@@ -663,10 +840,12 @@ export class LrfreeOptimizer extends tf.Optimizer {
     const saved = decodeState<SavedState>(last.tensor);
     const slots = rest.slice(0, -1).map((w) => tf.keep(w.tensor.clone()));
     const per = saved.dirSlots + saved.ruleSlots;
+    // Version 1 saved names only (shapes unknown: null).
+    const savedVars = saved.vars ?? (saved.varNames ?? []).map((name) => ({ name, shape: null }));
     if (
       saved.dirSlots !== this.direction.slotNames.length ||
       saved.ruleSlots !== this.rule.slotNames.length ||
-      slots.length !== per * saved.varNames.length
+      slots.length !== per * savedVars.length
     ) {
       tf.dispose(slots);
       throw new LrfreeConfigError(
@@ -682,8 +861,17 @@ export class LrfreeOptimizer extends tf.Optimizer {
     this.ruleScalars = saved.ruleScalars ?? undefined;
     this.trScalars = saved.transformScalars ?? undefined;
     if (saved.hyper) this.hyperparams.restore(saved.hyper);
-    this.varOrder = saved.varNames;
-    this.pending = { state: saved, slots };
+    this.varOrder = [];
+    const pending = savedVars.map((v, i): PendingState => {
+      const chunk = slots.slice(i * per, (i + 1) * per);
+      return {
+        name: v.name,
+        shape: v.shape ?? undefined,
+        dir: chunk.slice(0, saved.dirSlots),
+        rule: chunk.slice(saved.dirSlots),
+      };
+    });
+    this.pending = pending.length > 0 ? pending : undefined;
   }
 
   /** Frees every tensor the optimizer holds. */
@@ -696,12 +884,13 @@ export class LrfreeOptimizer extends tf.Optimizer {
   private disposeState(): void {
     for (const s of this.state.values()) tf.dispose([...s.dir, ...s.rule]);
     this.state.clear();
-    if (this.pending) tf.dispose(this.pending.slots);
+    if (this.pending) for (const p of this.pending) tf.dispose([...p.dir, ...p.rule]);
     this.pending = undefined;
   }
 }
 
 tf.serialization.registerClass(LrfreeOptimizer);
+registerFitHook();
 
 /**
  * Composes a direction and a step rule (or takes a method that owns its step), with optional gradient
@@ -793,6 +982,75 @@ function composition(options: OptimizerOptions): { direction: Direction; rule: S
     );
   }
   return { direction, rule: step, isMethod: false };
+}
+
+type SkipReason = NonNullable<StepRecord['skipReason']>;
+const SKIP_WHAT: Record<SkipReason, string> = {
+  loss: 'loss',
+  gradient: 'gradient',
+  eta: 'step size (eta)',
+  update: 'update (or the new weights or optimizer state)',
+};
+
+/** A variable and a copy of its value, to put back. */
+interface VariableCopy {
+  variable: tf.Variable;
+  copy: tf.Tensor;
+}
+
+function snapshotVariables(vars: readonly tf.Variable[]): VariableCopy[] {
+  return vars.map((variable) => ({ variable, copy: tf.keep(variable.clone()) }));
+}
+
+function restoreVariables(copies: readonly VariableCopy[]): void {
+  for (const { variable, copy } of copies) if (!variable.isDisposed) variable.assign(copy);
+}
+
+/** True when every number of a scalar or per-group eta is finite (per-variable tensors are checked later). */
+function finiteEta(eta: Eta): boolean {
+  if (typeof eta === 'number') return Number.isFinite(eta);
+  if (isPerVariable(eta)) return true;
+  return (eta as readonly number[]).every(Number.isFinite);
+}
+
+/** True when no element of any tensor is NaN or infinite; one read-back (0 * x is NaN exactly there). */
+function allFinite(tensors: readonly tf.Tensor[]): boolean {
+  if (tensors.length === 0) return true;
+  const t = tf.tidy(() => tf.addN(tensors.map((x) => tf.sum(tf.mul(x, 0)))));
+  const ok = Number.isFinite(t.dataSync()[0]);
+  t.dispose();
+  return ok;
+}
+
+/** TF.js names a variable created under a name already in use `<name>_<n>`; this strips that suffix. */
+function baseName(name: string): string {
+  return name.replace(/_\d+$/, '');
+}
+
+/** Saved entries for `vars` by name, else by base name (one-to-one), else by position; undefined if none fits. */
+function matchSaved(
+  vars: readonly tf.Variable[],
+  saved: readonly PendingState[],
+): [tf.Variable, PendingState][] | undefined {
+  const byName = new Map(saved.map((p) => [p.name, p]));
+  if (vars.every((v) => byName.has(v.name))) return vars.map((v) => [v, byName.get(v.name)!]);
+  const byBase = new Map<string, PendingState[]>();
+  for (const p of saved) byBase.set(baseName(p.name), [...(byBase.get(baseName(p.name)) ?? []), p]);
+  const bases = vars.map((v) => baseName(v.name));
+  if (new Set(bases).size === vars.length && bases.every((b) => byBase.get(b)?.length === 1)) {
+    return vars.map((v, i) => [v, byBase.get(bases[i])![0]]);
+  }
+  if (saved.length === vars.length) return vars.map((v, i) => [v, saved[i]]);
+  return undefined;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function describeVars(vars: readonly { name: string; shape?: readonly number[] }[]): string {
+  const list = vars.map((v) => `${v.name} [${v.shape ?? '?'}]`);
+  return list.length > 8 ? `${list.slice(0, 8).join(', ')}, ... (${list.length})` : list.join(', ') || 'none';
 }
 
 /** All trainable registered variables (what tf.Optimizer uses when no varList is given). */

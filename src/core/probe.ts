@@ -86,14 +86,44 @@ export class ProbeSession {
   /**
    * Ends the step: commits w = base - eta*dir (base = w0 if probes moved the weights, else the current
    * weights), restores the statistics and frees the snapshots. eta = 0 restores w0.
+   *
+   * `accept`, when given, sees the point about to be committed (the new weight values, before any
+   * variable is written) and may refuse it: then the weights end at w0 and `commit` returns false. This
+   * is the last finiteness guard: a NaN or infinite eta, update or overflow never reaches the weights.
    */
-  commit(eta: Eta, dir: readonly tf.Tensor[], zero: boolean): void {
+  commit(
+    eta: Eta,
+    dir: readonly tf.Tensor[],
+    zero: boolean,
+    accept?: (next: readonly tf.Tensor[]) => boolean,
+  ): boolean {
     try {
       if (zero) {
         if (this.w0) this.restoreWeights();
-      } else if (!(this.at && this.at.dir === dir && sameEta(this.at.eta, eta))) {
+        return !accept || accept(this.vars);
+      }
+      if (this.at && this.at.dir === dir && sameEta(this.at.eta, eta)) {
         // Line searches usually accept the last probe: the weights already stand there, bit for bit.
-        this.moveTo(eta, dir);
+        if (!accept || accept(this.vars)) return true;
+        this.restoreWeights();
+        return false;
+      }
+      const base = this.w0;
+      const next = tf.tidy(() =>
+        this.vars.map((v, i) => stepFrom(base ? base[i] : v, dir[i], etaOf(eta, i, this.groupOf[i]))),
+      );
+      try {
+        if (accept && !accept(next)) {
+          if (this.w0) this.restoreWeights();
+          return false;
+        }
+        // assign shares the new data; the tensors themselves are freed below.
+        this.vars.forEach((v, i) => {
+          v.assign(next[i]);
+        });
+        return true;
+      } finally {
+        tf.dispose(next);
       }
     } finally {
       this.finish();

@@ -245,8 +245,13 @@ export interface StepRecord {
   readonly forwards: number;
   /** Gradient evaluations (each also a forward): 1, plus any Hessian-vector products. */
   readonly backwards: number;
-  /** True when the step was skipped because the loss or a gradient was not finite. */
+  /**
+   * True when the step was skipped because the loss, a gradient, the step size, the update or the new
+   * state was not finite (nothing was applied).
+   */
   readonly skipped: boolean;
+  /** Why a skipped step was skipped. */
+  readonly skipReason?: 'loss' | 'gradient' | 'eta' | 'update';
   /** Rule-specific diagnostics. */
   readonly info: Readonly<Record<string, number>>;
 }

@@ -14,32 +14,68 @@ type Bound = {
   minExclusive?: boolean;
   maxExclusive?: boolean;
   integer?: boolean;
+  /**
+   * +Infinity is a meaningful value (e.g. "no cap": growthRate, etaMax). Off by default: without it
+   * +Infinity is refused even when no upper bound is given, and so is any magnitude beyond float32.
+   */
+  allowInfinity?: boolean;
 };
+
+/** The largest finite float32: a hyperparameter beyond it overflows when it reaches a tensor. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
 
 function describe(b: Bound): string {
   const lo = b.min === undefined ? '(-inf' : `${b.minExclusive ? '(' : '['}${b.min}`;
-  const hi = b.max === undefined ? 'inf)' : `${b.max}${b.maxExclusive ? ')' : ']'}`;
+  const hi =
+    b.max === undefined
+      ? b.allowInfinity
+        ? 'inf]'
+        : 'inf) (finite, at most 3.4e38 in magnitude: float32)'
+      : `${b.max}${b.maxExclusive ? ')' : ']'}`;
   return `${b.integer ? 'an integer in ' : ''}${lo}, ${hi}`;
 }
 
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
+    return String(value);
+  }
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
 /**
- * Checks that `value` is a finite number within the bounds, returning it. `where` names the owner,
- * e.g. `armijo` or `adam`.
+ * Checks that `value` is a finite number within the bounds (within float32's range; +Infinity only with
+ * `allowInfinity`), returning it. `where` names the owner, e.g. `armijo` or `adam`.
  */
 export function checkNumber(where: string, name: string, value: unknown, bound: Bound = {}): number {
   const ok =
     typeof value === 'number' &&
     !Number.isNaN(value) &&
-    (Number.isFinite(value) || (bound.max === undefined && value === Number.POSITIVE_INFINITY)) &&
+    ((Number.isFinite(value) && Math.abs(value) <= FLOAT32_MAX) ||
+      (bound.allowInfinity === true && value === Number.POSITIVE_INFINITY)) &&
     (bound.min === undefined || (bound.minExclusive ? value > bound.min : value >= bound.min)) &&
     (bound.max === undefined || (bound.maxExclusive ? value < bound.max : value <= bound.max)) &&
     (!bound.integer || Number.isInteger(value));
   if (!ok) {
     throw new LrfreeConfigError(
-      `${where}: ${name} = ${String(value)} is not allowed; ${name} must be ${describe(bound)}.`,
+      `${where}: ${name} = ${show(value)} is not allowed; ${name} must be ${describe(bound)}.`,
     );
   }
   return value as number;
+}
+
+/** Checks that `value` is a boolean (a string such as 'false' is truthy, so it is refused), returning it. */
+export function checkBoolean(where: string, name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') {
+    throw new LrfreeConfigError(
+      `${where}: ${name} = ${show(value)} is not allowed; ${name} must be true or false.`,
+    );
+  }
+  return value;
 }
 
 /** Checks that `value` is one of `allowed`. */
@@ -51,15 +87,40 @@ export function checkOneOf<T extends string | number | boolean>(
 ): T {
   if (!allowed.includes(value as T)) {
     throw new LrfreeConfigError(
-      `${where}: ${name} = ${JSON.stringify(value)} is not allowed; use one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}.`,
+      `${where}: ${name} = ${show(value)} is not allowed; use one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}.`,
     );
   }
   return value as T;
 }
 
-/** Rejects option keys the caller does not know, which are almost always typos. */
+/**
+ * The option keys each factory accepts, by owner name (`adam`, `armijo`, `sls`, ...). Filled by
+ * {@link optionKeys} (and by {@link checkKnownKeys} on first use): the one list per factory that the
+ * unknown-key check, the docs and the constructor fuzz test (test/fuzz/constructors.test.ts) all read, so
+ * renaming an option is one edit.
+ */
+const KNOWN_KEYS = new Map<string, readonly string[]>();
+
+/** Declares the option keys of the factory `where` and returns them (for {@link checkKnownKeys}). */
+export function optionKeys<K extends string>(where: string, keys: readonly K[]): readonly K[] {
+  KNOWN_KEYS.set(where, keys);
+  return keys;
+}
+
+/** The option keys of the factory `where`, once declared or checked; undefined before. */
+export function knownOptionKeys(where: string): readonly string[] | undefined {
+  return KNOWN_KEYS.get(where);
+}
+
+/** Rejects option keys the caller does not know, which are almost always typos, naming the valid ones. */
 export function checkKnownKeys(where: string, options: object | undefined, known: readonly string[]): void {
-  if (!options) return;
+  if (!KNOWN_KEYS.has(where)) KNOWN_KEYS.set(where, known);
+  if (options === undefined || options === null) return;
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new LrfreeConfigError(
+      `${where}: options = ${show(options)} is not allowed; pass an object with some of ${known.join(', ')}.`,
+    );
+  }
   for (const key of Object.keys(options)) {
     if (!known.includes(key) && (options as Record<string, unknown>)[key] !== undefined) {
       throw new LrfreeConfigError(

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { addDecayedWeights } from '../core/decay.js';
 import { registerDirection } from '../core/registry.js';
 import type { Direction } from '../core/types.js';
-import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
+import { checkBoolean, checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
 
 /** Options of {@link momentum}. */
 export interface MomentumOptions {
@@ -42,7 +42,7 @@ export function momentum(options: MomentumOptions = {}): Direction {
     options.momentum ?? options.beta ?? 0.9,
     bound,
   );
-  const nesterov = options.nesterov ?? false;
+  const nesterov = checkBoolean('momentum', 'nesterov', options.nesterov ?? false);
   const weightDecay = checkNumber('momentum', 'weightDecay', options.weightDecay ?? 0, { min: 0 });
   return {
     kind: 'momentum',

@@ -4,7 +4,7 @@ import type { LrfreeOptimizer } from '../core/optimizer.js';
 import { groupOfVariable } from '../core/params.js';
 import type { Schedule } from '../core/schedule.js';
 import type { Method } from '../core/types.js';
-import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
+import { checkBoolean, checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
 import {
   type AdamVocabulary,
   adamVocabulary,
@@ -95,10 +95,13 @@ export function dadaptAdamDirection(input: DadaptAdamOptions = {}): Method {
   const beta2 = checkNumber(W, 'betas[1]', betas[1], UNIT);
   const eps = checkNumber(W, 'eps', options.eps ?? 1e-8, { min: 0 });
   const weightDecay = checkNumber(W, 'weightDecay', options.weightDecay ?? 0, { min: 0 });
-  const decouple = options.decouple ?? false;
-  const useBiasCorrection = options.useBiasCorrection ?? false;
+  const decouple = checkBoolean(W, 'decouple', options.decouple ?? false);
+  const useBiasCorrection = checkBoolean(W, 'useBiasCorrection', options.useBiasCorrection ?? false);
   const d0 = checkNumber(W, 'd0', options.d0 ?? 1e-6, { min: 0, minExclusive: true });
-  const growthRate = checkNumber(W, 'growthRate', options.growthRate ?? Number.POSITIVE_INFINITY, { min: 1 });
+  const growthRate = checkNumber(W, 'growthRate', options.growthRate ?? Number.POSITIVE_INFINITY, {
+    min: 1,
+    allowInfinity: true,
+  });
   const sched = lrScheduleSlot(options.schedule, options.stepsPerEpoch);
   const rawScale = options.layerScale ?? 1;
   const layerScale = Array.isArray(rawScale)

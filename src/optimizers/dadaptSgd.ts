@@ -55,7 +55,10 @@ export function dadaptSgdDirection(options: DadaptSgdOptions = {}): Method {
   const momentum = checkNumber(W, 'momentum', options.momentum ?? 0, { min: 0, max: 1, maxExclusive: true });
   const weightDecay = checkNumber(W, 'weightDecay', options.weightDecay ?? 0, { min: 0 });
   const d0 = checkNumber(W, 'd0', options.d0 ?? 1e-6, { min: 0, minExclusive: true });
-  const growthRate = checkNumber(W, 'growthRate', options.growthRate ?? Number.POSITIVE_INFINITY, { min: 1 });
+  const growthRate = checkNumber(W, 'growthRate', options.growthRate ?? Number.POSITIVE_INFINITY, {
+    min: 1,
+    allowInfinity: true,
+  });
   const sched = lrScheduleSlot(options.schedule, options.stepsPerEpoch);
   const c = 1 - momentum;
   return {

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { LrfreeOptimizer } from '../core/optimizer.js';
 import { registerDirection } from '../core/registry.js';
 import type { Method } from '../core/types.js';
-import { checkKnownKeys, checkNumber } from '../core/validate.js';
+import { checkBoolean, checkKnownKeys, checkNumber } from '../core/validate.js';
 import { AveragedOptimizer } from './averaged.js';
 import type { AveragerOptions } from './averager.js';
 import { type MethodCommonOptions, readScalars, splitCommon } from './methodCommon.js';
@@ -61,7 +61,7 @@ const KEYS = ['repsRel', 'lr', 'weightDecay', 'eps', 'initEta'];
  * ```
  */
 export function dogDirection(options: DogOptions & { layerwise?: boolean } = {}): Method {
-  const layerwise = options.layerwise ?? false;
+  const layerwise = checkBoolean('dog', 'layerwise', options.layerwise ?? false);
   const W = layerwise ? 'ldog' : 'dog';
   checkKnownKeys(W, options, [...KEYS, 'layerwise']);
   const repsRel = checkNumber(W, 'repsRel', options.repsRel ?? 1e-6, { min: 0, minExclusive: true });

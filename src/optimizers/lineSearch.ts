@@ -92,7 +92,9 @@ export function sls(options: SlsOptions = {}): LrfreeOptimizer {
       ? goldstein({ ...search, betaF })
       : (() => {
           if (betaF !== undefined)
-            throw new LrfreeConfigError("sls: betaF applies only with lineSearch: 'goldstein'.");
+            throw new LrfreeConfigError(
+              `sls: betaF = ${String(betaF)} applies only with lineSearch: 'goldstein'; leave it out for armijo.`,
+            );
           if (lineSearch !== undefined && lineSearch !== 'armijo') {
             throw new LrfreeConfigError(
               `sls: lineSearch = ${JSON.stringify(lineSearch)}; use 'armijo' or 'goldstein'.`,

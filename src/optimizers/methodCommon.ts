@@ -25,6 +25,12 @@ export function lrScheduleSlot(
   stepsPerEpoch?: number,
 ): LrScheduleSlot {
   if (schedule === undefined || schedule === null) return { spec: null, multiplier: () => 1 };
+  if (typeof schedule !== 'object' || Array.isArray(schedule)) {
+    throw new LrfreeConfigError(
+      `schedule = ${JSON.stringify(schedule) ?? String(schedule)} is not allowed; schedule must be a schedule ` +
+        'such as lrfree.cosine({ totalSteps }) (or its saved { kind, config }), or left out.',
+    );
+  }
   const s: Schedule =
     typeof (schedule as Schedule).multiplier === 'function'
       ? (schedule as Schedule)

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { LrfreeOptimizer } from '../core/optimizer.js';
 import type { Schedule } from '../core/schedule.js';
 import type { Method } from '../core/types.js';
-import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
+import { checkBoolean, checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
 import {
   type AdamVocabulary,
   adamVocabulary,
@@ -106,12 +106,15 @@ export function prodigyDirection(input: ProdigyOptions = {}): Method {
   const beta3 = beta3Opt === null ? Math.sqrt(beta2) : checkNumber(W, 'beta3', beta3Opt, UNIT);
   const eps = checkNumber(W, 'eps', options.eps ?? 1e-8, { min: 0, minExclusive: true });
   const weightDecay = checkNumber(W, 'weightDecay', options.weightDecay ?? 0, { min: 0 });
-  const decouple = options.decouple ?? true;
-  const useBiasCorrection = options.useBiasCorrection ?? false;
-  const safeguardWarmup = options.safeguardWarmup ?? false;
+  const decouple = checkBoolean(W, 'decouple', options.decouple ?? true);
+  const useBiasCorrection = checkBoolean(W, 'useBiasCorrection', options.useBiasCorrection ?? false);
+  const safeguardWarmup = checkBoolean(W, 'safeguardWarmup', options.safeguardWarmup ?? false);
   const d0 = checkNumber(W, 'd0', options.d0 ?? 1e-6, { min: 0, minExclusive: true });
   const dCoef = checkNumber(W, 'dCoef', options.dCoef ?? 1, { min: 0, minExclusive: true });
-  const growthRate = checkNumber(W, 'growthRate', options.growthRate ?? Number.POSITIVE_INFINITY, { min: 1 });
+  const growthRate = checkNumber(W, 'growthRate', options.growthRate ?? Number.POSITIVE_INFINITY, {
+    min: 1,
+    allowInfinity: true,
+  });
   const sched = lrScheduleSlot(options.schedule, options.stepsPerEpoch);
   return {
     kind: 'prodigy',

@@ -16,7 +16,7 @@ import { modelVariables } from '../core/params.js';
 import { registerDirection } from '../core/registry.js';
 import type { Schedule } from '../core/schedule.js';
 import type { Method } from '../core/types.js';
-import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
+import { checkBoolean, checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
 import {
   type AdamVocabulary,
   adamVocabulary,
@@ -123,7 +123,7 @@ export function scheduleFreeDirection(
     beta = checkNumber(W, 'betas[0]', betas[0], { min: 0, max: 1, minExclusive: true, maxExclusive: true });
     beta2 = checkNumber(W, 'betas[1]', betas[1], { min: 0, max: 1, maxExclusive: true });
     eps = checkNumber(W, 'eps', options.eps ?? 1e-8, { min: 0 });
-    decayAtZ = options.decayAtZ ?? false;
+    decayAtZ = checkBoolean(W, 'decayAtZ', options.decayAtZ ?? false);
     config = { betas: [beta, beta2], eps, decayAtZ };
   }
   return {

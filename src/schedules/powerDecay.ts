@@ -1,7 +1,7 @@
 /** Power decay of the step-by-step procedure: the rate falls to 2/3 every M epochs. */
 import { registerSchedule } from '../core/registry.js';
 import type { Schedule } from '../core/schedule.js';
-import { checkKnownKeys, checkNumber } from '../core/validate.js';
+import { checkBoolean, checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
 import { epochOf } from './epochs.js';
 
 /** Options of {@link powerDecay}. */
@@ -30,12 +30,18 @@ export function powerDecay(options: PowerDecayOptions): Schedule {
     min: 0,
     minExclusive: true,
   });
+  if (options.alpha === undefined && !((2 / 3) ** (1 / M) > 0)) {
+    throw new LrfreeConfigError(
+      `powerDecay: plateauEpochs = ${M} is not allowed: the default alpha = (2/3)^(1/plateauEpochs) underflows ` +
+        'to 0; plateauEpochs must be at least 1e-3 or alpha must be given.',
+    );
+  }
   const alpha = checkNumber('powerDecay', 'alpha', options.alpha ?? (2 / 3) ** (1 / M), {
     min: 0,
     max: 1,
     minExclusive: true,
   });
-  const perStep = options.perStep ?? false;
+  const perStep = checkBoolean('powerDecay', 'perStep', options.perStep ?? false);
   const spe = options.stepsPerEpoch;
   if (spe !== undefined) checkNumber('powerDecay', 'stepsPerEpoch', spe, { min: 1, integer: true });
   const config = { plateauEpochs: M, alpha, perStep, ...(spe === undefined ? {} : { stepsPerEpoch: spe }) };

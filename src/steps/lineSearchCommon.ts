@@ -78,7 +78,11 @@ export function parseReset(
   const nRaw = o.nBatchesPerEpoch ?? defaults.nBatchesPerEpoch;
   const nBatchesPerEpoch =
     nRaw === null ? null : checkNumber(where, 'nBatchesPerEpoch', nRaw, { min: 1, integer: true });
-  const etaMax = checkNumber(where, 'etaMax', o.etaMax ?? defaults.etaMax, { min: 0, minExclusive: true });
+  const etaMax = checkNumber(where, 'etaMax', o.etaMax ?? defaults.etaMax, {
+    min: 0,
+    minExclusive: true,
+    allowInfinity: true, // no cap (Armijo's default)
+  });
   return { initStepSize, resetOption, gamma, nBatchesPerEpoch, etaMax };
 }
 

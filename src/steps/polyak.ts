@@ -59,6 +59,7 @@ export function polyak(options: PolyakOptions = {}): StepRule {
   const etaMax = checkNumber('polyak', 'etaMax', options.etaMax ?? Number.POSITIVE_INFINITY, {
     min: 0,
     minExclusive: true,
+    allowInfinity: true,
   });
   if (variant === 'spsMax' && !Number.isFinite(etaMax)) {
     checkNumber('polyak', 'etaMax', options.etaMax, { min: 0, minExclusive: true, max: Number.MAX_VALUE });
