@@ -14,7 +14,14 @@ import { adam } from '../src/directions/adam.js';
 import { fileSystem } from '../src/io/index.js';
 import { averager } from '../src/optimizers/averager.js';
 import { catalog } from '../src/optimizers/catalog.js';
+import { EvalPointOptimizer } from '../src/optimizers/evalPointMethod.js';
 import { ScheduleFreeOptimizer } from '../src/optimizers/scheduleFree.js';
+
+/** Optimizers that train at y and save at x, with train()/eval() modes. */
+function trainsAtOtherPoint(o: unknown): o is ScheduleFreeOptimizer | EvalPointOptimizer {
+  return o instanceof ScheduleFreeOptimizer || o instanceof EvalPointOptimizer;
+}
+
 import { saveAtX } from '../src/optimizers/scheduleFreeMode.js';
 import {
   bitEqual,
@@ -55,7 +62,8 @@ describe('catalog: 20 steps + save + load + 20 steps == 40 steps straight, bit f
     const { x, y } = toyClassification(20 * 8, d, k, 9);
     const fitOpts = { batchSize: 8, shuffle: false, verbose: 0 as const };
     const compile = (m: tf.LayersModel, o: LrfreeOptimizer) => {
-      if (o instanceof ScheduleFreeOptimizer) o.attachModel(m);
+      // Methods with an evaluation point (Schedule-Free, the rivals, auto) need their model to save at x.
+      if (trainsAtOtherPoint(o)) o.attachModel(m);
       m.compile({ optimizer: o, loss: 'categoricalCrossentropy' });
     };
     const straight = tinyMlp(d, h, k, { dropout: 0.2 });
@@ -67,12 +75,12 @@ describe('catalog: 20 steps + save + load + 20 steps == 40 steps straight, bit f
     compile(first, opt);
     await first.fit(x, y, { ...fitOpts, epochs: 1 });
     const dir = tmp();
-    if (opt instanceof ScheduleFreeOptimizer) await saveAtX(first, opt, fileSystem(dir));
+    if (trainsAtOtherPoint(opt)) await saveAtX(first, opt, fileSystem(dir));
     else await first.save(fileSystem(dir), { includeOptimizer: true });
     const resumed = await tf.loadLayersModel(fileSystem(dir));
     const ropt = resumed.optimizer as LrfreeOptimizer;
     expect(ropt.getConfig()).toEqual(opt.getConfig());
-    if (ropt instanceof ScheduleFreeOptimizer) ropt.attachModel(resumed).train();
+    if (trainsAtOtherPoint(ropt)) ropt.attachModel(resumed).train();
     await resumed.fit(x, y, { ...fitOpts, epochs: 1 });
     expect(ropt.counters.steps).toBe(40);
     const a = snapshotWeights(straight);

@@ -33,7 +33,10 @@ export interface MomentumOptions {
 export function momentum(options: MomentumOptions = {}): Direction {
   checkKnownKeys('momentum', options, ['momentum', 'beta', 'nesterov', 'weightDecay']);
   if (options.momentum !== undefined && options.beta !== undefined) {
-    throw new LrfreeConfigError('momentum: give momentum (beta is its deprecated old name), not both.');
+    throw new LrfreeConfigError(
+      `momentum: momentum = ${String(options.momentum)} and beta = ${String(options.beta)} are both given; ` +
+        'give momentum (beta is its deprecated old name), not both.',
+    );
   }
   const bound = { min: 0, max: 1, maxExclusive: true };
   const beta = checkNumber(

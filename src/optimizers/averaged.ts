@@ -41,8 +41,9 @@ export class AveragedOptimizer extends LrfreeOptimizer implements HasEvalPoint {
   private inside = false;
 
   constructor(options: AveragedOptimizerOptions) {
-    super(options);
-    this.gamma = checkNumber(this.name, 'averageGamma', options.averageGamma ?? 8, { min: 0 });
+    const { averageGamma, ...base } = options;
+    super(base);
+    this.gamma = checkNumber(this.name, 'averageGamma', averageGamma ?? 8, { min: 0 });
   }
 
   /** The averager (undefined before the first step). */

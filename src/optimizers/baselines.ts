@@ -3,7 +3,7 @@
  * (test/baselines.test.ts), so a benchmark compares like with like.
  */
 import { LrfreeOptimizer, type OptimizerOptions } from '../core/optimizer.js';
-import { LrfreeConfigError } from '../core/validate.js';
+import { checkNumber, LrfreeConfigError } from '../core/validate.js';
 import { type AdamOptions, adam as adamDirection } from '../directions/adam.js';
 import { momentum as momentumDirection } from '../directions/momentum.js';
 import { sgd as sgdDirection } from '../directions/sgd.js';
@@ -18,8 +18,11 @@ export type CommonOptions = Omit<OptimizerOptions, 'direction' | 'step' | 'metho
  * always did; d + weightDecay*w is the same arithmetic the direction option ran). Chained after any
  * transforms the caller gave.
  */
-function withDecay(common: CommonOptions, weightDecay: number | undefined): CommonOptions {
-  if (weightDecay === undefined || weightDecay === 0) return common;
+function withDecay(who: string, common: CommonOptions, weightDecay: number | undefined): CommonOptions {
+  if (weightDecay === undefined) return common;
+  // Named as the user wrote it (the transform would say `rate`).
+  checkNumber(who, 'weightDecay', weightDecay, { min: 0 });
+  if (weightDecay === 0) return common;
   const decay = decoupledWeightDecay({ rate: weightDecay, mask: 'all' });
   if (!common.transforms) return { ...common, transforms: decay };
   throw new LrfreeConfigError(
@@ -38,7 +41,7 @@ function withDecay(common: CommonOptions, weightDecay: number | undefined): Comm
 export function sgd(eta: number, options: CommonOptions & { weightDecay?: number } = {}): LrfreeOptimizer {
   const { weightDecay, ...common } = options;
   return new LrfreeOptimizer({
-    ...withDecay(common, weightDecay),
+    ...withDecay('sgd', common, weightDecay),
     direction: sgdDirection(),
     step: constant(eta),
     name: 'sgd',
@@ -61,7 +64,7 @@ export function momentum(
 ): LrfreeOptimizer {
   const { nesterov, weightDecay, ...common } = options;
   return new LrfreeOptimizer({
-    ...withDecay(common, weightDecay),
+    ...withDecay('momentum', common, weightDecay),
     direction: momentumDirection({ beta, nesterov }),
     step: constant(eta),
     name: 'momentum',
@@ -79,7 +82,7 @@ export function momentum(
 export function adam(eta = 0.001, options: CommonOptions & AdamOptions = {}): LrfreeOptimizer {
   const { beta1, beta2, epsilon, weightDecay, ...common } = options;
   return new LrfreeOptimizer({
-    ...withDecay(common, weightDecay),
+    ...withDecay('adam', common, weightDecay),
     direction: adamDirection({ beta1, beta2, epsilon }),
     step: constant(eta),
     name: 'adam',

@@ -26,7 +26,7 @@ beforeAll(async () => {
 type Built = lrfree.LrfreeOptimizer | lrfree.Direction | lrfree.StepRule | lrfree.Schedule;
 interface Factory {
   name: string;
-  kind: 'optimizer' | 'direction' | 'step' | 'schedule';
+  kind: 'optimizer' | 'direction' | 'method' | 'step' | 'schedule';
   /** Option keys to fuzz ('$eta', '$beta': positional arguments). */
   keys: () => string[];
   build: (o: Record<string, unknown>) => Built;
@@ -205,31 +205,31 @@ const FACTORIES: Factory[] = [
   },
   {
     name: 'prodigyDirection',
-    kind: 'direction',
+    kind: 'method',
     keys: () => keysOf('prodigy'),
     build: (o) => lrfree.prodigyDirection(opt(o)),
   },
   {
     name: 'dadaptAdamDirection',
-    kind: 'direction',
+    kind: 'method',
     keys: () => keysOf('dadaptAdam'),
     build: (o) => lrfree.dadaptAdamDirection(opt(o)),
   },
   {
     name: 'dadaptSgdDirection',
-    kind: 'direction',
+    kind: 'method',
     keys: () => keysOf('dadaptSgd'),
     build: (o) => lrfree.dadaptSgdDirection(opt(o)),
   },
   {
     name: 'dogDirection',
-    kind: 'direction',
+    kind: 'method',
     keys: () => keysOf('ldog'),
     build: (o) => lrfree.dogDirection(opt(o)),
   },
   {
     name: 'scheduleFreeDirection',
-    kind: 'direction',
+    kind: 'method',
     keys: () => keysOf('scheduleFreeAdamW'),
     build: (o) => lrfree.scheduleFreeDirection('adamw', opt(o)),
   },
@@ -387,12 +387,14 @@ function trainsFinitely(kind: Factory['kind'], built: Built): boolean {
   const optimizer =
     kind === 'optimizer'
       ? (built as lrfree.LrfreeOptimizer)
-      : lrfree.optimizer({
-          direction: kind === 'direction' ? (built as lrfree.Direction) : lrfree.directions.sgd(),
-          step: kind === 'step' ? (built as lrfree.StepRule) : lrfree.constant(0.05),
-          schedule: kind === 'schedule' ? (built as lrfree.Schedule) : undefined,
-          stepsPerEpoch: 2,
-        });
+      : kind === 'method'
+        ? lrfree.optimizer({ method: built as unknown as lrfree.Method, stepsPerEpoch: 2 })
+        : lrfree.optimizer({
+            direction: kind === 'direction' ? (built as lrfree.Direction) : lrfree.directions.sgd(),
+            step: kind === 'step' ? (built as lrfree.StepRule) : lrfree.constant(0.05),
+            schedule: kind === 'schedule' ? (built as lrfree.Schedule) : undefined,
+            stepsPerEpoch: 2,
+          });
   const w = tf.tidy(() => tf.variable(tf.tensor2d([0.3, -0.2, 0.1, 0.5, -0.4, 0.2], [3, 2])));
   const b = tf.tidy(() => tf.variable(tf.zeros([2])));
   const x = tf.tensor2d([1, 2, -1, 0.5, 0, 1, 2, -1, 0.3, 1, 1, 0], [4, 3]);
