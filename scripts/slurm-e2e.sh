@@ -204,8 +204,8 @@ done
 RESTARTS=$(scontrol show job "${JOB}_$KILLED" | grep -o 'Restarts=[0-9]*' | cut -d= -f2)
 say "all $N array tasks COMPLETED; task $KILLED restarted $RESTARTS time(s)"
 [ "$RESTARTS" -ge 1 ] || fail "task $KILLED shows no restart"
-grep -q 'resuming' "$WORK/out/shard-$KILLED.out" ||
-  fail "the requeued task did not resume from its store (no 'resuming' line in its output)"
+grep -q "resuming: $KILLED_AT/$PLANNED runs already in" "$WORK/out/shard-$KILLED.out" ||
+  fail "the requeued task did not resume from its $KILLED_AT stored runs (no 'resuming: $KILLED_AT/$PLANNED' in its output)"
 for i in $(seq 0 $((N - 1))); do
   want=$(((TOTAL - i + N - 1) / N))
   got=$(lines "$WORK/shard-$i.jsonl")
