@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+const BROWSER_TESTS = 'test/**/*.e2e.test.ts';
 
 const src = (file: string) => fileURLToPath(new URL(`./src/${file}`, import.meta.url));
 
@@ -12,10 +14,25 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['test/**/*.test.ts'],
     // TF.js keeps global engine state; one process per file keeps backends apart.
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // The browser tests are their own project so that their global setup (find or install Chromium,
+    // test/setup/chromium.ts) runs only when one of them is in the run.
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, BROWSER_TESTS],
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'browser', include: [BROWSER_TESTS], globalSetup: ['test/setup/chromium.ts'] },
+      },
+    ],
   },
 });

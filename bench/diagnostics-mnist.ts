@@ -7,7 +7,7 @@
  *
  * Run: npx tsx bench/diagnostics-mnist.ts [--quick] [--no-shots]
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ready } from '../src/backend/ready.js';
 import { trainCurve } from '../src/diagnostics/curves.js';
@@ -17,7 +17,7 @@ import { builtinSource } from '../src/diagnostics/sources.js';
 import { saveState } from '../src/diagnostics/stateFile.js';
 import { procedureReport } from '../src/report/diagnosticsCharts.js';
 import { writeReport } from '../src/report/html.js';
-import { CHROMIUM, launchChromium } from '../test/helpers/chromium.js';
+import { findChromium, launchChromium } from '../test/helpers/chromium.js';
 
 const quick = process.argv.includes('--quick');
 const shots = !process.argv.includes('--no-shots');
@@ -137,9 +137,11 @@ async function main() {
   );
 
   // 3. Screenshots of the report sections ------------------------------------------------------------
-  if (shots && existsSync(CHROMIUM)) {
+  const chromium = findChromium();
+  if (shots && chromium.error) console.log(`screenshots skipped: ${chromium.error}`);
+  if (shots && chromium.path) {
     mkdirSync(IMG, { recursive: true });
-    const browser = await launchChromium();
+    const browser = await launchChromium(chromium);
     try {
       const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
       await page.goto(`file://${join(process.cwd(), html)}`);

@@ -133,6 +133,8 @@ export async function runBench(o: BenchOptions): Promise<string | undefined> {
 export function registerBenchCommands(program: Command): void {
   const bench = program
     .command('bench')
+    // `bench merge ... -o file` is merge's -o, not bench's (with the program's positional options).
+    .enablePositionalOptions()
     .description(
       'Run a benchmark sweep: tasks x optimizers x seeds, resumable, shardable; then write the report.',
     )

@@ -14,7 +14,9 @@ const list = (v: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-const program = new Command();
+// Positional options: a subcommand's options are its own (`bench merge ... -o file` is merge's -o, not
+// bench's), so the parent's options go before the subcommand's name.
+const program = new Command().enablePositionalOptions();
 program
   .name('lrfree')
   .description('Train neural networks on TensorFlow.js without tuning the learning rate.')

@@ -7,21 +7,19 @@ import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { procedure } from '../../src/diagnostics/procedure.js';
 import { weightSpacePlane } from '../../src/diagnostics/weightSpace.js';
 import { planeChart, procedureReport } from '../../src/report/diagnosticsCharts.js';
 import { writeReport } from '../../src/report/html.js';
-import { browserSkipReason, launchChromium } from '../helpers/chromium.js';
+import { launchChromium } from '../helpers/chromium.js';
 import { tinyMlp, toyClassification, useBackend } from '../helpers/tf.js';
-
-const skip = !!browserSkipReason('report browser test');
 
 beforeAll(async () => {
   await useBackend('cpu');
 });
 
-describe.skipIf(skip)('procedure report in Chromium', () => {
+describe('procedure report in Chromium', () => {
   it('renders every chart of every step, with no console errors and no network', async () => {
     const all = toyClassification(480, 8, 3, 1);
     const [xt, xv] = tf.split(all.x, [320, 160]);
@@ -45,7 +43,7 @@ describe.skipIf(skip)('procedure report in Chromium', () => {
     expect(JSON.parse(readFileSync(json, 'utf8')).completed.length).toBe(7);
     expect(readFileSync(html, 'utf8')).not.toMatch(/<script|https?:\/\/(?!vega\.github\.io|www\.w3\.org)/);
 
-    const browser = await launchChromium();
+    const browser = await launchChromium(inject('chromium'));
     try {
       const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
       const errors: string[] = [];

@@ -8,12 +8,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { backendCandidates } from '../../src/backend/ready.js';
 import { type PlaygroundServer, servePlayground } from '../../src/cli/playground.js';
-import { browserSkipReason, launchChromium } from '../helpers/chromium.js';
-
-const skipReason = browserSkipReason('lean-package browser test');
+import { launchChromium } from '../helpers/chromium.js';
 
 describe('ready() backend order', () => {
   it('browser: webgpu > webgl > wasm > cpu; Node: tfjs-node > wasm > cpu', () => {
@@ -45,7 +43,6 @@ describe('a page importing lrfree', () => {
     );
     log = `${build.stdout}\n${build.stderr}`;
     if (build.status !== 0) throw new Error(`vite build failed:\n${log}`);
-    if (skipReason) return;
     // The documented way to serve the wasm backend's binaries from a bundled page (docs/backends.md).
     const wasmDir = join('node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
     mkdirSync(join(out, 'tfjs-wasm'));
@@ -53,7 +50,7 @@ describe('a page importing lrfree', () => {
       copyFileSync(join(wasmDir, f), join(out, 'tfjs-wasm', f));
     }
     server = await servePlayground({ dir: out, port: 0 });
-    browser = await launchChromium();
+    browser = await launchChromium(inject('chromium'));
   });
 
   afterAll(async () => {
@@ -118,19 +115,13 @@ describe('a page importing lrfree', () => {
     return result;
   }
 
-  it.skipIf(!!skipReason)(
-    'trains with lrfree.salsa() on the backend ready() picks, and the loss goes down',
-    async () => {
-      const { backend } = await train('');
-      // No webgpu backend is imported by the page, and this Chromium has WebGL (software): webgl.
-      expect(['webgl', 'wasm', 'cpu']).toContain(backend);
-    },
-  );
+  it('trains with lrfree.salsa() on the backend ready() picks, and the loss goes down', async () => {
+    const { backend } = await train('');
+    // No webgpu backend is imported by the page, and this Chromium has WebGL (software): webgl.
+    expect(['webgl', 'wasm', 'cpu']).toContain(backend);
+  });
 
-  it.skipIf(!!skipReason)(
-    'trains on wasm with its .wasm files served from ./tfjs-wasm/ (ready({ wasmPaths }))',
-    async () => {
-      expect((await train('?backend=wasm')).backend).toBe('wasm');
-    },
-  );
+  it('trains on wasm with its .wasm files served from ./tfjs-wasm/ (ready({ wasmPaths }))', async () => {
+    expect((await train('?backend=wasm')).backend).toBe('wasm');
+  });
 });

@@ -11,18 +11,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type PlaygroundServer, servePlayground } from '../../src/cli/playground.js';
 import { sgd } from '../../src/optimizers/baselines.js';
 import type { CatalogEntry } from '../../src/optimizers/catalog.js';
 import { missingImport } from '../../web/presets.js';
 import type { DrawnTrajectory, PlaygroundWindow } from '../../web/src/handle.js';
 import { collectEntries, type ModuleMap } from '../../web/src/optimizers.js';
-import { browserSkipReason, launchChromium } from '../helpers/chromium.js';
+import { launchChromium } from '../helpers/chromium.js';
 
 const ARTIFACTS = join(process.cwd(), 'lrfree-out', 'test-artifacts');
-
-const skipReason = browserSkipReason('playground browser test');
 
 /** Every catalog entry the page lists: the catalog plus the preset modules' CATALOG exports. */
 async function allEntries(): Promise<CatalogEntry[]> {
@@ -59,13 +57,15 @@ function nodeTrajectory(make: () => tf.Optimizer, start: [number, number], steps
   return out;
 }
 
-describe.skipIf(!!skipReason)('playground in Chromium', () => {
+describe('playground in Chromium', () => {
   let out: string;
   let server: PlaygroundServer;
   let browser: Browser;
   const errors: string[] = [];
 
   beforeAll(async () => {
+    // First, so that a missing Chromium fails at once with what to run (test/setup/chromium.ts).
+    browser = await launchChromium(inject('chromium'));
     out = mkdtempSync(join(tmpdir(), 'lrfree-web-'));
     const build = spawnSync(
       process.execPath,
@@ -84,7 +84,6 @@ describe.skipIf(!!skipReason)('playground in Chromium', () => {
     );
     if (build.status !== 0) throw new Error(`vite build failed:\n${build.stdout}\n${build.stderr}`);
     server = await servePlayground({ dir: out, port: 0 });
-    browser = await launchChromium();
     mkdirSync(ARTIFACTS, { recursive: true });
     await tf.setBackend('cpu');
   });
