@@ -63,7 +63,7 @@ export class EvalPointCallback extends tf.Callback {
  * const atX = lrfree.evalPointCallback(opt, { trainX: x });
  * await model.fit(x, y, { epochs: 2, callbacks: [atX] });
  * model.evaluate(xTest, yTest);           // at x
- * await model.save('file://ckpt');        // x and the optimizer state
+ * await model.save(lrfree.io.fileSystem('ckpt')); // x and the optimizer state (lrfree/node)
  * await model.fit(x, y, { epochs: 2, callbacks: [atX] }); // resumes at y, exactly
  * ```
  */

@@ -39,7 +39,8 @@ describe('benchmark specs: schedules and fixed rows', () => {
     expect(cfg).toContain('"kind":"warmup"');
     expect(cfg).toContain('"steps":10');
     expect(cfg).toContain('"totalSteps":490');
-    expect(cfg).toContain('"weightDecay":0.01');
+    // AdamW's decay is the one decoupled-decay transform (every variable, as PyTorch's AdamW).
+    expect(cfg).toContain('"transforms":{"kind":"decoupledWeightDecay","config":{"rate":0.01,"mask":"all"}}');
     const s = opt.schedule!;
     expect(s.multiplier(5)).toBeCloseTo(0.5, 12);
     expect(s.multiplier(10)).toBe(1);
