@@ -177,6 +177,12 @@ for _ in $(seq 300); do
 done
 say "array task ${JOB}_$KILLED is $st after the kill"
 [ "$st" = FAILED ] || fail "the killed task is '$st', not FAILED"
+# slurmd revokes the killed instance's job credential with one-second resolution: a relaunch in that same
+# second is refused ("Job credential revoked") and the requeued task fails at once. Wait until slurmd has
+# finished the killed batch step, then into the next second, before requeueing.
+RAW=$(scontrol show job "${JOB}_$KILLED" | grep -o 'JobId=[0-9]*' | head -n 1 | cut -d= -f2)
+for _ in $(seq 100); do grep -q "\[$RAW.batch\] done with job" "$WORK/slurmd.log" && break; sleep 0.1; done
+sleep 2
 scontrol requeue "${JOB}_$KILLED"
 # A requeued job waits out a begin time (about two minutes) before it is eligible; start it now.
 scontrol update JobId="${JOB}_$KILLED" StartTime=now
