@@ -4,15 +4,7 @@
  * y = beta*x + (1-beta)*z (where gradients are taken: the model holds y while training).
  */
 import * as tf from '@tensorflow/tfjs';
-import {
-  type BatchNormRecompute,
-  batchNormLayers,
-  recomputeBatchNorm,
-  restoreBatchNorm,
-} from '../core/batchNorm.js';
-import type { EvalPointOptions, HasEvalPoint } from '../core/evalPoint.js';
-import { type LossFn, LrfreeOptimizer, type NamedTensor, type OptimizerOptions } from '../core/optimizer.js';
-import { modelVariables } from '../core/params.js';
+import { LrfreeOptimizer } from '../core/optimizer.js';
 import { registerDirection } from '../core/registry.js';
 import type { Schedule } from '../core/schedule.js';
 import type { Method } from '../core/types.js';
@@ -25,6 +17,9 @@ import {
   savedSchedule,
   splitCommon,
 } from './methodCommon.js';
+import { TrainEvalOptimizer } from './trainEvalMode.js';
+
+export type { EvalOptions } from './trainEvalMode.js';
 
 /** Options shared by both Schedule-Free variants (reference names in camelCase). */
 export interface ScheduleFreeCommonOptions {
@@ -174,23 +169,14 @@ registerDirection('scheduleFreeAdamW', (c) =>
   scheduleFreeDirection('adamw', { ...(c as ScheduleFreeAdamWOptions), ...savedSchedule(c.schedule) }),
 );
 
-/** Options of {@link ScheduleFreeOptimizer.eval}. */
-export interface EvalOptions {
-  /**
-   * Recompute batch-norm moving statistics at x (they were collected at y): training-mode forwards over
-   * these training inputs, no gradient, no step. `train()` puts the training statistics back.
-   */
-  batchNorm?: BatchNormRecompute;
-}
-
 /**
- * The Schedule-Free optimizer: an {@link LrfreeOptimizer} with the reference's `train()` / `eval()`.
- * In train mode the model holds y; `eval()` puts x into the model (evaluate, predict and save there),
- * `train()` puts y back. Stepping in eval mode throws. Saving (getWeights, i.e. model.save with
+ * The Schedule-Free optimizer: an {@link LrfreeOptimizer} with the reference's `train()` / `eval()`
+ * (trainEvalMode.ts). In train mode the model holds y; `eval()` puts x into the model (evaluate, predict and
+ * save there), `train()` puts y back. Stepping in eval mode throws. Saving (getWeights, i.e. model.save with
  * includeOptimizer) in train mode after training throws, so a checkpoint never silently holds y; the
  * helpers in scheduleFreeMode.ts save, evaluate and predict at x automatically.
  */
-export class ScheduleFreeOptimizer extends LrfreeOptimizer implements HasEvalPoint {
+export class ScheduleFreeOptimizer extends TrainEvalOptimizer {
   /** @nocollapse */
   static override className = 'ScheduleFreeOptimizer';
 
@@ -199,182 +185,31 @@ export class ScheduleFreeOptimizer extends LrfreeOptimizer implements HasEvalPoi
     return Function.prototype[Symbol.hasInstance].call(ScheduleFreeOptimizer, instance);
   }
 
-  private training = true;
-  private deferredTrain = false;
-  private ownModel?: tf.LayersModel;
-  private bnSaved?: tf.Tensor[];
-  private bnModel?: tf.LayersModel;
-
-  constructor(options: OptimizerOptions) {
-    super(options);
-    this.ownModel = options.model;
-  }
-
-  /** True in train mode (the model holds y). */
-  get trainMode(): boolean {
-    return this.training;
-  }
-
   /** The interpolation beta (momentum for SGD, betas[0] for AdamW). */
   get beta(): number {
     const c = this.direction.config as { momentum?: number; betas?: number[] };
     return c.momentum ?? c.betas![0];
   }
 
-  override attachModel(model: tf.LayersModel): this {
-    this.ownModel = model;
-    return super.attachModel(model);
-  }
-
-  /** Puts x into the model (no-op in eval mode); optionally recomputes BN statistics at x. */
-  eval(options: EvalOptions = {}): void {
-    if (!this.training) return;
+  /** x is the direction's slot 1. */
+  protected putEvalPoint(): void {
     for (const { variable: v, slots } of this.directionSlots()) v.assign(slots[1]);
-    this.training = false;
-    if (options.batchNorm) {
-      this.bnModel = options.batchNorm.model;
-      this.bnSaved = recomputeBatchNorm(options.batchNorm);
-    }
   }
 
-  /**
-   * The evaluation-point contract (core/evalPoint.ts): x in the model, batch-norm statistics recomputed
-   * at x when `options` give a model with batch norm and its training inputs. No-op when already at x.
-   */
-  enterEvalPoint(options: EvalPointOptions = {}): () => void {
-    if (!this.training) return () => {};
-    const model = options.model ?? this.ownModel;
-    const bn = model !== undefined && options.trainX !== undefined && batchNormLayers(model).length > 0;
-    this.eval(
-      bn
-        ? {
-            batchNorm: {
-              model: model!,
-              x: options.trainX!,
-              batchSize: options.batchSize,
-              batches: options.batches,
-            },
-          }
-        : {},
-    );
-    let left = false;
-    return () => {
-      if (left) return;
-      left = true;
-      this.train();
-    };
-  }
-
-  /** The evaluation-point contract's way back: train() (a restored optimizer starts at x). */
-  leaveEvalPoint(): void {
-    this.train();
-  }
-
-  /** Batch-norm statistics were collected at y: in train mode they must be recomputed at x. */
-  requiresBatchNormRecompute(): boolean {
-    return this.training;
-  }
-
-  /** Puts y = beta*x + (1-beta)*z back into the model (no-op in train mode) and the training BN stats. */
-  train(): void {
-    if (this.training) return;
-    if (this.bnSaved) {
-      restoreBatchNorm(this.bnModel!, this.bnSaved);
-      this.bnSaved = undefined;
-    }
-    this.training = true;
-    const unbound = this.unboundStateSize;
-    if (unbound !== undefined) {
-      // Restored state not yet bound to variables: bind now when the model is known, else at the next
-      // step (before its gradient), when minimize receives the variables.
-      const vars = this.findVariables(unbound);
-      if (!vars) {
-        this.deferredTrain = true;
-        return;
-      }
-      this.bindRestoredState(vars);
-    }
-    this.swapToY();
-  }
-
-  override minimize(f: LossFn, returnCost = false, varList?: tf.Variable[]): tf.Scalar | null {
-    this.checkTrainMode();
-    if (this.deferredTrain) {
-      this.bindRestoredState(varList ?? trainable());
-      this.deferredTrain = false;
-      this.swapToY();
-    }
-    return super.minimize(f, returnCost, varList);
-  }
-
-  override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
-    this.checkTrainMode();
-    if (this.deferredTrain) {
-      throw new LrfreeConfigError(
-        `${this.name}: restored state could not be matched to the model's variables before the gradient was ` +
-          'taken; pass the model (attachModel) before train(), or train with minimize / model.fit.',
-      );
-    }
-    super.applyGradients(variableGradients);
-  }
-
-  /** Refuses to save in train mode after training: the model would hold y, not x. */
-  override async getWeights(): Promise<NamedTensor[]> {
-    if (this.training && this.counters.steps > 0) {
-      throw new LrfreeConfigError(
-        `${this.name}: refusing to save in train mode: the model holds the training point y, not the ` +
-          'averaged point x that Schedule-Free evaluates and checkpoints. Call opt.eval() before ' +
-          'model.save(...) (and opt.train() after), or use saveAtX(model, opt, handler).',
-      );
-    }
-    return super.getWeights();
-  }
-
-  /** State saved after training is always saved in eval mode, so a restored optimizer starts there. */
-  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
-    await super.setWeights(weightValues);
-    this.training = this.counters.steps === 0;
-    this.deferredTrain = false;
-  }
-
-  override dispose(): void {
-    if (this.bnSaved) tf.dispose(this.bnSaved);
-    this.bnSaved = undefined;
-    super.dispose();
-  }
-
-  private checkTrainMode(): void {
-    if (!this.training) {
-      throw new LrfreeConfigError(
-        `${this.name}: step called in eval mode (the model holds x). Call opt.train() before training ` +
-          'again, and opt.eval() before evaluating or saving.',
-      );
-    }
-  }
-
-  private swapToY(): void {
+  /** y = beta*x + (1-beta)*z. */
+  protected putTrainPoint(): void {
     const beta = this.beta;
     for (const { variable: v, slots } of this.directionSlots()) {
       tf.tidy(() => v.assign(tf.add(tf.mul(slots[1], beta), tf.mul(slots[0], 1 - beta))));
     }
   }
 
-  /**
-   * The model's variables, when the model is known. Names are not enough: a loaded copy gets new names and
-   * the saving model may still hold the old ones.
-   */
-  private findVariables(count: number): tf.Variable[] | undefined {
-    if (!this.ownModel) return undefined;
-    const vars = modelVariables(this.ownModel);
-    return vars.length === count ? vars : undefined;
+  protected get saveAdvice(): string {
+    return 'Call opt.eval() before model.save(...) (and opt.train() after), or use saveAtX(model, opt, handler).';
   }
 }
 
 tf.serialization.registerClass(ScheduleFreeOptimizer);
-
-function trainable(): tf.Variable[] {
-  return Object.values(tf.engine().registeredVariables).filter((v) => v.trainable);
-}
 
 /**
  * Schedule-Free SGD preset (`constant(1)`); 1 forward + 1 backward per step; `lastStep.eta` is the
