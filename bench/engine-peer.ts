@@ -5,7 +5,7 @@
  *
  * Reads one JSON request a line on stdin, `{ "task": name, "ms": budget }`, runs training steps of that task
  * (Adam, lr 1e-3, loss forced to a number each step) until `budget` ms have passed (at least 3 steps) and
- * answers one line `{ "ms": [per-step ms...] }`, or `{ "error": text }` when this engine cannot train it.
+ * answers one line `{ "ms": [per-step ms...], "cpuMs": CPU ms per step, all threads }`, or `{ "error": text }` when this engine cannot train it.
  * Models are built once, on first request, with 3 warm-up steps. `lrfree` = `ready()` with lrfree's wasm
  * kernels on THREADS threads; `stock` = TF.js's wasm as shipped (no patchWasm; 1 thread: its threaded build
  * does not start in Node).
@@ -100,7 +100,7 @@ function step(t: { trainer: Trainer; optimizer: tf.Optimizer }): void {
   loss.dispose();
 }
 
-function run(name: EngineTaskName, budgetMs: number): { ms: number[] } | { error: string } {
+function run(name: EngineTaskName, budgetMs: number): { ms: number[]; cpuMs: number } | { error: string } {
   try {
     let t = trainers.get(name);
     if (!t) {
@@ -112,12 +112,14 @@ function run(name: EngineTaskName, budgetMs: number): { ms: number[] } | { error
     }
     const ms: number[] = [];
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage(); // this process, all its threads (the wasm pool's workers included)
     while (ms.length < 3 || performance.now() - t0 < budgetMs) {
       const s = performance.now();
       step(t);
       ms.push(performance.now() - s);
     }
-    return { ms };
+    const cpu = process.cpuUsage(cpu0);
+    return { ms, cpuMs: (cpu.user + cpu.system) / 1000 / ms.length };
   } catch (e) {
     const m = String((e as Error).message).match(/Kernel '(\w+)' not registered/);
     return { error: m ? `no ${m[1]} kernel` : String((e as Error).message).slice(0, 60) };

@@ -29,7 +29,12 @@ const N = Number(opt('threads') ?? (await defaultWasmThreads()));
 const TASKS = ENGINE_TASKS.filter((t) => !opt('tasks') || opt('tasks')!.split(',').includes(t.name));
 const PYTHON = process.env.LRFREE_TORCH_PYTHON ?? '/usr/bin/python3';
 
-type Reply = { ms: number[] } | { error: string };
+type Reply = { ms: number[]; cpuMs: number } | { error: string };
+/** Per-round values of one cell: median wall ms per step, CPU ms per step (all threads). */
+interface Cell {
+  wall: number[];
+  cpu: number[];
+}
 
 /** One engine in its own process, answering one request at a time. */
 class Peer {
@@ -111,18 +116,24 @@ console.log(
 for (const [i, p] of peers.entries()) console.log(`- ${p.label}: ${JSON.stringify(ready[i])}`);
 if (missing) console.log(`\n${missing}`);
 
-// times[task][peer] = per-round medians (ms), or the error text
-const times = new Map<string, Map<string, number[] | string>>();
+// times[task][peer] = per-round values, or the error text
+const times = new Map<string, Map<string, Cell | string>>();
 for (let round = 0; round < ROUNDS; round++) {
   for (const task of TASKS) {
-    const row = times.get(task.name) ?? new Map<string, number[] | string>();
+    const row = times.get(task.name) ?? new Map<string, Cell | string>();
     times.set(task.name, row);
     for (let k = 0; k < peers.length; k++) {
       const peer = peers[(k + round) % peers.length];
-      if (typeof row.get(peer.label) === 'string') continue; // this engine cannot run it
+      const before = row.get(peer.label);
+      if (typeof before === 'string') continue; // this engine cannot run it
       const reply = await peer.ask(task.name, BUDGET_MS);
       if ('error' in reply) row.set(peer.label, reply.error);
-      else row.set(peer.label, [...((row.get(peer.label) as number[] | undefined) ?? []), median(reply.ms)]);
+      else {
+        const c = before ?? { wall: [], cpu: [] };
+        c.wall.push(median(reply.ms));
+        c.cpu.push(reply.cpuMs);
+        row.set(peer.label, c);
+      }
     }
   }
   process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
@@ -130,44 +141,50 @@ for (let round = 0; round < ROUNDS; round++) {
 const load1 = os.loadavg();
 
 const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+type Measure = 'wall' | 'cpu';
 /** "median ms" of a cell, or its error. */
-const cell = (v: number[] | string | undefined) =>
-  v === undefined ? 'n/a' : typeof v === 'string' ? v : `${fmt(median(v))} ms`;
-/** Ratio a/b per round: "median (min-max)". */
-const ratio = (a: number[] | string | undefined, b: number[] | string | undefined) => {
-  if (!Array.isArray(a) || !Array.isArray(b)) return '';
-  const r = a.map((x, i) => x / b[i]).sort((x, y) => x - y);
+const cell = (v: Cell | string | undefined, m: Measure) =>
+  v === undefined ? 'n/a' : typeof v === 'string' ? v : `${fmt(median(v[m]))} ms`;
+/** Ratio a/b per round: " (median x, min-max)". */
+const ratio = (a: Cell | string | undefined, b: Cell | string | undefined, m: Measure) => {
+  if (typeof a !== 'object' || typeof b !== 'object') return '';
+  const r = a[m].map((x, i) => x / b[m][i]).sort((x, y) => x - y);
   return ` (${median(r).toFixed(2)}x, ${r[0].toFixed(2)}-${r.at(-1)!.toFixed(2)})`;
 };
 
-const col = (label: string) => peers.find((p) => p.label === label)?.label ?? label;
 const T1 = 'PyTorch 1T';
 const TN = `PyTorch ${N}T`;
-console.log(
-  '\nStep time, median over rounds; in brackets the ratio to PyTorch at the same thread count (stock',
-);
-console.log('wasm: to PyTorch 1T), median and range over rounds.\n');
-const heads = [T1, 'lrfree wasm 1T', 'stock wasm 1T', ...(N > 1 ? [TN, `lrfree wasm ${N}T`] : [])];
-console.log(`| training step | ${heads.join(' | ')} |`);
-console.log(`|---|${heads.map(() => '---').join('|')}|`);
-for (const task of TASKS) {
-  const row = times.get(task.name)!;
-  const get = (l: string) => row.get(col(l));
-  const cells = [
-    cell(get(T1)),
-    cell(get('lrfree wasm 1T')) + ratio(get('lrfree wasm 1T'), get(T1)),
-    cell(get('stock wasm 1T')) + ratio(get('stock wasm 1T'), get(T1)),
-    ...(N > 1
-      ? [cell(get(TN)), cell(get(`lrfree wasm ${N}T`)) + ratio(get(`lrfree wasm ${N}T`), get(TN))]
-      : []),
-  ];
-  console.log(`| ${task.label} | ${cells.join(' | ')} |`);
-}
-if (N > 1) {
-  console.log(`\nlrfree wasm ${N} threads vs 1 thread (time ratio, median and range over rounds):`);
+const L1 = 'lrfree wasm 1T';
+const LN = `lrfree wasm ${N}T`;
+const heads = [T1, L1, 'stock wasm 1T', ...(N > 1 ? [TN, LN] : [])];
+function table(m: Measure): void {
+  console.log(`| training step | ${heads.join(' | ')} |`);
+  console.log(`|---|${heads.map(() => '---').join('|')}|`);
   for (const task of TASKS) {
-    const row = times.get(task.name)!;
-    const r = ratio(row.get(`lrfree wasm ${N}T`), row.get('lrfree wasm 1T'));
+    const get = (l: string) => times.get(task.name)!.get(l);
+    const cells = [
+      cell(get(T1), m),
+      cell(get(L1), m) + ratio(get(L1), get(T1), m),
+      cell(get('stock wasm 1T'), m) + ratio(get('stock wasm 1T'), get(T1), m),
+      ...(N > 1 ? [cell(get(TN), m), cell(get(LN), m) + ratio(get(LN), get(TN), m)] : []),
+    ];
+    console.log(`| ${task.label} | ${cells.join(' | ')} |`);
+  }
+}
+console.log('\n## Wall-clock time per step\n');
+console.log('Median over rounds; in brackets the ratio to PyTorch at the same thread count (stock wasm: to');
+console.log('PyTorch 1T), median and range over rounds.\n');
+table('wall');
+console.log('\n## CPU time per step (all threads of the process)\n');
+console.log(
+  'Less sensitive to other load than wall-clock time for 1 thread; for N threads it is the total work',
+);
+console.log("(spinning threads count), not the step's latency.\n");
+table('cpu');
+if (N > 1) {
+  console.log(`\nlrfree wasm ${N} threads / 1 thread, wall-clock time (median and range over rounds):`);
+  for (const task of TASKS) {
+    const r = ratio(times.get(task.name)!.get(LN), times.get(task.name)!.get(L1), 'wall');
     if (r) console.log(`- ${task.label}:${r}`);
   }
 }

@@ -4,7 +4,7 @@
 
 Speaks engine-peer.ts's protocol: one JSON request a line on stdin, {"task": name, "ms": budget}; runs
 training steps (Adam, lr 1e-3, loss.item() each step) until budget ms have passed (at least 3 steps) and
-answers {"ms": [per-step ms...]} or {"error": text}. Models are built once, with 3 warm-up steps. The shapes
+answers {"ms": [per-step ms...], "cpuMs": CPU ms per step, all threads} or {"error": text}. Models are built once, with 3 warm-up steps. The shapes
 mirror engine-peer.ts and src/bench/tasks/{fashion,charLstm}.ts (NCHW here, NHWC there: the same convolutions).
 """
 import json
@@ -87,11 +87,12 @@ def run(name, budget_ms):
             step(trainers[name])
     ms = []
     t0 = time.perf_counter()
+    cpu0 = time.process_time()  # this process, all its threads
     while len(ms) < 3 or (time.perf_counter() - t0) * 1000 < budget_ms:
         s = time.perf_counter()
         step(trainers[name])
         ms.append((time.perf_counter() - s) * 1000)
-    return {"ms": ms}
+    return {"ms": ms, "cpuMs": (time.process_time() - cpu0) * 1000 / len(ms)}
 
 
 print(json.dumps({"ready": {"torch": torch.__version__, "threads": torch.get_num_threads()}}), flush=True)
