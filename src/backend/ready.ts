@@ -131,8 +131,8 @@ function wasmInfo(wasm: WasmModuleLike | null): BackendInfo {
  * @example
  * ```ts
  * import * as lrfree from 'lrfree';
- * await lrfree.ready({ backend: 'wasm', threads: 1, quiet: true });
- * const { backend, threads, simd } = lrfree.backendInfo()!; // 'wasm', 1, true
+ * await lrfree.ready({ quiet: true });
+ * const { backend, threads, simd } = lrfree.backendInfo()!; // e.g. 'wasm', 2, true
  * ```
  */
 export function backendInfo(): BackendInfo | undefined {
