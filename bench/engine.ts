@@ -40,7 +40,7 @@ interface Cell {
 class Peer {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly lines: Interface;
-  private readonly waiting: ((line: string) => void)[] = [];
+  private readonly waiting: { resolve: (v: unknown) => void; reject: (e: Error) => void }[] = [];
   readonly started: Promise<unknown>;
 
   constructor(
@@ -51,15 +51,16 @@ class Peer {
     this.child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr.on('data', (d) => process.stderr.write(`[${label}] ${d}`));
     this.lines = createInterface({ input: this.child.stdout });
-    this.lines.on('line', (line) => this.waiting.shift()?.(line));
+    this.lines.on('line', (line) => this.waiting.shift()?.resolve(JSON.parse(line)));
+    this.child.once('exit', (code) => {
+      for (const w of this.waiting.splice(0)) w.reject(new Error(`${label} exited (${code})`));
+    });
     this.started = this.next();
   }
 
+  /** The next line this engine writes, parsed. */
   private next(): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push((line) => resolve(JSON.parse(line)));
-      this.child.once('exit', (code) => reject(new Error(`${this.label} exited (${code})`)));
-    });
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
   ask(task: EngineTaskName, ms: number): Promise<Reply> {
