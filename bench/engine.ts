@@ -189,7 +189,12 @@ if (N > 1) {
     if (r) console.log(`- ${task.label}:${r}`);
   }
 }
+const loaded = Math.max(load0[0], load1[0]) > cpu.length;
 console.log(
-  `\nLoad average (1 min) ${load0[0].toFixed(1)} at the start, ${load1[0].toFixed(1)} at the end, on ${cpu.length} cores: other processes share the machine, and on a loaded machine more threads also buy a larger share of it.`,
+  `\nLoad average (1 min) ${load0[0].toFixed(1)} at the start, ${load1[0].toFixed(1)} at the end, on ${cpu.length} cores.${
+    loaded
+      ? ' The machine was oversubscribed: every time is inflated, and threads that meet at a barrier in every kernel suffer most when one of them is descheduled. Treat these ratios as inconclusive.'
+      : ''
+  }`,
 );
 await Promise.all(peers.map((p) => p.close()));
