@@ -12,6 +12,7 @@ import { relErr } from './compare.js';
 interface Probe {
   info: { backend: string; threads: number; simd: boolean };
   pthreads: boolean;
+  fusedAdam: boolean;
   tensorsLeft: number;
   outputs: Record<string, number[]>;
 }
@@ -42,6 +43,14 @@ describe('threaded wasm in Node', () => {
     // threads: 1 is TF.js's own single-threaded start; 2 runs the threaded build.
     expect(one.pthreads).toBe(false);
     expect(two.pthreads).toBe(true);
+    // lrfree's SIMD kernels run on both heaps (the threaded one is shared) and match the op path exactly.
+    expect(one.fusedAdam).toBe(true);
+    expect(two.fusedAdam).toBe(true);
+    for (const p of [one, two]) {
+      for (const k of ['m', 'v', 'd', 's']) {
+        expect(p.outputs[`adam ${k} (fused kernel)`]).toEqual(p.outputs[`adam ${k} (ops)`]);
+      }
+    }
     expect(one.tensorsLeft).toBe(0);
     expect(two.tensorsLeft).toBe(0);
     expect(Object.keys(two.outputs)).toEqual(Object.keys(one.outputs));

@@ -10,6 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { backendInfo, ready } from '../../src/backend/ready.js';
+import { fusedAdamAvailable } from '../../src/backend/wasm/fusedAdam.js';
+import { adamMoments } from '../../src/directions/adamMoments.js';
 
 const threads = Number(process.argv[2]);
 await ready({ backend: 'wasm', threads, quiet: true });
@@ -51,6 +53,19 @@ tf.tidy(() => {
   const [dx, df] = tf.grads(conv as (a: tf.Tensor, b: tf.Tensor) => tf.Scalar)([x, f]);
   keep('conv2d dx', dx);
   keep('conv2d dfilter', df);
+});
+
+// lrfree's fused Adam (its SIMD module on TF.js's heap, shared in the threaded build) against the op path.
+const fused = fusedAdamAvailable();
+tf.tidy(() => {
+  const [g, m, v] = [data([1031], 15), data([1031], 16), data([1031], 17).abs()];
+  const c = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, step: 3 };
+  const auto = adamMoments(g, m, v, c, true);
+  const ops = adamMoments(g, m, v, c, true, 'ops');
+  for (const k of ['m', 'v', 'd', 's'] as const) {
+    keep(`adam ${k} (fused kernel)`, auto[k]!);
+    keep(`adam ${k} (ops)`, ops[k]!);
+  }
 });
 
 // Three Adam steps of a small CNN on fixed data.
@@ -103,6 +118,7 @@ console.log(
   JSON.stringify({
     info: backendInfo(),
     pthreads: wasm.PThread !== undefined,
+    fusedAdam: fused,
     tensorsLeft: tf.memory().numTensors - start,
     outputs,
   }),
