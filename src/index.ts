@@ -21,7 +21,13 @@ export { type AlraoPresetOptions, alraoAdam, alraoSgd } from './alrao/presets.js
 
 import * as backendReady from './backend/ready.js';
 
-export { type BackendName, type ReadyOptions, ready } from './backend/ready.js';
+export {
+  type BackendInfo,
+  type BackendName,
+  backendInfo,
+  type ReadyOptions,
+  ready,
+} from './backend/ready.js';
 export {
   type EvalPointOptions,
   type HasEvalPoint,
@@ -148,7 +154,7 @@ export * as train from './train/index.js';
 export * as transforms from './transforms/index.js';
 
 /** Backend helpers: pick the best backend, patch wasm's missing/slow kernels. */
-export const backend = { ready: backendReady.ready, patchWasm, patchCpu };
+export const backend = { ready: backendReady.ready, info: backendReady.backendInfo, patchWasm, patchCpu };
 
 /** Package version. */
 export const version = '0.1.0';

@@ -8,6 +8,12 @@ import * as tf from '@tensorflow/tfjs';
 import { isNode, nodeImport } from '../core/platform.js';
 import { LrfreeConfigError } from '../core/validate.js';
 import { patchCpu, patchWasm } from './patchWasm.js';
+import {
+  checkWasmThreads,
+  defaultWasmThreads,
+  startThreadedWasm,
+  type WasmModuleLike,
+} from './wasmThreads.js';
 
 /** Backends lrfree knows how to pick. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgl' | 'webgpu';
@@ -29,7 +35,26 @@ export interface ReadyOptions {
    * `ready()` moves on to `cpu`.
    */
   wasmPaths?: string | Record<string, string>;
+  /**
+   * Threads of the wasm backend (XNNPACK's pool), 1 to 8. Default: the cores available to the process
+   * (`os.availableParallelism()`, at most 8) in Node; TF.js's own choice in a browser (threads need a
+   * cross-origin-isolated page there). `1` keeps the single-threaded SIMD build. Env `LRFREE_THREADS` does
+   * the same in Node. Takes effect when the wasm backend starts, i.e. at the first `ready()` that picks it;
+   * {@link backendInfo} says what runs.
+   */
+  threads?: number;
 }
+
+/** What {@link ready} chose: the backend and, on wasm, its thread count and whether it runs SIMD. */
+export interface BackendInfo {
+  backend: BackendName;
+  /** Threads the backend computes on (wasm: XNNPACK's pool; 1 for cpu; undefined when unknown). */
+  threads?: number;
+  /** Whether the wasm build in use has SIMD (undefined off wasm). */
+  simd?: boolean;
+}
+
+let info: BackendInfo | undefined;
 
 let announced = false;
 
@@ -49,18 +74,80 @@ async function tryRequire(name: string): Promise<boolean> {
 }
 
 /** Registers the wasm backend (an import with side effects), once; sets where its `.wasm` files are. */
-async function loadWasm(wasmPaths: ReadyOptions['wasmPaths']): Promise<boolean> {
-  if (tf.findBackendFactory('wasm') && wasmPaths === undefined) return true;
+async function loadWasm(wasmPaths: ReadyOptions['wasmPaths']): Promise<WasmModuleLike | null> {
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     if (wasmPaths !== undefined) {
       if (typeof wasmPaths === 'string') wasm.setWasmPaths(wasmPaths);
       else wasm.setWasmPaths(wasmPaths);
     }
-    return tf.findBackendFactory('wasm') !== null;
+    return tf.findBackendFactory('wasm') !== null ? (wasm as WasmModuleLike) : null;
   } catch {
-    return false;
+    return null;
   }
+}
+
+/** The thread count asked for: the option, else `LRFREE_THREADS` (Node), else undefined (the default). */
+function requestedThreads(options: ReadyOptions): number | undefined {
+  if (options.threads !== undefined) return checkWasmThreads(options.threads);
+  const env = isNode ? process.env.LRFREE_THREADS : undefined;
+  return env ? checkWasmThreads(Number(env)) : undefined;
+}
+
+/**
+ * Starts the wasm backend: in Node with more than one thread through {@link startThreadedWasm} (falling
+ * back to one thread, with a warning, when that fails); otherwise TF.js's own start, unchanged.
+ */
+async function startWasm(wasm: WasmModuleLike, threads: number | undefined): Promise<boolean> {
+  const setWasm = () => tf.setBackend('wasm').catch(() => false);
+  if (!isNode) {
+    if (threads !== undefined) wasm.setThreadsCount?.(threads);
+    return setWasm();
+  }
+  const n = threads ?? (await defaultWasmThreads());
+  if (n === 1) return setWasm();
+  const ok = await startThreadedWasm(n, wasm, setWasm).catch(() => false);
+  if (ok) return true;
+  console.error(`lrfree: the threaded wasm backend did not start; using 1 thread.`);
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  return setWasm();
+}
+
+/** Threads and SIMD of the wasm backend that runs. */
+function wasmInfo(wasm: WasmModuleLike | null): BackendInfo {
+  let threads: number | undefined;
+  try {
+    threads = wasm?.getThreadsCount?.();
+  } catch {
+    threads = undefined;
+  }
+  const simd = tf.env().getFlags().WASM_HAS_SIMD_SUPPORT;
+  return { backend: 'wasm', threads, simd: typeof simd === 'boolean' ? simd : undefined };
+}
+
+/**
+ * What the last {@link ready} chose: backend, threads and SIMD (undefined before `ready()`).
+ *
+ * @example
+ * ```ts
+ * import * as lrfree from 'lrfree';
+ * await lrfree.ready({ quiet: true });
+ * const { backend, threads, simd } = lrfree.backendInfo()!; // e.g. 'wasm', 2, true
+ * ```
+ */
+export function backendInfo(): BackendInfo | undefined {
+  return info && { ...info };
+}
+
+/** The log line of {@link ready}. */
+function describe(i: BackendInfo): string {
+  const parts = [
+    i.simd === undefined ? undefined : i.simd ? 'SIMD' : 'no SIMD',
+    i.threads === undefined || i.backend !== 'wasm'
+      ? undefined
+      : `${i.threads} thread${i.threads === 1 ? '' : 's'}`,
+  ].filter(Boolean);
+  return `lrfree: using TF.js backend '${i.backend}'${parts.length ? ` (${parts.join(', ')})` : ''}`;
 }
 
 /** The order `ready()` tries backends in, when none is forced. */
@@ -75,7 +162,9 @@ function muteCpuBanner(): void {
 }
 
 /**
- * Initialises TF.js on the best available backend and returns its name.
+ * Initialises TF.js on the best available backend and returns its name. On wasm in Node it runs TF.js's
+ * threaded SIMD build on {@link ReadyOptions.threads} threads (default: the cores available); the log line
+ * and {@link backendInfo} say which backend, how many threads and whether SIMD.
  *
  * @example
  * ```ts
@@ -89,6 +178,7 @@ export async function ready(options: ReadyOptions = {}): Promise<BackendName> {
   const forced =
     options.backend ?? (isNode ? (process.env.LRFREE_BACKEND as BackendName | undefined) : undefined);
   const candidates: BackendName[] = forced ? [forced] : backendCandidates();
+  const threads = requestedThreads(options);
   for (const name of candidates) {
     if (name === 'webgpu' && !tf.findBackendFactory('webgpu')) {
       if (forced)
@@ -104,14 +194,18 @@ export async function ready(options: ReadyOptions = {}): Promise<BackendName> {
         continue;
       }
     }
-    if (name === 'wasm' && !(await loadWasm(options.wasmPaths))) {
+    const wasm = name === 'wasm' ? await loadWasm(options.wasmPaths) : null;
+    if (name === 'wasm' && !wasm) {
       if (forced)
         throw new LrfreeConfigError("ready: backend 'wasm' could not load @tensorflow/tfjs-backend-wasm.");
       continue;
     }
     muteCpuBanner();
     if (tf.getBackend() !== name || !tf.findBackend(name)) {
-      const ok = await tf.setBackend(name).catch(() => false);
+      const ok =
+        wasm && !tf.findBackend('wasm')
+          ? await startWasm(wasm, threads)
+          : await tf.setBackend(name).catch(() => false);
       if (!ok) {
         if (forced) throw new LrfreeConfigError(`ready: backend '${name}' failed to initialise.`);
         continue;
@@ -121,9 +215,10 @@ export async function ready(options: ReadyOptions = {}): Promise<BackendName> {
     muteCpuBanner();
     if (name === 'wasm' && options.patch !== false) patchWasm();
     if (name === 'cpu' && options.patch !== false) patchCpu();
+    info = name === 'wasm' ? wasmInfo(wasm) : { backend: name, threads: name === 'cpu' ? 1 : undefined };
     if (!announced && !options.quiet) {
       announced = true;
-      console.error(`lrfree: using TF.js backend '${name}'`);
+      console.error(describe(info));
     }
     return name;
   }

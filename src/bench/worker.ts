@@ -9,7 +9,9 @@ import { taskByName } from './tasks/index.js';
 const port = parentPort!;
 const { backend } = workerData as { backend?: 'wasm' | 'cpu' | 'tensorflow' };
 
-await ready({ backend, quiet: true });
+// One wasm thread per worker: the sweep already runs one worker per core (several threads each would only
+// oversubscribe the cores and pay the threaded build's start-up in every worker).
+await ready({ backend, quiet: true, threads: 1 });
 port.on('message', async (run: PlannedRun | null) => {
   if (run === null) {
     port.close();

@@ -3,6 +3,7 @@
  * backend has a new one). The kernels then read and write tensors where they are, by heap offset.
  */
 import { KERNELS_WASM_BASE64 } from './kernels.wasm.js';
+import { withSharedMemoryImport } from './sharedMemory.js';
 
 /** The module's exports (signatures in kernels.wat; pointers are byte offsets, counts are floats). */
 export interface SimdKernels {
@@ -35,12 +36,16 @@ export interface SimdKernels {
   ): void;
 }
 
-/** The part of the wasm backend this needs: its emscripten module's exports, where the memory is. */
+/**
+ * The part of the wasm backend this needs: where its memory is (exported by the single-threaded builds,
+ * created in JS and imported by the threaded one).
+ */
 export interface BackendWithMemory {
-  wasm?: { asm?: { memory?: unknown } };
+  wasm?: { asm?: { memory?: unknown }; wasmMemory?: unknown };
 }
 
 let bytes: Uint8Array<ArrayBuffer> | undefined;
+let sharedBytes: Uint8Array<ArrayBuffer> | undefined;
 const instances = new WeakMap<WebAssembly.Memory, SimdKernels | null>();
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
@@ -48,21 +53,28 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
+/** The module for a shared memory (TF.js's threaded build): the same code, its memory import shared. */
+function sharedModuleBytes(): Uint8Array<ArrayBuffer> {
+  sharedBytes ??= withSharedMemoryImport(moduleBytes());
+  return sharedBytes;
+}
+
 /**
- * The kernels for `backend`, or undefined when they cannot run there: TF.js does not expose its memory, the
- * memory is shared (the threaded build would need a shared import), or the engine lacks wasm SIMD.
+ * The kernels for `backend`, or undefined when they cannot run there: TF.js does not expose its memory, or
+ * the engine lacks wasm SIMD (or, for a shared memory, wasm threads).
  */
 export function simdKernels(backend: unknown): SimdKernels | undefined {
-  const memory = (backend as BackendWithMemory | undefined)?.wasm?.asm?.memory;
+  const wasm = (backend as BackendWithMemory | undefined)?.wasm;
+  const memory = wasm?.asm?.memory ?? wasm?.wasmMemory;
   if (!(memory instanceof WebAssembly.Memory)) return undefined;
   let kernels = instances.get(memory);
   if (kernels === undefined) {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    kernels =
-      shared || !WebAssembly.validate(moduleBytes())
-        ? null
-        : (new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()), { env: { memory } })
-            .exports as unknown as SimdKernels);
+    const code = shared ? sharedModuleBytes() : moduleBytes();
+    kernels = WebAssembly.validate(code)
+      ? (new WebAssembly.Instance(new WebAssembly.Module(code), { env: { memory } })
+          .exports as unknown as SimdKernels)
+      : null;
     instances.set(memory, kernels);
   }
   return kernels ?? undefined;

@@ -1,0 +1,138 @@
+/**
+ * The TF.js side of bench/engine.ts (run by it, one process per engine configuration):
+ *
+ *   node --import tsx bench/engine-peer.ts lrfree|stock THREADS
+ *
+ * Reads one JSON request a line on stdin, `{ "task": name, "ms": budget }`, runs training steps of that task
+ * (Adam, lr 1e-3, loss forced to a number each step) until `budget` ms have passed (at least 3 steps) and
+ * answers one line `{ "ms": [per-step ms...], "cpuMs": CPU ms per step, all threads }`, or `{ "error": text }` when this engine cannot train it.
+ * Models are built once, on first request, with 3 warm-up steps. `lrfree` = `ready()` with lrfree's wasm
+ * kernels on THREADS threads; `stock` = TF.js's wasm as shipped (no patchWasm; 1 thread: its threaded build
+ * does not start in Node).
+ */
+import { createInterface } from 'node:readline';
+import * as tf from '@tensorflow/tfjs';
+import { backendInfo, ready } from '../src/backend/ready.js';
+import { crossEntropy } from '../src/bench/task.js';
+import { charLstm } from '../src/bench/tasks/charLstm.js';
+import { fashionCnn } from '../src/bench/tasks/fashion.js';
+import { ENGINE_TASKS, type EngineTaskName } from './engine-tasks.js';
+
+const [engine, threadsArg] = process.argv.slice(2);
+if (engine !== 'lrfree' && engine !== 'stock') throw new Error('usage: engine-peer.ts lrfree|stock THREADS');
+await ready({ backend: 'wasm', threads: Number(threadsArg), patch: engine === 'lrfree', quiet: true });
+
+/** One training step's pieces: the loss of a fixed batch and what to dispose afterwards. */
+interface Trainer {
+  loss: () => tf.Scalar;
+  variables: tf.Variable[];
+  dispose: () => void;
+}
+
+const glorot = (seed: number) => tf.initializers.glorotUniform({ seed });
+
+/** An MLP with ReLU hidden layers and a softmax output, on a fixed random batch. */
+function mlp(sizes: number[], batch: number): Trainer {
+  const model = tf.sequential();
+  for (let i = 1; i < sizes.length; i++) {
+    model.add(
+      tf.layers.dense({
+        ...(i === 1 ? { inputShape: [sizes[0]] } : {}),
+        units: sizes[i],
+        activation: i === sizes.length - 1 ? 'softmax' : 'relu',
+        kernelInitializer: glorot(i),
+      }),
+    );
+  }
+  const x = tf.randomUniform([batch, sizes[0]], 0, 1, 'float32', 7);
+  const y = tf.tidy(() =>
+    tf.oneHot(
+      tf.tensor1d(
+        Array.from({ length: batch }, (_, i) => (i * 7) % sizes.at(-1)!),
+        'int32',
+      ),
+      sizes.at(-1)!,
+    ),
+  );
+  return fromModel(model, x, y, () => {
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+}
+
+/** A trainer of `model` on the batch (x, y); `release` frees the batch and the model. */
+function fromModel(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, release: () => void): Trainer {
+  return {
+    loss: () => crossEntropy(y, model.apply(x, { training: true }) as tf.Tensor),
+    variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
+    dispose: release,
+  };
+}
+
+/** A benchmark task's own model on its own first training batch. */
+function taskTrainer(task: typeof fashionCnn): Trainer {
+  const instance = task.create(1, 'quick');
+  const { x, y, release } = instance.batchXY!(0);
+  return fromModel(instance.model!, x, y, () => {
+    release();
+    instance.dispose?.(); // disposes the model too
+  });
+}
+
+/**
+ * How each task is built here. The transformer row: when src/bench/tasks/transformer.ts exists (another
+ * branch adds it), import its task here like fashionCnn and charLstm (`transformer: () => taskTrainer(...)`)
+ * and add the same shapes to bench/engine_torch.py's `transformer`.
+ */
+const BUILDERS: Record<EngineTaskName, (() => Trainer) | undefined> = {
+  'mlp-784-128-10': () => mlp([784, 128, 10], 64),
+  'mlp-784-128-128-10': () => mlp([784, 128, 128, 10], 128),
+  'fashion-cnn': () => taskTrainer(fashionCnn),
+  'char-lstm': () => taskTrainer(charLstm),
+  transformer: undefined,
+};
+
+const trainers = new Map<string, { trainer: Trainer; optimizer: tf.Optimizer }>();
+
+function step(t: { trainer: Trainer; optimizer: tf.Optimizer }): void {
+  const loss = t.optimizer.minimize(t.trainer.loss, true, t.trainer.variables) as tf.Scalar;
+  loss.dataSync();
+  loss.dispose();
+}
+
+function run(name: EngineTaskName, budgetMs: number): { ms: number[]; cpuMs: number } | { error: string } {
+  try {
+    let t = trainers.get(name);
+    if (!t) {
+      const build = BUILDERS[name];
+      if (!build) return { error: 'not built yet' };
+      t = { trainer: build(), optimizer: tf.train.adam(1e-3) };
+      trainers.set(name, t);
+      for (let i = 0; i < 3; i++) step(t);
+    }
+    const ms: number[] = [];
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage(); // this process, all its threads (the wasm pool's workers included)
+    while (ms.length < 3 || performance.now() - t0 < budgetMs) {
+      const s = performance.now();
+      step(t);
+      ms.push(performance.now() - s);
+    }
+    const cpu = process.cpuUsage(cpu0);
+    return { ms, cpuMs: (cpu.user + cpu.system) / 1000 / ms.length };
+  } catch (e) {
+    const m = String((e as Error).message).match(/Kernel '(\w+)' not registered/);
+    return { error: m ? `no ${m[1]} kernel` : String((e as Error).message).slice(0, 60) };
+  }
+}
+
+console.log(JSON.stringify({ ready: backendInfo(), tasks: ENGINE_TASKS.length }));
+for await (const line of createInterface({ input: process.stdin })) {
+  if (!line.trim()) continue;
+  const req = JSON.parse(line) as { task: EngineTaskName; ms: number };
+  console.log(JSON.stringify(run(req.task, req.ms)));
+}
+for (const t of trainers.values()) {
+  t.trainer.dispose();
+  t.optimizer.dispose();
+}

@@ -1,0 +1,200 @@
+/**
+ * Engine benchmark (not part of npm test): training-step times of the MLPs, the benchmark's Fashion CNN and
+ * char-LSTM (and the char-transformer once it exists) in lrfree's wasm on 1 and N threads, TF.js's stock
+ * wasm, and PyTorch CPU on 1 and N threads, measured side by side in one run and printed as ratios.
+ *
+ *   npx tsx bench/engine.ts                      # 5 rounds of ~0.4 s per cell, N = cores available
+ *   npx tsx bench/engine.ts --rounds 3 --ms 200 --threads 2 --tasks mlp-784-128-128-10
+ *
+ * Each engine runs in its own long-lived process (bench/engine-peer.ts; bench/engine_torch.py on
+ * /usr/bin/python3, or $LRFREE_TORCH_PYTHON), asked in turn for ~ms milliseconds of steps of one task, so
+ * that all engines see the same machine load. Rounds interleave the engines (the order rotates per round);
+ * a cell is the median step time of its round, a row shows the median over rounds, and each ratio is the
+ * median (min-max) over rounds of the ratio within a round. Only one engine computes at a time.
+ */
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import os from 'node:os';
+import { createInterface, type Interface } from 'node:readline';
+import { defaultWasmThreads } from '../src/backend/wasmThreads.js';
+import { ENGINE_TASKS, type EngineTaskName } from './engine-tasks.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const ROUNDS = Number(opt('rounds') ?? 5);
+const BUDGET_MS = Number(opt('ms') ?? 400);
+const N = Number(opt('threads') ?? (await defaultWasmThreads()));
+const TASKS = ENGINE_TASKS.filter((t) => !opt('tasks') || opt('tasks')!.split(',').includes(t.name));
+const PYTHON = process.env.LRFREE_TORCH_PYTHON ?? '/usr/bin/python3';
+
+type Reply = { ms: number[]; cpuMs: number } | { error: string };
+/** Per-round values of one cell: median wall ms per step, CPU ms per step (all threads). */
+interface Cell {
+  wall: number[];
+  cpu: number[];
+}
+
+/** One engine in its own process, answering one request at a time. */
+class Peer {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly lines: Interface;
+  private readonly waiting: { resolve: (v: unknown) => void; reject: (e: Error) => void }[] = [];
+  readonly started: Promise<unknown>;
+
+  constructor(
+    readonly label: string,
+    command: string,
+    argv: string[],
+  ) {
+    this.child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stderr.on('data', (d) => process.stderr.write(`[${label}] ${d}`));
+    this.lines = createInterface({ input: this.child.stdout });
+    this.lines.on('line', (line) => this.waiting.shift()?.resolve(JSON.parse(line)));
+    this.child.once('exit', (code) => {
+      for (const w of this.waiting.splice(0)) w.reject(new Error(`${label} exited (${code})`));
+    });
+    this.started = this.next();
+  }
+
+  /** The next line this engine writes, parsed. */
+  private next(): Promise<unknown> {
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  ask(task: EngineTaskName, ms: number): Promise<Reply> {
+    const reply = this.next() as Promise<Reply>;
+    this.child.stdin.write(`${JSON.stringify({ task, ms })}\n`);
+    return reply;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.child.once('exit', () => resolve());
+      this.child.stdin.end();
+    });
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Why PyTorch cannot be used, or undefined when `PYTHON -c 'import torch'` works. */
+function torchMissing(): string | undefined {
+  const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (r.status === 0) return undefined;
+  return `PyTorch not found for ${PYTHON} (${(r.error?.message ?? r.stderr).trim().split('\n').at(-1)}). Install Debian's CPU build with \`apt-get install python3-torch\` (or point LRFREE_TORCH_PYTHON at a python3 that has torch); the other columns follow.`;
+}
+
+const tsx = (engine: string, threads: number): [string, string[]] => [
+  process.execPath,
+  ['--import', 'tsx', 'bench/engine-peer.ts', engine, String(threads)],
+];
+const missing = torchMissing();
+const peers: Peer[] = [
+  new Peer('lrfree wasm 1T', ...tsx('lrfree', 1)),
+  new Peer('stock wasm 1T', ...tsx('stock', 1)),
+  ...(N > 1 ? [new Peer(`lrfree wasm ${N}T`, ...tsx('lrfree', N))] : []),
+  ...(missing
+    ? []
+    : [
+        new Peer('PyTorch 1T', PYTHON, ['bench/engine_torch.py', '1']),
+        ...(N > 1 ? [new Peer(`PyTorch ${N}T`, PYTHON, ['bench/engine_torch.py', String(N)])] : []),
+      ]),
+];
+const ready = await Promise.all(peers.map((p) => p.started));
+
+const load0 = os.loadavg();
+const cpu = os.cpus();
+console.log(`# Engine benchmark, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`);
+console.log(
+  `\n${cpu.length} x ${cpu[0]?.model ?? 'cpu'}, node ${process.version}; ${ROUNDS} rounds of ~${BUDGET_MS} ms per cell, N = ${N}; Adam steps, loss read each step.`,
+);
+for (const [i, p] of peers.entries()) console.log(`- ${p.label}: ${JSON.stringify(ready[i])}`);
+if (missing) console.log(`\n${missing}`);
+
+// times[task][peer] = per-round values, or the error text
+const times = new Map<string, Map<string, Cell | string>>();
+for (let round = 0; round < ROUNDS; round++) {
+  for (const task of TASKS) {
+    const row = times.get(task.name) ?? new Map<string, Cell | string>();
+    times.set(task.name, row);
+    for (let k = 0; k < peers.length; k++) {
+      const peer = peers[(k + round) % peers.length];
+      const before = row.get(peer.label);
+      if (typeof before === 'string') continue; // this engine cannot run it
+      const reply = await peer.ask(task.name, BUDGET_MS);
+      if ('error' in reply) row.set(peer.label, reply.error);
+      else {
+        const c = before ?? { wall: [], cpu: [] };
+        c.wall.push(median(reply.ms));
+        c.cpu.push(reply.cpuMs);
+        row.set(peer.label, c);
+      }
+    }
+  }
+  process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
+}
+const load1 = os.loadavg();
+
+const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+type Measure = 'wall' | 'cpu';
+/** "median ms" of a cell, or its error. */
+const cell = (v: Cell | string | undefined, m: Measure) =>
+  v === undefined ? 'n/a' : typeof v === 'string' ? v : `${fmt(median(v[m]))} ms`;
+/** Ratio a/b per round: " (median x, min-max)". */
+const ratio = (a: Cell | string | undefined, b: Cell | string | undefined, m: Measure) => {
+  if (typeof a !== 'object' || typeof b !== 'object') return '';
+  const r = a[m].map((x, i) => x / b[m][i]).sort((x, y) => x - y);
+  return ` (${median(r).toFixed(2)}x, ${r[0].toFixed(2)}-${r.at(-1)!.toFixed(2)})`;
+};
+
+const T1 = 'PyTorch 1T';
+const TN = `PyTorch ${N}T`;
+const L1 = 'lrfree wasm 1T';
+const LN = `lrfree wasm ${N}T`;
+const heads = [T1, L1, 'stock wasm 1T', ...(N > 1 ? [TN, LN] : [])];
+function table(m: Measure): void {
+  console.log(`| training step | ${heads.join(' | ')} |`);
+  console.log(`|---|${heads.map(() => '---').join('|')}|`);
+  for (const task of TASKS) {
+    const get = (l: string) => times.get(task.name)!.get(l);
+    const cells = [
+      cell(get(T1), m),
+      cell(get(L1), m) + ratio(get(L1), get(T1), m),
+      cell(get('stock wasm 1T'), m) + ratio(get('stock wasm 1T'), get(T1), m),
+      ...(N > 1 ? [cell(get(TN), m), cell(get(LN), m) + ratio(get(LN), get(TN), m)] : []),
+    ];
+    console.log(`| ${task.label} | ${cells.join(' | ')} |`);
+  }
+}
+console.log('\n## Wall-clock time per step\n');
+console.log('Median over rounds; in brackets the ratio to PyTorch at the same thread count (stock wasm: to');
+console.log('PyTorch 1T), median and range over rounds.\n');
+table('wall');
+console.log('\n## CPU time per step (all threads of the process)\n');
+console.log(
+  'Less sensitive to other load than wall-clock time for 1 thread; for N threads it is the total work',
+);
+console.log("(spinning threads count), not the step's latency.\n");
+table('cpu');
+if (N > 1) {
+  console.log(`\nlrfree wasm ${N} threads / 1 thread, wall-clock time (median and range over rounds):`);
+  for (const task of TASKS) {
+    const r = ratio(times.get(task.name)!.get(LN), times.get(task.name)!.get(L1), 'wall');
+    if (r) console.log(`- ${task.label}:${r}`);
+  }
+}
+const loaded = Math.max(load0[0], load1[0]) > cpu.length;
+console.log(
+  `\nLoad average (1 min) ${load0[0].toFixed(1)} at the start, ${load1[0].toFixed(1)} at the end, on ${cpu.length} cores.${
+    loaded
+      ? ' The machine was oversubscribed: every time is inflated, and threads that meet at a barrier in every kernel suffer most when one of them is descheduled. Treat these ratios as inconclusive.'
+      : ''
+  }`,
+);
+await Promise.all(peers.map((p) => p.close()));
