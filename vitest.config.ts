@@ -16,6 +16,9 @@ export default defineConfig({
   test: {
     // TF.js keeps global engine state; one process per file keeps backends apart.
     pool: 'forks',
+    // Test files already run one per core: a threaded wasm start in each (about 1.4 s of CPU) buys nothing.
+    // test/backend/threads.test.ts clears this and asks for 1 and 2 threads itself.
+    env: { LRFREE_THREADS: '1' },
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // The browser tests are their own project so that their global setup (find or install Chromium,
