@@ -43,7 +43,11 @@ export const FILE_TESTS: Record<string, string[]> = {
     'test/lineSearch/adamOracle.test.ts',
   ],
   'src/steps/parabolic.ts': ['test/moreDescent/parabolic.test.ts'],
-  'src/steps/perLayer.ts': ['test/lineSearch/perLayer.test.ts', 'test/lineSearch/adamOracle.test.ts'],
+  'src/steps/perLayer.ts': [
+    'test/lineSearch/perLayer.test.ts',
+    'test/lineSearch/plaslsPaper.test.ts',
+    'test/lineSearch/adamOracle.test.ts',
+  ],
   'src/steps/polyak.ts': ['test/lineSearch/polyak.test.ts'],
   'src/steps/scheduled.ts': ['test/baselines.test.ts', 'test/schedules.test.ts'],
   'src/steps/smoothedArmijo.ts': [
