@@ -32,9 +32,9 @@ export const FILE_TESTS: Record<string, string[]> = {
     'test/lineSearch/fullBatch.test.ts',
     'test/lineSearch/adamOracle.test.ts',
   ],
-  'src/steps/constant.ts': ['test/baselines.test.ts', 'test/schedules.test.ts'],
-  'src/steps/goldstein.ts': ['test/lineSearch/armijo.test.ts'],
-  'src/steps/keepStepping.ts': ['test/moreDescent/keepStepping.test.ts'],
+  'src/steps/constant.ts': ['test/steps/rules.test.ts', 'test/baselines.test.ts', 'test/schedules.test.ts'],
+  'src/steps/goldstein.ts': ['test/steps/rules.test.ts', 'test/lineSearch/armijo.test.ts'],
+  'src/steps/keepStepping.ts': ['test/steps/rules.test.ts', 'test/moreDescent/keepStepping.test.ts'],
   'src/steps/lineSearchCommon.ts': [
     'test/lineSearch/armijo.test.ts',
     'test/lineSearch/perLayer.test.ts',
@@ -42,20 +42,20 @@ export const FILE_TESTS: Record<string, string[]> = {
     'test/lineSearch/fullBatch.test.ts',
     'test/lineSearch/adamOracle.test.ts',
   ],
-  'src/steps/parabolic.ts': ['test/moreDescent/parabolic.test.ts'],
+  'src/steps/parabolic.ts': ['test/steps/rules.test.ts', 'test/moreDescent/parabolic.test.ts'],
   'src/steps/perLayer.ts': [
     'test/lineSearch/perLayer.test.ts',
     'test/lineSearch/plaslsPaper.test.ts',
     'test/lineSearch/adamOracle.test.ts',
   ],
   'src/steps/polyak.ts': ['test/lineSearch/polyak.test.ts'],
-  'src/steps/scheduled.ts': ['test/baselines.test.ts', 'test/schedules.test.ts'],
+  'src/steps/scheduled.ts': ['test/steps/rules.test.ts', 'test/baselines.test.ts', 'test/schedules.test.ts'],
   'src/steps/smoothedArmijo.ts': [
     'test/lineSearch/smoothedArmijo.test.ts',
     'test/lineSearch/adamOracle.test.ts',
   ],
-  'src/steps/vault.ts': ['test/moreDescent/vault.test.ts'],
-  'src/steps/walk.ts': ['test/moreDescent/walk.test.ts'],
+  'src/steps/vault.ts': ['test/steps/rules.test.ts', 'test/moreDescent/vault.test.ts'],
+  'src/steps/walk.ts': ['test/steps/rules.test.ts', 'test/moreDescent/walk.test.ts'],
   'src/directions/adam.ts': [
     'test/baselines.test.ts',
     'test/lineSearch/adamOracle.test.ts',
@@ -66,10 +66,22 @@ export const FILE_TESTS: Record<string, string[]> = {
     'test/baselines.test.ts',
     'test/lineSearch/adamOracle.test.ts',
   ],
-  'src/directions/momentum.ts': ['test/baselines.test.ts', 'test/moreDescent/parabolic.test.ts'],
+  'src/directions/momentum.ts': [
+    'test/directions/basics.test.ts',
+    'test/baselines.test.ts',
+    'test/moreDescent/parabolic.test.ts',
+  ],
   'src/directions/newton.ts': ['test/moreDescent/newtonLm.test.ts', 'test/moreDescent/newton.test.ts'],
-  'src/directions/newtonSolvers.ts': ['test/moreDescent/newton.test.ts', 'test/moreDescent/newtonLm.test.ts'],
-  'src/directions/sgd.ts': ['test/baselines.test.ts', 'test/lineSearch/armijo.test.ts'],
+  'src/directions/newtonSolvers.ts': [
+    'test/directions/basics.test.ts',
+    'test/moreDescent/newton.test.ts',
+    'test/moreDescent/newtonLm.test.ts',
+  ],
+  'src/directions/sgd.ts': [
+    'test/directions/basics.test.ts',
+    'test/baselines.test.ts',
+    'test/lineSearch/armijo.test.ts',
+  ],
 };
 
 export interface Mutant {
