@@ -71,7 +71,11 @@ export const FILE_TESTS: Record<string, string[]> = {
     'test/baselines.test.ts',
     'test/moreDescent/parabolic.test.ts',
   ],
-  'src/directions/newton.ts': ['test/moreDescent/newtonLm.test.ts', 'test/moreDescent/newton.test.ts'],
+  'src/directions/newton.ts': [
+    'test/directions/newtonHessian.test.ts',
+    'test/moreDescent/newtonLm.test.ts',
+    'test/moreDescent/newton.test.ts',
+  ],
   'src/directions/newtonSolvers.ts': [
     'test/directions/basics.test.ts',
     'test/moreDescent/newton.test.ts',
