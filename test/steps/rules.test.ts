@@ -90,6 +90,15 @@ describe('goldstein, keepStepping, parabolic defaults', () => {
     expect(r.forwards).toBe(4);
   });
 
+  it('keepStepping originalBugs: stops when the loss stops falling, a tie included (catches lossNew <= lossOld)', () => {
+    // f(w) = 3 relu(w) from w = 0.025: the first mini-step lands at 0 loss, the second ties it.
+    const r = setup(keepStepping({ originalBugs: true, maxSteps: 3, lr: 0.01 }), 0.025, (w) =>
+      tf.mul(3, tf.relu(w)),
+    ).step();
+    expect(r.info.miniSteps).toBe(2);
+    expect(r.eta).toBeCloseTo(0.02, 9);
+  });
+
   it('parabolic: a concave line falls back to the default mu = 1 (catches another default mu)', () => {
     // f(w) = 3w - w^2 from w = 0: g = 3, phi(s) = -3s - s^2 along the unit direction, a = -1 < 0.
     const r = setup(parabolic(), 0, (w) => tf.sub(tf.mul(3, w), tf.square(w))).step();
