@@ -150,6 +150,32 @@ describe('walk', () => {
     expect(r.info.index).toBe(2);
   });
 
+  it('refine: no extra probe when the vertex is the winner itself (catches || for && in the probe guard)', () => {
+    // A scripted batch: the gradient call sees f = 3w (g = 3 from w = 10); each probe returns a chosen
+    // loss by candidate j = log2(eta / 0.01). Symmetric neighbours put the log-parabola's vertex on the
+    // winner (no probe); lopsided ones put it elsewhere (one probe).
+    for (const [neighbours, forwards] of [
+      [[3, 3], 5],
+      [[3, 4], 6],
+    ] as const) {
+      const w = tf.variable(tf.scalar(10), true, `walkRefine${Math.random()}/w`);
+      const opt = new LrfreeOptimizer({ direction: sgd(), step: walk({ refine: true }) });
+      let calls = 0;
+      const losses = [5, neighbours[0], 2, neighbours[1], 5];
+      const f = () => {
+        calls += 1;
+        if (calls === 1) return tf.tidy(() => tf.mul(3, w).sum() as tf.Scalar);
+        const j = Math.round(Math.log2((10 - w.dataSync()[0]) / 3 / 0.01));
+        return tf.scalar(losses[j + 2] ?? 100);
+      };
+      opt.minimize(f, false, [w]);
+      expect(opt.lastStep.forwards).toBe(forwards);
+      expect(opt.lastStep.info.index).toBe(0);
+      opt.dispose();
+      w.dispose();
+    }
+  });
+
   it('parabolaVertexLog: the vertex of a parabola in log eta, exactly (catches x1 + x0 in the first slope)', () => {
     const xv = 0.3 * Math.log(4);
     const l = [1, 2, 4].map((e) => (Math.log(e) - xv) ** 2 + 5);
