@@ -73,6 +73,7 @@ export const FILE_TESTS: Record<string, string[]> = {
   ],
   'src/directions/newton.ts': [
     'test/directions/newtonHessian.test.ts',
+    'test/directions/newtonArmijo.test.ts',
     'test/moreDescent/newtonLm.test.ts',
     'test/moreDescent/newton.test.ts',
   ],
