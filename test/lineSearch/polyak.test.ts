@@ -101,6 +101,10 @@ describe('polyak', () => {
   it('rejects bad hyperparameters', () => {
     expect(() => polyak({ c: 0 })).toThrow(/c = 0/);
     expect(() => polyak({ variant: 'spsMax' })).toThrow(/etaMax/);
+    // spsMax without a finite etaMax: the message gives the allowed range (catches a lower bound of 1 there).
+    expect(() => polyak({ variant: 'spsMax', etaMax: Number.POSITIVE_INFINITY })).toThrow(
+      /etaMax must be \(0, /,
+    );
     expect(() => polyak({ variant: 'x' as 'sps' })).toThrow(/variant = "x"/);
   });
 
