@@ -57,6 +57,7 @@ export const FILE_TESTS: Record<string, string[]> = {
   'src/steps/vault.ts': ['test/steps/rules.test.ts', 'test/moreDescent/vault.test.ts'],
   'src/steps/walk.ts': ['test/steps/rules.test.ts', 'test/moreDescent/walk.test.ts'],
   'src/directions/adam.ts': [
+    'test/directions/basics.test.ts',
     'test/baselines.test.ts',
     'test/lineSearch/adamOracle.test.ts',
     'test/backend/fusedAdam.test.ts',

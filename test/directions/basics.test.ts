@@ -1,11 +1,12 @@
 /**
- * sgd and momentum options, and conjugate gradients stopped by negative curvature, with answers in closed
+ * sgd, momentum and adam options, and conjugate gradients stopped by negative curvature, with answers in closed
  * form. Each test names the wrong implementation it catches (found by scripts/mutate.ts, docs/mutation.md).
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LrfreeOptimizer } from '../../src/core/optimizer.js';
 import type { Direction } from '../../src/core/types.js';
+import { adam } from '../../src/directions/adam.js';
 import { momentum } from '../../src/directions/momentum.js';
 import { conjugateGradient } from '../../src/directions/newtonSolvers.js';
 import { sgd } from '../../src/directions/sgd.js';
@@ -59,6 +60,19 @@ describe('momentum', () => {
   it('a bad value is reported under the name it was given (catches beta reported as momentum and the reverse)', () => {
     expect(() => momentum({ beta: 1 })).toThrow(/beta = 1 /);
     expect(() => momentum({ momentum: 1 })).toThrow(/momentum = 1 /);
+  });
+});
+
+describe('adam', () => {
+  it('the default epsilon is 1e-7, as tf.train.adam (catches another default): a gradient of 1e-7 gets P*g = 1/2', () => {
+    // f(w) = 1e-7 w: at step 1 m-hat = g, sqrt(v-hat) = |g| = 1e-7, so d = 1e-7 / (1e-7 + 1e-7) = 0.5.
+    expect(adam().config.epsilon).toBe(1e-7);
+    const w = tf.variable(tf.scalar(1), true, `adamEps${Math.random()}/w`);
+    const opt = new LrfreeOptimizer({ direction: adam(), step: constant(1) });
+    opt.minimize(() => tf.tidy(() => tf.mul(1e-7, w).sum() as tf.Scalar), false, [w]);
+    expect(w.dataSync()[0]).toBeCloseTo(0.5, 5);
+    opt.dispose();
+    w.dispose();
   });
 });
 
