@@ -9,6 +9,7 @@
  * guards against non-finite values, keeps every probe pure and counts the cost.
  */
 import * as tf from '@tensorflow/tfjs';
+import { alongPicker } from './along.js';
 import { isPerVariable, isZeroEta, reportedEta, scaleEta } from './eta.js';
 import { type FitAware, registerFitHook } from './fitHook.js';
 import { Hyperparameters } from './hyperparams.js';
@@ -463,6 +464,7 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
       dirSlots = dir.slots;
       owned.push(...dir.update, ...(dir.search ?? []));
       const search = dir.search ?? dir.update;
+      const directionAlong = alongPicker(search, dir.update, groupOf);
 
       // 2. Step rule.
       const groupGradNormSq = groups.map((g) => g.indices.reduce((a, i) => a + gradNormSq[i], 0));
@@ -483,8 +485,8 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
           return slopes;
         },
         gradDotSearch: () => lctx.groupSlopes().reduce((a, b) => a + b, 0),
-        phi: (eta, along = 'search') => session.phi(eta, along === 'search' ? search : dir.update),
-        phiMany: (etas, along = 'search') => session.phiMany(etas, along === 'search' ? search : dir.update),
+        phi: (eta, along = 'search') => session.phi(eta, directionAlong(along)),
+        phiMany: (etas, along = 'search') => session.phiMany(etas, directionAlong(along)),
         get probes() {
           return session.forwards;
         },
@@ -499,7 +501,7 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
       const newSlots = [...dir.slots.flat(), ...(decision.slots ?? []).flat()].filter(
         (t) => !oldSlots.has(t),
       );
-      const along = decision.along === 'search' ? search : dir.update;
+      const along = directionAlong(decision.along ?? 'update');
       const zero = isZeroEta(eta);
       // w - eta*d is non-finite wherever d is (eta != 0); at eta = 0 the update itself is checked.
       const committed =

@@ -18,6 +18,12 @@ export type ScalarState = { [key: string]: number | number[] };
  * (broadcast against it, e.g. Alrao's per-feature rates).
  */
 export type Eta = number | readonly number[] | PerVariableEta;
+
+/**
+ * Which direction the weights move along: `search` or `update` for every group, or one of them per group
+ * (PLASLS's paper variant probes and commits groups along different directions).
+ */
+export type Along = 'search' | 'update' | readonly ('search' | 'update')[];
 /** One step-size tensor per variable, broadcastable to the variable's shape. */
 export interface PerVariableEta {
   readonly perVariable: readonly tf.Tensor[];
@@ -139,13 +145,14 @@ export interface LineContext {
   /** <g, d> summed over all groups: -phi'(0). */
   gradDotSearch(): number;
   /**
-   * phi(eta) along the search direction (or `along: 'update'`): one training-mode forward on the same
-   * batch and dropout mask. Non-finite losses come back as +Infinity, so "worse than anything" needs no
-   * special case. Throws when the optimizer was driven without a loss closure.
+   * phi(eta) along the search direction (or `along: 'update'`, or one of the two per group): one
+   * training-mode forward on the same batch and dropout mask. Non-finite losses come back as +Infinity,
+   * so "worse than anything" needs no special case. Throws when the optimizer was driven without a loss
+   * closure.
    */
-  phi(eta: Eta, along?: 'search' | 'update'): number;
+  phi(eta: Eta, along?: Along): number;
   /** Several probes read back with one sync. */
-  phiMany(etas: readonly Eta[], along?: 'search' | 'update'): number[];
+  phiMany(etas: readonly Eta[], along?: Along): number[];
   /** Number of probes so far in this step. */
   readonly probes: number;
 }
@@ -154,8 +161,8 @@ export interface LineContext {
 export interface StepDecision {
   /** How far to go; 0 (or all zeros) means "do not move". */
   readonly eta: Eta;
-  /** Which direction to commit along (default `update`). */
-  readonly along?: 'search' | 'update';
+  /** Which direction to commit along (default `update`); per group when an array. */
+  readonly along?: Along;
   /** What `lastStep.eta` should show (default: `eta` when it is a number or per-group). */
   readonly reported?: number | number[];
   /** New scalar state (unchanged when omitted). */

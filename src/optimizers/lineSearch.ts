@@ -133,7 +133,8 @@ export function adamSls(options: AdamSlsOptions = {}): LrfreeOptimizer {
  * PLASLS: AdamSLS with one step size per layer (Kenneweg et al. 2023). After `jointSteps` joint searches,
  * one layer per step (round robin) is searched with the other layers held fixed; every layer takes its
  * own momentum step. Pass `model` (or let model.fit attach variables named by layer) for layer groups.
- * Defaults: those of adamSls plus strategy `cycle`, jointSteps 6. `lastStep.eta` is per layer.
+ * Defaults: those of adamSls plus strategy `cycle`, jointSteps 6 and `plaslsVariant: 'newer'`
+ * (`'paper'`: the reference's paper version, jointSteps 1; see {@link perLayer}). `lastStep.eta` is per layer.
  *
  * @example
  * ```ts
@@ -141,9 +142,9 @@ export function adamSls(options: AdamSlsOptions = {}): LrfreeOptimizer {
  * ```
  */
 export function plasls(options: AdamSlsOptions & PerLayerOptions = {}): LrfreeOptimizer {
-  const { strategy, jointSteps, ...others } = options;
+  const { strategy, jointSteps, plaslsVariant, ...others } = options;
   const { direction, searchOptions, rest } = adamParts(others);
-  const step = perLayer(armijo(searchOptions), { strategy, jointSteps });
+  const step = perLayer(armijo(searchOptions), { strategy, jointSteps, plaslsVariant });
   return new LrfreeOptimizer({ ...rest, direction, step, name: 'plasls' });
 }
 

@@ -121,6 +121,46 @@ describe('perLayer (PLASLS)', () => {
     p.dispose();
   });
 
+  it("plaslsVariant 'paper', all: group 1 is searched with group 0 at its accepted point, test with the total s (catches groups before j held at w, or s_j)", () => {
+    const p = twoLayers();
+    const opt = optimizer({
+      direction: sgd(),
+      step: perLayer(rule(), { strategy: 'all', jointSteps: 0, plaslsVariant: 'paper' }),
+    });
+    const [r1] = run(opt, p.loss, p.vars, 1);
+    // Float64 brute force: g = (3, 1), total s = 10, f0 = 2.5; group 1 searched from x = 2 - 3*e0.
+    const f = (x: number, y: number) => 1.5 * (x - 1) ** 2 + 0.25 * (y + 1) ** 2;
+    const first = (pass: (e: number) => boolean) => {
+      let k = 0;
+      while (k < 100 && !pass(4 * 0.9 ** k)) k += 1;
+      return { eta: 4 * 0.9 ** k, k };
+    };
+    const s0 = first((e) => f(2 - 3 * e, 1) <= 2.5 - 0.2 * e * 10);
+    const x0 = 2 - 3 * s0.eta;
+    const s1 = first((e) => f(x0, 1 - e) <= 2.5 - 0.2 * e * 10);
+    // The variants differ here: with s_1 = 1 alone group 1 would accept a larger eta; with group 0
+    // held at x = 2 no trial would pass (the reference's failure mode: moving y alone cannot reach c*eta*10).
+    expect(s1.k).toBeLessThan(100);
+    expect(first((e) => f(x0, 1 - e) <= 2.5 - 0.2 * e * 1).k).toBeLessThan(s1.k);
+    expect(first((e) => f(2, 1 - e) <= 2.5 - 0.2 * e * 10).k).toBe(100);
+    expect(r1.eta as number[]).toEqual([expect.closeTo(s0.eta, 12), expect.closeTo(s1.eta, 12)]);
+    expect(r1.forwards).toBe(s0.k + 1 + s1.k + 1);
+    const group1Trials = p.at.slice(2 + s0.k, 1 + r1.forwards);
+    expect(group1Trials.length).toBe(s1.k + 1);
+    expect(group1Trials.every(([x]) => Math.abs(x - x0) < 1e-6)).toBe(true);
+    expect(p.values()[0]).toBeCloseTo(x0, 5);
+    expect(p.values()[1]).toBeCloseTo(1 - s1.eta, 5);
+    opt.dispose();
+    p.dispose();
+  });
+
+  it("plaslsVariant 'paper' defaults to one joint step, 'newer' to six; unknown variants are rejected", () => {
+    expect(perLayer(rule(), { plaslsVariant: 'paper' }).config.jointSteps).toBe(1);
+    expect(perLayer(rule()).config.jointSteps).toBe(6);
+    expect(perLayer(rule()).config.plaslsVariant).toBe('newer');
+    expect(() => perLayer(rule(), { plaslsVariant: 'old' as 'paper' })).toThrow(/plaslsVariant/);
+  });
+
   it('needs an Armijo-type rule', () => {
     expect(() => perLayer(constant(0.1) as never)).toThrow(/armijo\(\) or goldstein\(\)/);
     expect(() => perLayer(rule(), { strategy: 'random' as 'all' })).toThrow(/strategy/);

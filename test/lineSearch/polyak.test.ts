@@ -30,6 +30,17 @@ describe('polyak', () => {
     }
   });
 
+  it('eps is added to c*s in the denominator (catches c*s - eps): eta = gap / (c s + eps)', () => {
+    // f = 0.5 * 3 (w - 0.5)^2 from w = 2: gap = 3.375, s = ||g||^2 = 20.25; eps = 10 is comparable to c*s.
+    const q = shifted(3, 0.5, 2, 0);
+    const opt = optimizer({ direction: sgd(), step: polyak({ c: 0.5, variant: 'sps', eps: 10 }) });
+    const [rec] = run(opt, q.loss, q.vars, 1);
+    const want = 3.375 / (0.5 * 20.25 + 10);
+    expect(Math.abs((rec.eta as number) - want) / want).toBeLessThan(1e-5);
+    opt.dispose();
+    q.dispose();
+  });
+
   it('SPS_max caps the step at etaMax; f* = 0 on a shifted loss overestimates the step (trap T11)', () => {
     const q = shifted(3, 0.5, 2, 0.3);
     const opt = optimizer({ direction: sgd(), step: polyak({ variant: 'spsMax', etaMax: 0.1, eps: 0 }) });
@@ -90,6 +101,10 @@ describe('polyak', () => {
   it('rejects bad hyperparameters', () => {
     expect(() => polyak({ c: 0 })).toThrow(/c = 0/);
     expect(() => polyak({ variant: 'spsMax' })).toThrow(/etaMax/);
+    // spsMax without a finite etaMax: the message gives the allowed range (catches a lower bound of 1 there).
+    expect(() => polyak({ variant: 'spsMax', etaMax: Number.POSITIVE_INFINITY })).toThrow(
+      /etaMax must be \(0, /,
+    );
     expect(() => polyak({ variant: 'x' as 'sps' })).toThrow(/variant = "x"/);
   });
 

@@ -209,6 +209,41 @@ describe('smoothedArmijo (SaLSa)', () => {
     w.dispose();
   });
 
+  it('speedUp: once the step size settles, a search every 10 steps at most (catches another cap than min(10, 1/|r-1|))', () => {
+    // f(w) = 3w from w = 1e5 with growth 1: every search accepts eta = 1 at its first trial (h = 9 = s),
+    // so the fast and slow averages of eta converge and 1/|r - 1| passes 10 after about 800 steps.
+    const w = tf.variable(tf.scalar(1e5), true, `salsaCap${Math.random()}/w`);
+    const opt = optimizer({ direction: sgd(), step: smoothedArmijo({ growth: 1 }) });
+    const got: number[] = [];
+    for (let k = 1; k <= 1100; k++) {
+      opt.minimize(() => tf.tidy(() => tf.mul(3, w).sum() as tf.Scalar), false, [w]);
+      if (opt.lastStep.info.searched === 1) got.push(k);
+      expect(opt.lastStep.info.trials).toBe(opt.lastStep.info.searched);
+    }
+    // The cadence in float64, as the rule's documentation writes it.
+    const want: number[] = [];
+    let slow = 1e-8;
+    let fast = 1e-8;
+    let since = 100;
+    for (let k = 1; k <= 1100; k++) {
+      let r = fast / slow;
+      if (r < 1) r = 1 / r;
+      since += 1;
+      if (k < 10 || since >= Math.min(10, 1 / (r - 1 + 1e-8))) {
+        since = 0;
+        slow = 0.99 * slow + 0.01;
+        fast = 0.9 * fast + 0.1;
+        want.push(k);
+      }
+    }
+    expect(got).toEqual(want);
+    // The cap is what decides the end of the run: gaps of exactly 10 there.
+    expect(want.slice(-10).every((k, i, a) => i === 0 || k - a[i - 1] === 10)).toBe(true);
+    expect(w.dataSync()[0]).toBe(1e5 - 3 * 1100);
+    opt.dispose();
+    w.dispose();
+  });
+
   it('rejects bad hyperparameters', () => {
     expect(() => smoothedArmijo({ beta: 1 })).toThrow(/beta = 1/);
     expect(() => smoothedArmijo({ shrink: 1.2 })).toThrow(/shrink = 1.2/);
