@@ -43,6 +43,9 @@ const WIDE_C = 0.7;
 /** The calibration ladder (per-weight movement of the clipped Adam direction). */
 const LADDER = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1];
 
+/** The step over the line-check step (docs/auto.md, "gain"). */
+export const AUTO_GAIN = 1.5;
+
 /** Why the scale changed, in `lastStep.info.reason`. */
 export const AUTO_REASONS = { none: 0, calibrated: 1, armijoFailed: 2, wideMargin: 3, checkedOk: 4 } as const;
 
@@ -51,10 +54,19 @@ interface AutoDirection extends EvalPointDirection {
   scale: number;
 }
 
-function autoDirection(weightDecay: number, beta: number, clip: boolean): AutoDirection {
+/** The direction's settings (saved in its config). */
+interface AutoDirectionConfig {
+  weightDecay: number;
+  beta: number;
+  clip: boolean;
+  /** Schedule-Free averaging; off: x = y = z (an ablation switch). */
+  average: boolean;
+}
+
+function autoDirection({ weightDecay, beta, clip, average }: AutoDirectionConfig): AutoDirection {
   const dir: AutoDirection = {
     kind: 'autoSf',
-    config: { weightDecay, beta, clip },
+    config: { weightDecay, beta, clip, average },
     scale: 0,
     slotNames: ['z', 'x', 'y', 'v'],
     trainPointSlot: 2,
@@ -68,7 +80,7 @@ function autoDirection(weightDecay: number, beta: number, clip: boolean): AutoDi
       const lrMax = Math.max(s.lrMax as number, eta);
       const w = lrMax * lrMax;
       const weightSum = (s.weightSum as number) + w;
-      const c = weightSum > 0 ? w / weightSum : 0;
+      const c = !average ? 1 : weightSum > 0 ? w / weightSum : 0;
       const bc2 = 1 - BETA2 ** (k + 1);
       const update: tf.Tensor[] = [];
       const search: tf.Tensor[] = [];
@@ -90,7 +102,7 @@ function autoDirection(weightDecay: number, beta: number, clip: boolean): AutoDi
           z = tf.sub(z, tf.mul(u, eta));
         }
         const x = c > 0 ? tf.add(tf.mul(x0, 1 - c), tf.mul(z, c)) : x0;
-        const yNew = tf.add(tf.mul(x, beta), tf.mul(z, 1 - beta));
+        const yNew = average ? tf.add(tf.mul(x, beta), tf.mul(z, 1 - beta)) : z;
         const step = tf.sub(y, yNew);
         update.push(step);
         slots.push([z, x, committedPoint(y, step), v]);
@@ -109,23 +121,44 @@ function autoDirection(weightDecay: number, beta: number, clip: boolean): AutoDi
 }
 
 registerDirection('autoSf', (c) =>
-  autoDirection(c.weightDecay as number, c.beta as number, (c.clip as boolean | undefined) ?? true),
+  autoDirection({
+    weightDecay: c.weightDecay as number,
+    beta: c.beta as number,
+    clip: (c.clip as boolean | undefined) ?? true,
+    average: (c.average as boolean | undefined) ?? true,
+  }),
 );
 
-/** The scale rule: calibration ladder, then an occasional Armijo check with a parabolic re-centre. */
-function autoScaleRule(probeEvery: number): StepRule {
+/** The scale rule's settings (saved in its config). */
+interface AutoScaleConfig {
+  /** Steps between checks once the scale is stable; Infinity: never check after step 1. */
+  probeEvery: number;
+  /** The step is `gain` times the step the line check is made at (see docs/auto.md, "gain"). */
+  gain: number;
+  /** Calibrate on the ladder at step 1; off: start at {@link UNCALIBRATED_START} and rely on the checks. */
+  calibrate: boolean;
+}
+
+/** The start scale of the no-calibration ablation: Adam's customary 1e-3. */
+const UNCALIBRATED_START = 1e-3;
+
+/**
+ * The scale rule: calibration ladder, then an occasional Armijo check with a parabolic re-centre. The
+ * scale is the step's eta; the line checks are made at eta / gain.
+ */
+function autoScaleRule({ probeEvery, gain, calibrate }: AutoScaleConfig): StepRule {
   return {
     kind: 'autoScale',
-    config: { probeEvery },
+    config: { probeEvery: Number.isFinite(probeEvery) ? probeEvery : null, gain, calibrate },
     slotNames: [],
     needsLoss: true,
     initSlots: () => [],
-    initScalars: () => ({ scale: 0, nextProbe: 1 }),
+    initScalars: () => ({ scale: calibrate ? 0 : UNCALIBRATED_START, nextProbe: calibrate ? 1 : 2 }),
     choose: (ctx: LineContext, scalars: Readonly<ScalarState>): StepDecision => {
       const scale = scalars.scale as number;
       const step = ctx.step;
       const keep = { eta: 1, along: 'update' as const, reported: 1 };
-      if (scale > 0 && step < (scalars.nextProbe as number)) {
+      if (scale > 0 && (step < (scalars.nextProbe as number) || !Number.isFinite(probeEvery))) {
         return { ...keep, info: { reason: AUTO_REASONS.none, next: scale } };
       }
       const phi0 = ctx.loss0;
@@ -145,36 +178,44 @@ function autoScaleRule(probeEvery: number): StepRule {
           const ok = phis[i] <= phi0 - ARMIJO_C * LADDER[i] * slope;
           if (ok && (best < 0 || phis[i] <= phis[best])) best = i;
         }
-        const eta = best < 0 ? LADDER[0] / 10 : recentre(LADDER[best], phi0, slope, phis[best], 0.5, 2);
+        const line = best < 0 ? LADDER[0] / 10 : recentre(LADDER[best], phi0, slope, phis[best], 0.5, 2);
+        const eta = gain * line;
         return {
           ...keep,
           scalars: { scale: eta, nextProbe: step + 1 },
           info: { reason: AUTO_REASONS.calibrated, next: eta, probes: LADDER.length },
         };
       }
-      const phi = ctx.phi(scale);
+      const at = scale / gain;
+      const phi = ctx.phi(at);
       let next = scale;
       let reason: number = AUTO_REASONS.checkedOk;
       let nextProbe = step + probeEvery;
-      if (!(phi <= phi0 - ARMIJO_C * scale * slope)) {
-        next = recentre(scale, phi0, slope, phi, 0.1, 0.5);
+      if (!(phi <= phi0 - ARMIJO_C * at * slope)) {
+        next = gain * recentre(at, phi0, slope, phi, 0.1, 0.5);
         reason = AUTO_REASONS.armijoFailed;
         nextProbe = step + 1;
-      } else if (phi <= phi0 - WIDE_C * scale * slope) {
-        next = recentre(scale, phi0, slope, phi, 1.25, 2);
+      } else if (phi <= phi0 - WIDE_C * at * slope) {
+        next = gain * recentre(at, phi0, slope, phi, 1.25, 2);
         reason = AUTO_REASONS.wideMargin;
         nextProbe = step + 2;
       }
       return {
         ...keep,
         scalars: { scale: next, nextProbe },
-        info: { reason, next, ratio: (phi0 - phi) / (scale * slope) },
+        info: { reason, next, ratio: (phi0 - phi) / (at * slope) },
       };
     },
   };
 }
 
-registerStepRule('autoScale', (c) => autoScaleRule(c.probeEvery as number));
+registerStepRule('autoScale', (c) =>
+  autoScaleRule({
+    probeEvery: (c.probeEvery as number | null) ?? Number.POSITIVE_INFINITY,
+    gain: (c.gain as number | undefined) ?? 1,
+    calibrate: (c.calibrate as boolean | undefined) ?? true,
+  }),
+);
 
 /**
  * The minimiser of the parabola through phi(0), phi'(0) = -slope and phi(eta), clamped to
@@ -224,6 +265,29 @@ tf.serialization.registerClass(AutoOptimizer);
  * ```
  */
 export function auto(options: AutoOptions & MethodCommonOptions = {}): AutoOptimizer {
+  return autoWith(options);
+}
+
+/**
+ * The ingredients of {@link auto} that are not hints but design choices, switchable for the ablation in
+ * bench/ (docs/auto.md). Not part of the public API: the defaults are the design.
+ */
+export interface AutoIngredients {
+  /** Schedule-Free averaging (evaluate at x). Default true; false trains and evaluates at z. */
+  average?: boolean;
+  /** Step-1 calibration on the ladder. Default true; false starts at 1e-3. */
+  calibrate?: boolean;
+  /** Step / line-check ratio. Default {@link AUTO_GAIN}. */
+  gain?: number;
+  /** Never check after step 1 (the calibrated scale is kept). Default false. */
+  noChecks?: boolean;
+}
+
+/** {@link auto} with its ingredients switched (bench ablations). */
+export function autoWith(
+  options: AutoOptions & MethodCommonOptions = {},
+  ingredients: AutoIngredients = {},
+): AutoOptimizer {
   const { own, common } = splitCommon<AutoOptions>(options);
   const W = 'auto';
   checkKnownKeys(W, own, ['weightDecay', 'probeEvery', 'beta', 'totalSteps', 'clip']);
@@ -236,10 +300,20 @@ export function auto(options: AutoOptions & MethodCommonOptions = {}): AutoOptim
     maxExclusive: true,
   });
   if (own.totalSteps !== undefined) checkNumber(W, 'totalSteps', own.totalSteps, { min: 1, integer: true });
+  const gain = checkNumber(W, 'gain', ingredients.gain ?? AUTO_GAIN, { min: 1 });
   return new AutoOptimizer({
     ...common,
-    direction: autoDirection(weightDecay, beta, own.clip ?? true),
-    step: autoScaleRule(probeEvery),
+    direction: autoDirection({
+      weightDecay,
+      beta,
+      clip: own.clip ?? true,
+      average: ingredients.average ?? true,
+    }),
+    step: autoScaleRule({
+      probeEvery: ingredients.noChecks ? Number.POSITIVE_INFINITY : probeEvery,
+      gain,
+      calibrate: ingredients.calibrate ?? true,
+    }),
     name: 'auto',
   });
 }
