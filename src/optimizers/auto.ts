@@ -36,7 +36,9 @@ export interface AutoOptions {
 }
 
 const BETA2 = 0.999;
+/** Adam's eps, relative to the RMS of sqrt(v-hat) of the tensor. */
 const EPS = 1e-8;
+const TINY = 1e-30;
 /** Armijo constant of the check, and the "wide margin" constant. */
 const ARMIJO_C = 0.1;
 const WIDE_C = 0.7;
@@ -89,7 +91,11 @@ function autoDirection({ weightDecay, beta, clip, average }: AutoDirectionConfig
         const y = ctx.params[i];
         const [z0, x0, , v0] = ctx.slots[i];
         const v = tf.add(tf.mul(v0, BETA2), tf.mul(tf.square(g), 1 - BETA2));
-        let u = tf.div(g, tf.add(tf.sqrt(tf.div(v, bc2)), EPS));
+        const vHat = tf.div(v, bc2);
+        // eps relative to the tensor's gradient scale, so u (and every decision) is the same whatever the
+        // scale of the loss; the absolute floor only keeps an all-zero gradient at 0 rather than 0/0.
+        const eps = tf.add(tf.mul(tf.sqrt(tf.mean(vHat)), EPS), TINY);
+        let u = tf.div(g, tf.add(tf.sqrt(vHat), eps));
         // Update clipping: per-tensor RMS at most 1.
         if (clip) {
           const rms = tf.maximum(tf.div(tf.sqrt(tf.sum(tf.square(u))), Math.sqrt(Math.max(g.size, 1))), 1);
