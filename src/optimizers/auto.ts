@@ -210,7 +210,7 @@ function autoScaleRule({ probeEvery, gain, calibrate }: AutoScaleConfig): StepRu
       } else if (phi <= phi0 - WIDE_C * at * slope) {
         next = gain * recentre(at, phi0, slope, phi, 1.25, 2);
         reason = AUTO_REASONS.wideMargin;
-        nextProbe = step + 2;
+        nextProbe = step + Math.min(2, probeEvery);
       }
       return {
         ...keep,
