@@ -1,7 +1,8 @@
 /**
  * Per-step time of auto() and the rivals relative to Adam on the MNIST MLP (784-128-10, batch 128), side by
  * side in one run: rounds of 20 steps of every optimizer in rotating order, each on its own model and the
- * same batches; ratio of median per-step times after the first 20 steps. Not part of npm test.
+ * same batches; ratio of median per-step times after the first 20 steps, and of mean times (probe steps
+ * included), with a 95% interval from the per-round ratios (rounds resampled). Not part of npm test.
  *
  *   npx tsx bench/auto-cost.ts [--backend cpu|wasm] [--rounds 10]
  */
@@ -16,6 +17,7 @@ import { prodigyScheduleFree } from '../src/optimizers/prodigyScheduleFree.js';
 import { scheduleFreeAdamW } from '../src/optimizers/scheduleFree.js';
 import { scheduleFreePlus } from '../src/optimizers/scheduleFreePlus.js';
 import { mlp } from '../src/train/models.js';
+import { bootstrap, median } from './auto-stats.js';
 
 const arg = (n: string, d: string) => {
   const i = process.argv.indexOf(`--${n}`);
@@ -31,12 +33,6 @@ const MAKERS: [string, () => LrfreeOptimizer][] = [
   ['prodigyScheduleFree', () => prodigyScheduleFree()],
 ];
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 await ready({ backend: arg('backend', 'wasm') as 'cpu' | 'wasm', quiet: true });
 const { train } = loadMnist({ trainSize: 6400, validationSize: 100, testSize: 100 });
 const batches = Array.from({ length: 50 }, (_, i) => ({
@@ -51,12 +47,15 @@ const runners = MAKERS.map(([name, make]) => {
     model,
     vars: model.trainableWeights.map((w) => w.read() as tf.Variable),
     ms: [] as number[],
+    rounds: [] as number[][],
     step: 0,
   };
 });
 for (let round = 0; round < ROUNDS + 1; round++) {
   for (let j = 0; j < runners.length; j++) {
     const r = runners[(j + round) % runners.length];
+    const roundMs: number[] = [];
+    if (round > 0) r.rounds.push(roundMs);
     for (let s = 0; s < 20; s++) {
       const b = batches[r.step++ % batches.length];
       const f = () =>
@@ -65,13 +64,23 @@ for (let round = 0; round < ROUNDS + 1; round++) {
         ) as tf.Scalar;
       const t0 = performance.now();
       r.opt.minimize(f, false, r.vars);
-      if (round > 0) r.ms.push(performance.now() - t0);
+      const dt = performance.now() - t0;
+      if (round > 0) {
+        r.ms.push(dt);
+        roundMs.push(dt);
+      }
     }
   }
 }
 const base = median(runners[0].ms);
+const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 for (const r of runners) {
+  // Per round: log(mean ms of r / mean ms of adam), the two measured in the same round.
+  const logs = r.rounds.map((ms, i) => Math.log(meanOf(ms) / meanOf(runners[0].rounds[i])));
+  const [lo, hi] = bootstrap(logs);
   console.log(
-    `${r.name}: median ${median(r.ms).toFixed(2)} ms/step, ratio to adam ${(median(r.ms) / base).toFixed(3)}, forwards/step ${(r.opt.counters.forwards / r.opt.counters.steps).toFixed(3)}, last loss ${r.opt.lastStep.loss.toFixed(3)}`,
+    `${r.name}: median ${median(r.ms).toFixed(2)} ms/step (ratio to adam ${(median(r.ms) / base).toFixed(3)}); ` +
+      `mean ratio with probes ${Math.exp(meanOf(logs)).toFixed(3)} [95% CI ${Math.exp(lo).toFixed(3)}, ${Math.exp(hi).toFixed(3)}] over ${logs.length} rounds; ` +
+      `forwards/step ${(r.opt.counters.forwards / r.opt.counters.steps).toFixed(3)}, last loss ${r.opt.lastStep.loss.toFixed(3)}`,
   );
 }

@@ -7,6 +7,7 @@
  * Not the benchmark v2 (being built separately): a first look with few seeds.
  *
  *   npx tsx bench/rivals-quick.ts --out /tmp/rivals.jsonl --seeds 1,2,3 --opt auto,scheduleFreePlus,adam
+ *   npx tsx bench/rivals-quick.ts --suite standard --tasks mnist-mlp --seeds 1 --opt auto   (one longer look)
  *   npx tsx bench/rivals-quick.ts --summary /tmp/rivals.jsonl --ref scheduleFreeAdamW
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
@@ -14,25 +15,11 @@ import '@tensorflow/tfjs-backend-wasm';
 import { ready } from '../src/backend/ready.js';
 import { type RunRecord, runOne } from '../src/bench/runner.js';
 import { suiteDefaults } from '../src/bench/suites.js';
+import type { Suite } from '../src/bench/task.js';
 import { taskByName } from '../src/bench/tasks/index.js';
-import { mulberry32 } from '../src/core/rng.js';
 import '../src/index.js';
-import { auto } from '../src/optimizers/auto.js';
-import { registerOptimizer } from '../src/optimizers/catalog.js';
-
-// Ablation variants of the auto() prototype (docs/auto.md).
-for (const [name, opts] of [
-  ['auto:noCheck', { probeEvery: 1e9 }],
-  ['auto:checkEveryStep', { probeEvery: 1 }],
-  ['auto:noClip', { clip: false }],
-] as const) {
-  registerOptimizer({
-    name,
-    description: `auto() ablation ${name}`,
-    family: 'lr-free',
-    make: ({ seed, stepsPerEpoch }) => auto({ seed, stepsPerEpoch, ...opts }),
-  });
-}
+import { bootstrap, median } from './auto-stats.js';
+import './auto-variants.js';
 
 function arg(name: string, fallback?: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -58,7 +45,8 @@ async function run(): Promise<void> {
   const opts = (arg('opt', 'scheduleFreePlus,prodigyScheduleFree,scheduleFreeAdamW,adam') as string).split(
     ',',
   );
-  const tasks = (arg('tasks') ?? suiteDefaults('quick').tasks.join(',')).split(',');
+  const suite = (arg('suite') ?? 'quick') as Suite;
+  const tasks = (arg('tasks') ?? suiteDefaults(suite).tasks.join(',')).split(',');
   await ready({ backend: (arg('backend', 'cpu') as 'cpu' | 'wasm') ?? 'cpu', quiet: true });
   const done = new Set(
     existsSync(out)
@@ -76,7 +64,7 @@ async function run(): Promise<void> {
     for (const seed of seeds) {
       for (const o of opts) {
         if (done.has(`${t}|${o}|${seed}`)) continue;
-        const r: RunRecord = await runOne(task, o, seed, 'quick');
+        const r: RunRecord = await runOne(task, o, seed, suite);
         const line: Line = {
           task: t,
           optimizer: o,
@@ -94,25 +82,6 @@ async function run(): Promise<void> {
       }
     }
   }
-}
-
-function median(a: number[]): number {
-  const s = [...a].sort((x, y) => x - y);
-  const n = s.length;
-  return n === 0 ? Number.NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-/** Percentile bootstrap 95% interval of the mean of `d` (resampling seeds). */
-function bootstrap(d: number[], draws = 4000): [number, number] {
-  const r = mulberry32(7);
-  const means: number[] = [];
-  for (let b = 0; b < draws; b++) {
-    let s = 0;
-    for (let i = 0; i < d.length; i++) s += d[Math.floor(r() * d.length)];
-    means.push(s / d.length);
-  }
-  means.sort((a, b) => a - b);
-  return [means[Math.floor(0.025 * draws)], means[Math.floor(0.975 * draws)]];
 }
 
 function summary(file: string, ref: string): void {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readStore } from '../src/bench/store.js';
-import { demoSummary, runDemo } from '../src/cli/demo.js';
+import { demoHeadline, demoOptimizers, demoSummary, runDemo } from '../src/cli/demo.js';
 
 const out = mkdtempSync(join(tmpdir(), 'lrfree-demo-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -37,6 +37,36 @@ describe('demo (the README main job), on a slice of the quick suite', () => {
     expect(page).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
     expect(readFileSync(join(out, 'results.md'), 'utf8')).toMatch(/### mnist-mlp/);
     expect(demoSummary(comparisons)).toMatch(/sgd \(tuned: 0\.1, top edge\)/);
+  });
+});
+
+describe('the demo headline: auto() against the grid-tuned scheduled baseline', () => {
+  it('shows both results and the compute of the whole grid beside auto()', async () => {
+    const dir = join(out, 'headline');
+    const { comparisons, records } = await runDemo({
+      out: dir,
+      tasks: ['linreg'],
+      optimizers: ['adamw@0.01+cosine', 'adamw@0.03+cosine', 'auto'],
+      workers: 0,
+      backend: 'wasm',
+      quiet: true,
+    });
+    const text = demoHeadline(comparisons, records);
+    const grid = records.filter((r) => r.optimizer.startsWith('adamw@'));
+    const gridCost = grid.reduce((s, r) => s + r.cost, 0);
+    const mine = records.find((r) => r.optimizer === 'auto')!;
+    expect(grid).toHaveLength(2);
+    // auto's probes are charged: more forwards than backwards.
+    expect(mine.forwards).toBeGreaterThan(0);
+    expect(text).toMatch(/^auto\(\) with no settings against the grid-tuned scheduled baseline/);
+    expect(text).toMatch(/linreg +adamw\+cosine \(tuned: 0\.0[13]/);
+    expect(text).toContain(`${gridCost} (2 runs)`);
+    expect(text).toContain(`${((100 * mine.cost) / gridCost).toFixed(0)}%`);
+    expect(readFileSync(join(dir, 'results.md'), 'utf8')).toContain('## The headline');
+    // The default list: both scheduled grids, the rivals and auto().
+    expect(demoOptimizers()).toEqual(
+      expect.arrayContaining(['momentum@0.1+cosine', 'adamw@0.001+cosine', 'sfAdamW-algoperf', 'auto']),
+    );
   });
 });
 

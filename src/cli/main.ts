@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { catalog } from '../optimizers/catalog.js';
 import '../index.js';
 import { registerBenchCommands } from './bench.js';
-import { demoSummary, runDemo } from './demo.js';
+import { demoHeadline, demoSummary, runDemo } from './demo.js';
 import { registerDiagnosticCommands } from './diagnose.js';
 import { registerPlaygroundCommand } from './playground.js';
 
@@ -25,7 +25,7 @@ program
 program
   .command('demo')
   .description(
-    'The quick benchmark suite: small tasks and an MNIST MLP, grid-tuned SGD/momentum/Adam vs every learning-rate-free optimizer; prints tables and writes an HTML report.',
+    'The quick benchmark suite: small tasks and an MNIST MLP, lrfree.auto() (no settings) vs grid-tuned scheduled momentum/AdamW and the strongest learning-rate-free rivals; prints tables, the accuracy and total compute (grid included), and writes an HTML report.',
   )
   .option('-o, --out <dir>', 'output folder', 'lrfree-out/demo')
   .option('--tasks <names>', 'comma-separated task names (default: the quick suite)', list)
@@ -36,8 +36,10 @@ program
   .option('--backend <name>', 'force a backend: wasm, cpu or tensorflow')
   .option('-q, --quiet', 'no progress output')
   .action(async (opts) => {
-    const { comparisons, html } = await runDemo(opts);
+    const { comparisons, html, records } = await runDemo(opts);
     console.log(demoSummary(comparisons));
+    const headline = demoHeadline(comparisons, records);
+    if (headline) console.log(`\n${headline}`);
     console.log(`\nreport: ${html}`);
   });
 

@@ -1,0 +1,260 @@
+/**
+ * Robustness of auto() without any change of settings (issue 18's goal; docs/auto.md): the same call
+ * `auto()` on a task and on the task changed in one way, several seeds:
+ *
+ * - the loss multiplied by 1e-3 and by 1e3 (the final loss is divided back by the factor);
+ * - the inputs multiplied by 100 (train and test);
+ * - batch sizes 16, 64, 128 and 512 at the same number of epochs (the same examples seen).
+ *
+ * Reported per change: diverged runs, and final test loss (at the evaluation point) over the unchanged
+ * run's with the same seed: the per-seed ratios, and the mean of log(ratio) with a percentile-bootstrap
+ * 95% interval over seeds. The goal: no divergence, every ratio within [0.9, 1.1].
+ * Tasks: a small MNIST MLP (784-64-10, 4096 training images, batch 128, 4 epochs) and a regression MLP
+ * (10-32-32-1 ReLU on y = Xw + sin(x_1) + 0.1 noise, 2048 rows, batch 64, 10 epochs).
+ * Not part of npm test. One JSON line per run in --out (resumable), then the table.
+ *
+ *   npx tsx bench/auto-robustness.ts [--seeds 1,2,3] [--opt auto,adam] [--out /tmp/auto-robustness.jsonl]
+ *   npx tsx bench/auto-robustness.ts --summary /tmp/auto-robustness.jsonl
+ */
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { ready } from '../src/backend/ready.js';
+import { withEvalPoint } from '../src/core/evalPoint.js';
+import type { LrfreeOptimizer } from '../src/core/optimizer.js';
+import { modelVariables } from '../src/core/params.js';
+import { deriveSeed, gaussian, mulberry32, permutation } from '../src/core/rng.js';
+import { loadMnist } from '../src/data/mnist.js';
+import { auto } from '../src/optimizers/auto.js';
+import { adam } from '../src/optimizers/baselines.js';
+import { mlp } from '../src/train/models.js';
+import { pairedLog } from './auto-stats.js';
+
+const arg = (n: string, d?: string) => {
+  const i = process.argv.indexOf(`--${n}`);
+  return i > 0 ? process.argv[i + 1] : d;
+};
+
+/** One change of the task: a loss factor, an input factor, a batch size. */
+interface Change {
+  name: string;
+  lossScale: number;
+  inputScale: number;
+  /** Batch size; undefined: the task's own. */
+  batch?: number;
+}
+const CHANGES: Change[] = [
+  { name: 'unchanged', lossScale: 1, inputScale: 1 },
+  { name: 'loss x 1e-3', lossScale: 1e-3, inputScale: 1 },
+  { name: 'loss x 1e3', lossScale: 1e3, inputScale: 1 },
+  { name: 'inputs x 100', lossScale: 1, inputScale: 100 },
+  { name: 'batch 16', lossScale: 1, inputScale: 1, batch: 16 },
+  { name: 'batch 64', lossScale: 1, inputScale: 1, batch: 64 },
+  { name: 'batch 128', lossScale: 1, inputScale: 1, batch: 128 },
+  { name: 'batch 512', lossScale: 1, inputScale: 1, batch: 512 },
+];
+
+interface Problem {
+  model: tf.LayersModel;
+  train: { x: tf.Tensor; y: tf.Tensor };
+  test: { x: tf.Tensor; y: tf.Tensor };
+  loss: (y: tf.Tensor, p: tf.Tensor) => tf.Scalar;
+}
+
+interface RobustTask {
+  name: string;
+  batch: number;
+  epochs: number;
+  create(seed: number): Problem;
+}
+
+const crossEntropy = (y: tf.Tensor, p: tf.Tensor) =>
+  tf.mean(tf.metrics.categoricalCrossentropy(y, p)) as tf.Scalar;
+const mse = (y: tf.Tensor, p: tf.Tensor) => tf.mean(tf.square(tf.sub(y, p))) as tf.Scalar;
+
+const mnistSmall: RobustTask = {
+  name: 'mnist-mlp-small',
+  batch: 128,
+  epochs: 4,
+  create(seed) {
+    const { train, test } = loadMnist({ trainSize: 4096, validationSize: 0, testSize: 2000 });
+    return { model: mlp({ inputs: 784, hidden: [64], classes: 10, seed }), train, test, loss: crossEntropy };
+  },
+};
+
+function regressionData(n: number, seed: number, part: number): { x: tf.Tensor; y: tf.Tensor } {
+  const d = 10;
+  const g = gaussian(mulberry32(deriveSeed(seed, 1, part)));
+  const gw = gaussian(mulberry32(deriveSeed(seed, 2)));
+  const x = Float32Array.from({ length: n * d }, g);
+  const w = Float32Array.from({ length: d }, gw);
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = Math.sin(x[i * d]);
+    for (let j = 0; j < d; j++) s += x[i * d + j] * w[j];
+    y[i] = s + 0.1 * g();
+  }
+  return { x: tf.tensor2d(x, [n, d]), y: tf.tensor2d(y, [n, 1]) };
+}
+
+const regression: RobustTask = {
+  name: 'regression-mlp',
+  batch: 64,
+  epochs: 10,
+  create(seed) {
+    const init = (i: number) => tf.initializers.glorotUniform({ seed: deriveSeed(seed, 10 + i) });
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 32, activation: 'relu', inputShape: [10], kernelInitializer: init(0) }),
+        tf.layers.dense({ units: 32, activation: 'relu', kernelInitializer: init(1) }),
+        tf.layers.dense({ units: 1, kernelInitializer: init(2) }),
+      ],
+    });
+    return { model, train: regressionData(2048, seed, 0), test: regressionData(1000, seed, 1), loss: mse };
+  },
+};
+
+const TASKS = [mnistSmall, regression];
+const OPTIMIZERS: Record<string, () => LrfreeOptimizer> = { auto: () => auto(), adam: () => adam(1e-3) };
+
+interface Line {
+  task: string;
+  optimizer: string;
+  change: string;
+  seed: number;
+  steps: number;
+  diverged: boolean;
+  /** Final test loss at the evaluation point, divided by the loss factor. */
+  testLoss: number;
+  lastEta: number;
+}
+
+function runOnce(task: RobustTask, optimizer: string, change: Change, seed: number): Line {
+  const p = task.create(seed);
+  const scaleX = (x: tf.Tensor) => (change.inputScale === 1 ? x : tf.mul(x, change.inputScale));
+  const trainX = tf.tidy(() => scaleX(p.train.x));
+  const testX = tf.tidy(() => scaleX(p.test.x));
+  const n = trainX.shape[0];
+  const batch = change.batch ?? task.batch;
+  const perEpoch = Math.ceil(n / batch);
+  const opt = OPTIMIZERS[optimizer]();
+  const vars = modelVariables(p.model);
+  let first = Number.NaN;
+  let diverged = false;
+  let steps = 0;
+  for (let e = 0; e < task.epochs && !diverged; e++) {
+    const order = permutation(n, deriveSeed(seed, 100 + e));
+    for (let b = 0; b < perEpoch; b++) {
+      const idx = tf.tensor1d(order.slice(b * batch, Math.min(n, (b + 1) * batch)), 'int32');
+      const xb = tf.gather(trainX, idx);
+      const yb = tf.gather(p.train.y, idx);
+      const f = () =>
+        tf.tidy(() =>
+          tf.mul(p.loss(yb, p.model.apply(xb, { training: true }) as tf.Tensor), change.lossScale),
+        );
+      opt.minimize(f as () => tf.Scalar, false, vars);
+      tf.dispose([idx, xb, yb]);
+      steps++;
+      const loss = opt.lastStep.loss;
+      if (Number.isNaN(first)) first = loss;
+      if (!Number.isFinite(loss) || loss > 1e3 * Math.max(first, 1e-3 * change.lossScale)) {
+        diverged = true;
+        break;
+      }
+    }
+  }
+  const testLoss = diverged
+    ? Number.POSITIVE_INFINITY
+    : withEvalPoint(opt, { model: p.model }, () =>
+        tf.tidy(() => p.loss(p.test.y, p.model.predict(testX) as tf.Tensor).dataSync()[0]),
+      );
+  const eta = opt.lastStep.eta;
+  tf.dispose([trainX, testX, p.train.x, p.train.y, p.test.x, p.test.y]);
+  p.model.dispose();
+  opt.dispose();
+  return {
+    task: task.name,
+    optimizer,
+    change: change.name,
+    seed,
+    steps,
+    diverged: diverged || !Number.isFinite(testLoss),
+    testLoss,
+    lastEta: typeof eta === 'number' ? eta : Number.NaN,
+  };
+}
+
+function read(file: string): Line[] {
+  return existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Line)
+    : [];
+}
+
+async function run(out: string): Promise<void> {
+  const seeds = (arg('seeds', '1,2,3') as string).split(',').map(Number);
+  const opts = (arg('opt', 'auto') as string).split(',');
+  await ready({ backend: (arg('backend', 'wasm') as 'cpu' | 'wasm') ?? 'wasm', quiet: true });
+  const done = new Set(read(out).map((l) => `${l.task}|${l.optimizer}|${l.change}|${l.seed}`));
+  for (const task of TASKS)
+    for (const o of opts)
+      for (const change of CHANGES) {
+        // The task's own batch size is the unchanged run.
+        if (change.batch === task.batch) continue;
+        for (const seed of seeds) {
+          if (done.has(`${task.name}|${o}|${change.name}|${seed}`)) continue;
+          const line = runOnce(task, o, change, seed);
+          appendFileSync(out, `${JSON.stringify(line)}\n`);
+          console.log(
+            task.name,
+            o,
+            change.name,
+            seed,
+            line.diverged ? 'DIVERGED' : line.testLoss.toPrecision(4),
+          );
+        }
+      }
+}
+
+function summary(file: string): void {
+  const lines = read(file);
+  console.log(
+    '| task | optimizer | change | seeds | diverged | test loss / unchanged, per seed | log ratio mean [95% CI] | all within 10% |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const task of TASKS)
+    for (const o of [...new Set(lines.map((l) => l.optimizer))])
+      for (const change of CHANGES) {
+        const rs = lines.filter((l) => l.task === task.name && l.optimizer === o && l.change === change.name);
+        if (rs.length === 0) continue;
+        const base = (seed: number) =>
+          lines.find(
+            (l) => l.task === task.name && l.optimizer === o && l.change === 'unchanged' && l.seed === seed,
+          );
+        const div = rs.filter((r) => r.diverged).length;
+        if (change.name === 'unchanged') {
+          const losses = rs.map((r) => r.testLoss.toPrecision(4)).join(', ');
+          console.log(
+            `| ${task.name} | ${o} | unchanged (batch ${task.batch}) | ${rs.length} | ${div} | test loss ${losses} | | |`,
+          );
+          continue;
+        }
+        const ratios = rs.map((r) => r.testLoss / (base(r.seed)?.testLoss ?? Number.NaN));
+        const finite = ratios.every(Number.isFinite);
+        const paired = finite && ratios.length >= 2 ? pairedLog(ratios.map(Math.log)) : '';
+        const within = finite && ratios.every((q) => Math.abs(q - 1) <= 0.1) ? 'yes' : 'no';
+        console.log(
+          `| ${task.name} | ${o} | ${change.name} | ${rs.length} | ${div} | ${ratios.map((q) => q.toFixed(3)).join(', ')} | ${paired} | ${within} |`,
+        );
+      }
+}
+
+const sumFile = arg('summary');
+if (sumFile) summary(sumFile);
+else {
+  const out = arg('out', '/tmp/auto-robustness.jsonl') as string;
+  await run(out);
+  summary(out);
+}

@@ -1,0 +1,31 @@
+/**
+ * Variants of auto() for the ablation and the design choices (docs/auto.md): each registers a catalog
+ * entry `auto:<variant>` with one ingredient switched or one setting changed. Imported by the bench
+ * scripts (not part of npm test, not in the library's catalog).
+ */
+import { type AutoIngredients, type AutoOptions, autoWith } from '../src/optimizers/auto.js';
+import { registerOptimizer } from '../src/optimizers/catalog.js';
+
+/** Variant name -> (hints, ingredients). */
+export const AUTO_VARIANTS: Record<string, [AutoOptions, AutoIngredients]> = {
+  'auto:noCheck': [{}, { noChecks: true }],
+  'auto:checkEveryStep': [{ probeEvery: 1 }, {}],
+  'auto:noClip': [{ clip: false }, {}],
+  'auto:noCalibration': [{}, { calibrate: false }],
+  'auto:noAveraging': [{}, { average: false }],
+  'auto:gain1': [{}, { gain: 1 }],
+  'auto:gain1.5': [{}, { gain: 1.5 }],
+  'auto:gain2': [{}, { gain: 2 }],
+  'auto:gain3': [{}, { gain: 3 }],
+  'auto:wd0.08': [{ weightDecay: 0.08 }, {}],
+  'auto:beta0.95': [{ beta: 0.95 }, {}],
+};
+
+for (const [name, [hints, ingredients]] of Object.entries(AUTO_VARIANTS)) {
+  registerOptimizer({
+    name,
+    description: `auto() variant ${name}`,
+    family: 'lr-free',
+    make: ({ seed, stepsPerEpoch }) => autoWith({ seed, stepsPerEpoch, ...hints }, ingredients),
+  });
+}
