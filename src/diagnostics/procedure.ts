@@ -90,6 +90,13 @@ export interface LearningRateRecommendation extends Recommendation<number> {
   sure: boolean;
   why: string[];
   candidates: RateCandidate[];
+  /** Rates within noise of the recommended one (it included): any of them trains about as well. */
+  ties: number[];
+  /**
+   * How much the winner's best held-out loss changed when run again with another batch order (0 when
+   * not measured).
+   */
+  trainingNoise: number;
   /** Range test + confirmation runs: forwards, backwards, seconds. */
   cost: { forwards: number; backwards: number; seconds: number };
 }
@@ -147,9 +154,8 @@ export interface ProcedureOptions {
   seed?: number;
   loss?: LossSpec;
   /**
-   * Range-test options for step 2 (default: fastai style, 100 batches, 1e-7..10, rule `steep`: the
-   * steepest fall of the loss, Smith's and the procedure's "increases steadily"; fastai's valley sits
-   * about 8x lower on MNIST, see docs/procedure.md).
+   * Range-test options for step 2 (default: fastai style, 100 batches, 1e-7..10). Its rules propose the
+   * candidates of the confirmation (see `lrChoice`).
    */
   rangeTest?: Omit<RangeTestOptions, 'variant' | 'signal' | 'onProgress' | 'loss' | 'batchSize' | 'seed'>;
   /**
@@ -159,8 +165,12 @@ export interface ProcedureOptions {
    * range-test rule alone (no confirmation; not robust to noise, see docs/procedure.md).
    */
   lrChoice?: 'confirmed' | SuggestionRule;
-  /** Confirmation runs: steps each (default two epochs in [50, 300] batches), edge extensions (default 6). */
-  confirm?: { steps?: number; extensions?: number };
+  /**
+   * Confirmation runs: `steps` each (default two epochs in [50, 300] batches), `extensions` (runs added
+   * a half-decade from the winner to close it in, default 5), `repeat` (run the winner again with another
+   * batch order to measure the training noise, default true).
+   */
+  confirm?: { steps?: number; extensions?: number; repeat?: boolean };
   /**
    * Learning-rate-free methods (catalog names) compared with the tuned rate in step 6, at the
    * confirmation budget. Default {@link LR_FREE_CANDIDATES}; [] for none.
@@ -383,6 +393,8 @@ export async function procedure(
           sure: false,
           why: [`the '${lrChoice}' rule of the range test alone, not confirmed by training runs`],
           candidates: [],
+          ties: [],
+          trainingNoise: 0,
           cost: { forwards: rt.batches, backwards: rt.batches, seconds: rangeSeconds },
           evidence: broken
             ? `NOT RELIABLE: no rate lowers the loss; ${fmt(value)} is used only to check the accuracy in step 7`
@@ -420,6 +432,8 @@ export async function procedure(
           ...(c.run.bestAccuracy !== undefined ? { heldOutAccuracy: c.run.bestAccuracy } : {}),
           fell: c.fell,
         })),
+        ties: choice.ties,
+        trainingNoise: choice.trainingNoise,
         cost: choice.cost,
         evidence: found
           ? `${choice.sure ? 'confirmed' : 'NOT SURE'}: best held-out loss ${fmt(winner?.run.best)} after ${choice.steps} steps ` +
