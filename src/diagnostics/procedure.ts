@@ -16,7 +16,7 @@ import {
   type VariantResult,
 } from './checks.js';
 import { checkAbort, checkData, classesOf, type DiagnosticData, type LossSpec } from './common.js';
-import { type Curve, heldOut, trainCurve } from './curves.js';
+import { type Curve, type CurveOptions, heldOut, trainCurve } from './curves.js';
 import {
   lrRangeTest,
   type RangeTestOptions,
@@ -306,6 +306,27 @@ export async function procedure(
   const constantCurve = () =>
     state.momentum ? (state.momentum.helps ? state.momentum.with : state.momentum.without) : undefined;
 
+  // Step 7 trains the configuration chosen in step 3 for the same N epochs from the same weights and
+  // batch order: the very run step 3 made. Step 3 keeps its runs' final weights here (in memory only; a
+  // resumed procedure trains again), so step 7 does not repeat it.
+  const trainedWeights = new Map<Curve, tf.Tensor[]>();
+  const trainKeeping = async (o: CurveOptions) => {
+    let end: tf.Tensor[] = [];
+    try {
+      const curve = await trainCurve(model, data, {
+        ...o,
+        atEnd: (m) => {
+          end = modelValues(m);
+        },
+      });
+      trainedWeights.set(curve, end);
+      return curve;
+    } catch (e) {
+      tf.dispose(end);
+      throw e;
+    }
+  };
+
   const run = async (step: StepName, body: () => Promise<string | undefined>) => {
     if (state.completed.includes(step) || state.skipped[step]) return;
     if (skip.has(step)) {
@@ -462,11 +483,9 @@ export async function procedure(
         onProgress: progress('momentum'),
       });
       const mu = Math.round(test.suggestion * 100) / 100;
-      const without = await trainCurve(model, data, { variant: 'sgd', lr, epochs, ...common });
+      const without = await trainKeeping({ variant: 'sgd', lr, epochs, ...common });
       const withMu =
-        mu > 0
-          ? await trainCurve(model, data, { variant: 'momentum', lr, momentum: mu, epochs, ...common })
-          : without;
+        mu > 0 ? await trainKeeping({ variant: 'momentum', lr, momentum: mu, epochs, ...common }) : without;
       const helps = mu > 0 && Number.isFinite(withMu.best) && withMu.best < without.best * 0.99;
       state.momentum = { test, without, with: withMu, helps };
       rec.momentum = {
@@ -573,15 +592,29 @@ export async function procedure(
       const init = modelValues(model);
       let final: tf.Tensor[] = [];
       try {
-        const curve = await trainCurve(model, data, {
-          ...c,
-          epochs,
-          ...common,
-          onEpoch: progress('final'),
-          atEnd: (m) => {
-            final = modelValues(m);
-          },
-        });
+        const kept = constantCurve();
+        const keptWeights = kept && trainedWeights.get(kept);
+        const same =
+          kept !== undefined &&
+          kept.variant === c.variant &&
+          kept.lr === c.lr &&
+          (c.variant === 'sgd' || kept.momentum === c.momentum) &&
+          kept.schedule === undefined;
+        let curve: Curve;
+        if (same && keptWeights) {
+          curve = kept;
+          final = keptWeights.map((t) => t.clone());
+        } else {
+          curve = await trainCurve(model, data, {
+            ...c,
+            epochs,
+            ...common,
+            onEpoch: progress('final'),
+            atEnd: (m) => {
+              final = modelValues(m);
+            },
+          });
+        }
         const line = weightSpaceLine(
           model,
           { ...evalSplit, loss: options.loss },
@@ -627,6 +660,8 @@ export async function procedure(
   } catch (e) {
     if ((e as Error).name === 'DiagnosticAborted') throw new ProcedureInterrupted(state);
     throw e;
+  } finally {
+    for (const w of trainedWeights.values()) tf.dispose(w);
   }
   state.redFlags = redFlagsOf(state, data, options.loss);
   return state;
