@@ -273,10 +273,11 @@ function summary(rows: Row[], label: string) {
   const missedSure = rows.filter((r) => !met.includes(r) && r.sure);
   const steepMet = rows.filter((r) => r.steepRatio <= 3 && r.steepRatio >= 1 / 3 && r.steepLossRatio <= 1.1);
   const clean = rows.filter((r) => r.redFlags.some((f) => f.includes('(bug)')));
+  const warned = rows.filter((r) => r.redFlags.some((f) => f.includes('(warning)')));
   console.log(
     `\n${label}: ${rows.length} (problem, seed): ${met.length} within 3x and 10%; ${lossOnly.length} within 10% on the loss; ` +
       `missed and said not sure: ${missedUnsure.length}; missed while sure: ${missedSure.length}; ` +
-      `old steep rule within 3x and 10%: ${steepMet.length}; bug flags on these clean problems: ${clean.length}`,
+      `old steep rule within 3x and 10%: ${steepMet.length}; rows with a bug flag on these clean problems: ${clean.length}; with a warning: ${warned.length}`,
   );
 }
 

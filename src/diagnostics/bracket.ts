@@ -19,6 +19,13 @@ export interface TriedRate {
   chunks: readonly number[];
   /** The run lowered the held-out loss below its start beyond its noise. */
   fell: boolean;
+  /** Held-out loss before training (tells a run that made things worse from one that barely moved). */
+  start?: number;
+}
+
+/** The run made the model worse (or diverged): its best trained point is not below its start. */
+function rose(c: TriedRate): boolean {
+  return !Number.isFinite(c.best) || (c.start !== undefined && c.best >= c.start);
 }
 
 /** Options of {@link bracketRate}. */
@@ -69,7 +76,9 @@ export function withinNoise(c: TriedRate, w: TriedRate, trainingNoise = 0): bool
  * are the runs within noise of it. The winner is pinned when the ties span at most a half-decade and
  * the nearest runs outside them, on both sides, are at most a half-decade away (they are worse, or they
  * would be ties). Otherwise `next` is the rate that would close the widest gap: a half-decade above the
- * highest tie first (a too-small rate is the usual failure), then below the lowest.
+ * highest tie first (a too-small rate is the usual failure), then below the lowest. When no run fell,
+ * `next` walks away from the runs: below them when they all made the model worse, above when they all
+ * barely moved.
  */
 export function bracketRate<T extends TriedRate>(
   tried: readonly T[],
@@ -79,7 +88,20 @@ export function bracketRate<T extends TriedRate>(
   let winner: T | undefined;
   for (const c of sorted)
     if (c.fell && Number.isFinite(c.best) && (!winner || c.best < winner.best)) winner = c;
-  if (!winner) return { ties: [], flat: false, pinned: false };
+  if (!winner) {
+    // Nothing fell: when every run made things worse the rates were too large, go a half-decade below
+    // the lowest; when every run barely moved they were too small, go above the highest.
+    const next =
+      sorted.length === 0
+        ? undefined
+        : sorted.every(rose)
+          ? sorted[0].lr / HALF_DECADE
+          : sorted.every((c) => !rose(c))
+            ? sorted[sorted.length - 1].lr * HALF_DECADE
+            : undefined;
+    const ok = next !== undefined && next >= options.lower && next <= options.upper;
+    return { ties: [], flat: false, pinned: false, ...(ok ? { next } : {}) };
+  }
   const w = winner;
   const ties = sorted.filter((c) => withinNoise(c, w, options.trainingNoise ?? 0));
   const lo = ties[0].lr;

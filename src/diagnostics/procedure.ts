@@ -17,6 +17,7 @@ import {
 } from './checks.js';
 import { checkAbort, checkData, classesOf, type DiagnosticData, type LossSpec } from './common.js';
 import { type Curve, type CurveOptions, heldOut, trainCurve } from './curves.js';
+import { lossRewardsRightAnswers, nearestMeanAccuracy } from './dataChecks.js';
 import {
   lrRangeTest,
   type RangeTestOptions,
@@ -733,8 +734,11 @@ export function redFlagsOf(state: ProcedureState, data: DiagnosticData, loss?: L
     const chance = majorityShare(split.y);
     const prior =
       loss === undefined || loss === 'categoricalCrossentropy' ? priorCrossEntropy(split.y) : undefined;
-    flags.push(chanceFlag(state.final.curve, chance, split.y.shape[0], runs, prior));
-    flags.push(mismatchFlag(state.final.curve, chance, split.y.shape[0]));
+    // Optimizer-free evidence before blaming the labels or the loss (dataChecks.ts).
+    const signal = data.validation ? nearestMeanAccuracy(data.train, data.validation) : undefined;
+    flags.push(chanceFlag(state.final.curve, chance, split.y.shape[0], runs, prior, signal));
+    const sound = classesOf(split.y) > 0 ? lossRewardsRightAnswers(split, loss).rewards : undefined;
+    flags.push(mismatchFlag(state.final.curve, chance, split.y.shape[0], sound));
     flags.push(barrierFlag(state.final.line));
   }
   return flags.filter((f): f is RedFlag => f !== undefined);

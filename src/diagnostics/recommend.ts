@@ -347,7 +347,7 @@ export interface LrChoice {
 
 /** Options of {@link confirmLearningRate}. */
 export interface ConfirmOptions {
-  /** Steps of each confirmation run. Default: two epochs, at least 50 and at most 300 mini-batches. */
+  /** Steps of each confirmation run. Default: two epochs, at least 100 and at most 300 mini-batches. */
   steps?: number;
   /** Runs beyond the range test's proposals, added a half-decade from the winner to pin it down. Default 5. */
   extensions?: number;
@@ -364,9 +364,12 @@ export interface ConfirmOptions {
   rangeTestSeconds?: number;
 }
 
-/** The default steps of a confirmation run: two epochs, clamped to [50, 300] mini-batches. */
+/**
+ * The default steps of a confirmation run: two epochs, clamped to [100, 300] mini-batches (fewer than 100
+ * steps ranked rates differently from longer runs on small data sets: docs/procedure.md).
+ */
 export function defaultConfirmSteps(trainSize: number, batchSize: number): number {
-  return Math.max(50, Math.min(300, 2 * batchesPerEpoch(trainSize, batchSize)));
+  return Math.max(100, Math.min(300, 2 * batchesPerEpoch(trainSize, batchSize)));
 }
 
 /**
@@ -422,11 +425,18 @@ export async function confirmLearningRate(
     options.onProgress?.(++done, total);
   };
   const tried = () =>
-    candidates.map((c) => ({ lr: c.lr, best: c.run.best, chunks: c.run.chunks, fell: c.fell, c }));
+    candidates.map((c) => ({
+      lr: c.lr,
+      best: c.run.best,
+      chunks: c.run.chunks,
+      fell: c.fell,
+      start: c.run.loss[0],
+      c,
+    }));
   let trainingNoise = 0;
   const judge = () => bracketRate(tried(), { ...limits, trainingNoise });
   const refine = async () => {
-    for (let b = judge(); b.next !== undefined && candidates.length < props.length + extensions; b = judge())
+    for (let b = judge(); b.next !== undefined && candidates.length < budget; b = judge())
       await tryRate(b.next, ['bracket']);
   };
   if (props.length === 0) {
@@ -436,6 +446,13 @@ export async function confirmLearningRate(
     );
   }
   for (const p of props) await tryRate(p.lr, p.rules);
+  // Nothing to propose: walk the short runs down from a half-decade below where the range test stopped
+  // (a slow learner shows no fall in 100 growing batches but may learn at a constant rate); the answer
+  // stays "not sure", since the range test did not see it.
+  const top = rt.divergedAt ?? rt.lrs[rt.lrs.length - 1];
+  const walk = props.length === 0 && Number.isFinite(top) && Number.isFinite(region.baseline);
+  if (walk) await tryRate(top / HALF_DECADE, ['top-down (no fall in the range test)']);
+  const budget = props.length + extensions;
   await refine();
   let repeat: ShortRun | undefined;
   const first = judge().winner;

@@ -108,3 +108,22 @@ describe('bracketRate: pinning the rate down from short runs', () => {
     expect(b.next).toBeCloseTo(0.191 / HALF_DECADE, 12);
   });
 });
+
+describe('bracketRate when no run fell', () => {
+  const none = (lr: number, best: number, start: number): TriedRate => ({
+    ...run(lr, best, 0, 1, false),
+    start,
+  });
+  it('every run made the model worse: walk a half-decade below the lowest', () => {
+    const b = bracketRate([none(1, 5, 2), none(3.16, Number.NaN, 2)], limits);
+    expect(b.winner).toBeUndefined();
+    expect(b.next).toBeCloseTo(1 / HALF_DECADE, 12);
+  });
+  it('every run barely moved: walk a half-decade above the highest', () => {
+    const b = bracketRate([none(1e-4, 1.99, 2), none(3e-4, 1.98, 2)], limits);
+    expect(b.next).toBeCloseTo(3e-4 * HALF_DECADE, 12);
+  });
+  it('mixed (one too small, one too large): no walk', () => {
+    expect(bracketRate([none(1e-4, 1.99, 2), none(1, 5, 2)], limits).next).toBeUndefined();
+  });
+});
