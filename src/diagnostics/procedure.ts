@@ -46,7 +46,7 @@ import {
   noDecreaseFlag,
   type RedFlag,
 } from './redFlags.js';
-import type { Variant } from './trainer.js';
+import { batchesPerEpoch, type Variant } from './trainer.js';
 import { type LineResult, modelValues, trainableValues, weightSpaceLine } from './weightSpace.js';
 
 /** The seven steps, in order. */
@@ -177,7 +177,10 @@ export interface ProcedureOptions {
    * confirmation budget. Default {@link LR_FREE_CANDIDATES}; [] for none.
    */
   lrFree?: string[];
-  /** Momentum-test options for step 3 (default: per epoch, 6 values 0..0.99, 1 warm-up epoch). */
+  /**
+   * Momentum-test options for step 3 (default: per epoch of at most 100 batches, 6 values 0..0.99, 1
+   * warm-up epoch).
+   */
   momentumTest?: Omit<MomentumRangeOptions, 'lr' | 'signal' | 'onProgress' | 'loss' | 'batchSize' | 'seed'>;
   /** Variants compared in step 6, each with its own range test. Default ['adam']; [] for none. */
   variants?: Variant[];
@@ -478,6 +481,9 @@ export async function procedure(
       const lr = rec.learningRate!.value;
       const test = await momentumRangeTest(model, data, {
         numIt: 6,
+        // one epoch per momentum value, at most 100 batches (a large data set needs no more to show the
+        // trend, and the sweep is the procedure's largest cost after step 2)
+        batchesPerIteration: Math.min(100, batchesPerEpoch(data.train.x.shape[0], batchSize)),
         ...options.momentumTest,
         lr,
         ...common,

@@ -169,21 +169,42 @@ export interface ShortRun {
 
 /** Loss of each of `k` equal chunks of a split (the last takes the remainder). */
 export function chunkLosses(model: tf.LayersModel, split: DataSplit, loss?: LossSpec, k = 10): number[] {
+  return chunkEvaluation(model, split, loss, k).chunks;
+}
+
+/**
+ * One pass over the split in `k` equal chunks (the last takes the remainder): the loss of each chunk,
+ * and the whole split's loss and accuracy as the row-weighted means of the chunks' (what `evaluate`
+ * gives, without a second pass).
+ */
+export function chunkEvaluation(
+  model: tf.LayersModel,
+  split: DataSplit,
+  loss?: LossSpec,
+  k = 10,
+): { loss: number; accuracy?: number; chunks: number[] } {
   const n = split.x.shape[0];
   const parts = Math.max(1, Math.min(k, n));
   const size = Math.floor(n / parts);
-  const out: number[] = [];
+  const chunks: number[] = [];
+  let total = 0;
+  let hits = 0;
+  let withAccuracy = true;
   for (let i = 0; i < parts; i++) {
     const start = i * size;
     const len = i === parts - 1 ? n - start : size;
     const part = tf.tidy(() => ({ x: sliceRows(split.x, start, len), y: sliceRows(split.y, start, len) }));
     try {
-      out.push(evaluate(model, part, loss).loss);
+      const e = evaluate(model, part, loss);
+      chunks.push(e.loss);
+      total += e.loss * len;
+      if (e.accuracy === undefined) withAccuracy = false;
+      else hits += e.accuracy * len;
     } finally {
       tf.dispose([part.x, part.y]);
     }
   }
-  return out;
+  return withAccuracy ? { loss: total / n, accuracy: hits / n, chunks } : { loss: total / n, chunks };
 }
 
 export { pairedDifference } from './pairedDifference.js';
@@ -235,8 +256,8 @@ export async function shortRun(
     const marks = Array.from({ length: evals }, (_, i) =>
       Math.max(1, Math.round(((i + 1) * options.steps) / evals)),
     );
-    const chunks0 = chunkLosses(model, split, options.loss);
-    const e0 = evaluate(model, split, options.loss);
+    const e0 = chunkEvaluation(model, split, options.loss);
+    const chunks0 = e0.chunks;
     const at = [0];
     const loss = [e0.loss];
     const acc = e0.accuracy === undefined ? undefined : [e0.accuracy];
@@ -247,14 +268,14 @@ export async function shortRun(
     let broken = false;
     const measure = () =>
       withEvalPoint(opt, { model, trainX: data.train.x, batchSize: options.batchSize }, () => {
-        const e = evaluate(model, split, options.loss);
+        const e = chunkEvaluation(model, split, options.loss);
         at.push(done);
         loss.push(e.loss);
         if (acc && e.accuracy !== undefined) acc.push(e.accuracy);
         if (Number.isFinite(e.loss) && e.loss < best) {
           best = e.loss;
           bestAcc = e.accuracy;
-          bestChunks = chunkLosses(model, split, options.loss);
+          bestChunks = e.chunks;
         }
       });
     try {
