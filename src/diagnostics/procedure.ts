@@ -167,7 +167,7 @@ export interface ProcedureOptions {
    */
   lrChoice?: 'confirmed' | SuggestionRule;
   /**
-   * Confirmation runs: `steps` each (default two epochs in [50, 300] batches), `extensions` (runs added
+   * Confirmation runs: `steps` each (default two epochs in [100, 300] batches), `extensions` (runs added
    * a half-decade from the winner to close it in, default 5), `repeat` (run the winner again with another
    * batch order to measure the training noise, default true).
    */
