@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lossRewardsRightAnswers, nearestMeanAccuracy } from '../../src/diagnostics/dataChecks.js';
+import { chanceFlag, mismatchFlag } from '../../src/diagnostics/redFlags.js';
 import { permutation } from '../../src/train/classification.js';
 import { toyClassification, useBackend } from '../helpers/tf.js';
 
@@ -50,5 +51,21 @@ describe('optimizer-free checks before a flag blames the data', () => {
     );
     expect(bug.rewards).toBe(false);
     expect(lossRewardsRightAnswers(d.validation, 'meanSquaredError').rewards).toBe(true);
+  });
+
+  it('the flags use them: signal in the labels turns chanceAccuracy into slowToLearn; a sound loss clears lossAccuracyMismatch', () => {
+    const curve = { variant: 'sgd', lr: 0.01, loss: [8, 1.4], accuracy: [0.41, 0.3] } as Parameters<
+      typeof chanceFlag
+    >[0];
+    expect(chanceFlag(curve, 0.4, 750, [])?.id).toBe('chanceAccuracy');
+    const slow = chanceFlag(curve, 0.4, 750, [], undefined, 0.62);
+    expect(slow?.id).toBe('slowToLearn');
+    expect(slow?.severity).toBe('warning');
+    expect(slow?.action).toMatch(/Standardise/);
+    // a classifier at chance too: still the labels
+    expect(chanceFlag(curve, 0.4, 750, [], undefined, 0.41)?.id).toBe('chanceAccuracy');
+    expect(mismatchFlag(curve, 0.4, 750)?.id).toBe('lossAccuracyMismatch');
+    expect(mismatchFlag(curve, 0.4, 750, false)?.id).toBe('lossAccuracyMismatch');
+    expect(mismatchFlag(curve, 0.4, 750, true)).toBeUndefined();
   });
 });
