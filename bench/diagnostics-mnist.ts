@@ -5,7 +5,9 @@
  *  2. the whole procedure on the MNIST MLP with its report, timed (target: under 10 minutes on 2 cores);
  *  3. PNG screenshots of the report's sections (Chromium) for docs/procedure.md.
  *
- * Run: npx tsx bench/diagnostics-mnist.ts [--quick] [--no-shots]
+ * Run: npx tsx bench/diagnostics-mnist.ts [--quick] [--no-shots] [--procedure-only]
+ *   --procedure-only: parts 2 and 3 only (the grid of part 1 is the expensive part; its numbers are in
+ *   docs/procedure.md).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +23,7 @@ import { findChromium, launchChromium } from '../test/helpers/chromium.js';
 
 const quick = process.argv.includes('--quick');
 const shots = !process.argv.includes('--no-shots');
+const procedureOnly = process.argv.includes('--procedure-only');
 const OUT = 'lrfree-out/diagnostics-mnist';
 const IMG = 'docs/img';
 const fmt = (v: number) => (Math.abs(v) < 1e-3 ? v.toExponential(2) : Number(v.toPrecision(3)).toString());
@@ -33,6 +36,10 @@ async function main() {
   const epochs = quick ? 1 : 3;
   console.log(`backend ${backend}; ${src.name}; batch ${batchSize}`);
 
+  if (procedureOnly) {
+    await theProcedure(src, backend, batchSize);
+    return;
+  }
   // 1. Range test vs SGD grid -------------------------------------------------------------------
   let t0 = performance.now();
   const rt = await lrRangeTest(model, data, { batchSize, seed: 1 });
@@ -136,7 +143,13 @@ async function main() {
     `${JSON.stringify({ backend, rangeTest: { suggestions: s, suggestion: rt.suggestion, ms: rtMs }, grid: scores, best, ratio, within, valleyRatio, gridMs, ratios: table, procedureMs: procMs, recommendations: r, redFlags: state.redFlags }, null, 1)}\n`,
   );
 
-  // 3. Screenshots of the report sections ------------------------------------------------------------
+  // 3. Screenshots of the report sections
+  await screenshots(html);
+  src.dispose();
+}
+
+/** PNG screenshots of the report's sections (Chromium) for docs/procedure.md. */
+async function screenshots(html: string) {
   const chromium = findChromium();
   if (shots && chromium.error) console.log(`screenshots skipped: ${chromium.error}`);
   if (shots && chromium.path) {
@@ -165,6 +178,37 @@ async function main() {
       await browser.close();
     }
   }
+}
+
+/** Part 2 alone (--procedure-only): the whole procedure, timed, its report, state and screenshots. */
+async function theProcedure(src: ReturnType<typeof builtinSource>, backend: string, batchSize: number) {
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const state = await procedure(src.model, src.data, {
+    epochs: quick ? 2 : 5,
+    batchSize,
+    seed: 1,
+    variants: ['adam'],
+    onStep: (step, st) => console.log(`  step ${step}: ${((st.ms[step] ?? 0) / 1000).toFixed(1)} s`),
+  });
+  const report = procedureReport(state, `${src.name}, backend ${backend}, batch ${batchSize}`);
+  const { html } = await writeReport(OUT, report, state);
+  saveState(join(OUT, 'state.json'), state);
+  const procMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const r = state.recommendations;
+  const lr = r.learningRate;
+  console.log(
+    `procedure: ${(procMs / 1000).toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU -> lr ${fmt(lr?.value ?? Number.NaN)} (${lr?.sure ? 'sure' : 'NOT SURE'}), ` +
+      `momentum ${r.momentum?.value}, decay ${r.decay?.value} (M ${r.decay?.plateauEpochs}), cyclical ${r.cyclical?.value}, ` +
+      `best variant ${r.variant?.value} @ ${fmt(r.variant?.learningRate ?? Number.NaN)}; lr-free as good: ${r.lrFree?.value.join(', ') || 'none'}; ` +
+      `red flags: ${state.redFlags.map((f) => `${f.id}(${f.severity})`).join(', ') || 'none'}`,
+  );
+  for (const [k, v] of Object.entries(r)) console.log(`  ${k}: ${(v as { evidence: string }).evidence}`);
+  if (lr) console.log(`  why: ${lr.why.join('; ')}`);
+  for (const f of state.redFlags) console.log(`  flag ${f.id}: ${f.message}`);
+  console.log(`report: ${html}`);
+  await screenshots(html);
   src.dispose();
 }
 

@@ -24,8 +24,11 @@ export interface ProblemInstance {
 export interface Problem {
   name: string;
   description: string;
-  /** `benchmark` (src/bench/tasks) or `user-like` (generated here). */
-  kind: 'benchmark' | 'user-like';
+  /**
+   * `benchmark` (src/bench/tasks), `user-like` (generated here) or `held-out` (generated here, added
+   * after the rules of the confirmation were changed and never used to design them: reported apart).
+   */
+  kind: 'benchmark' | 'user-like' | 'held-out';
   create(seed: number): ProblemInstance;
 }
 
@@ -139,12 +142,54 @@ function tabular(spec: TabularSpec, seed: number): ProblemInstance {
   };
 }
 
-const userLike = (name: string, description: string, spec: TabularSpec): Problem => ({
+const userLike = (
+  name: string,
+  description: string,
+  spec: TabularSpec,
+  kind: Problem['kind'] = 'user-like',
+): Problem => ({
   name,
   description,
-  kind: 'user-like',
+  kind,
   create: (seed) => tabular(spec, seed),
 });
+
+/**
+ * Problems added with the bracketing rules of the confirmation (bracket.ts) and never used to design or
+ * tune them: the held-out check of those rules. Settings none of the other problems has: 8 imbalanced
+ * classes with heavy Dropout and batch 8; a negative regression target with wide feature scales,
+ * three BatchNorm layers and batch 256.
+ */
+export const HELD_OUT_PROBLEMS: Problem[] = [
+  userLike(
+    'ho-8-classes-batch-8',
+    '2400 x 30, 8 classes 30/20/15/10/10/7/5/3, features x10^[-0.5,0.5], Dense 128+Dropout 0.5, batch 8',
+    {
+      rows: 2400,
+      features: 30,
+      shares: [0.3, 0.2, 0.15, 0.1, 0.1, 0.07, 0.05, 0.03],
+      scale: [-0.5, 0.5],
+      hidden: [128],
+      dropout: 0.5,
+      batchSize: 8,
+    },
+    'held-out',
+  ),
+  userLike(
+    'ho-reg-negative-bn3',
+    '2500 x 40 regression, target -300 +- 50, features x10^[-1.5,1.5], Dense 32 x3 + BN, batch 256',
+    {
+      rows: 2500,
+      features: 40,
+      scale: [-1.5, 1.5],
+      target: { offset: -300, spread: 50 },
+      hidden: [32, 32, 32],
+      batchNorm: true,
+      batchSize: 256,
+    },
+    'held-out',
+  ),
+];
 
 /** The user-like problems. */
 export const USER_PROBLEMS: Problem[] = [

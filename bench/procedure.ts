@@ -13,7 +13,7 @@
  * Prints one row per (problem, seed) and writes lrfree-out/procedure-bench.json; --markdown prints the
  * table for docs/procedure.md.
  *
- * Run: npx tsx bench/procedure.ts [--seeds 2] [--lr-free-seeds 1] [--grid-epochs 2] [--problems a,b]
+ * Run: npx tsx bench/procedure.ts [--seeds 2] [--seed-start 1] [--lr-free-seeds 1] [--grid-epochs 2] [--problems a,b]
  *        [--out file.json] [--time] [--markdown]
  *   --time: only the whole procedure (all seven steps) on the 10k-row tabular problem, timed.
  */
@@ -25,13 +25,21 @@ import { ready } from '../src/backend/ready.js';
 import { trainCurve } from '../src/diagnostics/curves.js';
 import { procedure } from '../src/diagnostics/procedure.js';
 import { batchesPerEpoch } from '../src/diagnostics/trainer.js';
-import { BENCH_PROBLEMS, type Problem, TIMING_PROBLEM, USER_PROBLEMS } from './procedure-problems.js';
+import {
+  BENCH_PROBLEMS,
+  HELD_OUT_PROBLEMS,
+  type Problem,
+  TIMING_PROBLEM,
+  USER_PROBLEMS,
+} from './procedure-problems.js';
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
 const SEEDS = Number(arg('--seeds') ?? 2);
+/** First seed (to split the seeds over processes: --seed-start 2 --seeds 2 runs seed 2 only). */
+const SEED_START = Number(arg('--seed-start') ?? 1);
 /** Seeds (1..n) on which step 6 also compares the learning-rate-free methods (they cost 3 short runs). */
 const LR_FREE_SEEDS = Number(arg('--lr-free-seeds') ?? 1);
 /** Grid budget: max(GRID_EPOCHS epochs, GRID_STEPS steps). */
@@ -68,6 +76,11 @@ interface Row {
   procedureSeconds: number;
   gridRates: number;
   seconds: number;
+  /** Evidence: every confirmation run (rate: best held-out loss), the ties, the training noise, the grid. */
+  tried: string;
+  ties: number[];
+  trainingNoise: number;
+  grid: string;
 }
 
 async function timing() {
@@ -156,8 +169,6 @@ async function one(p: Problem, seed: number): Promise<Row> {
       }
     }
     const gridRates = cache.size;
-    if (process.env.GRID_DEBUG)
-      console.log([...cache.entries()].map(([k, v]) => `${fmt(k)}:${fmt(v)}`).join(' '));
     const recLoss = Number.isFinite(rec.value) ? await score(rec.value) : Number.NaN;
     const steep = state.lr?.suggestions.steep?.lr ?? Number.NaN;
     const steepLoss = Number.isFinite(steep) ? await score(steep) : Number.NaN;
@@ -183,6 +194,15 @@ async function one(p: Problem, seed: number): Promise<Row> {
       procedureSeconds,
       gridRates,
       seconds: (performance.now() - t0) / 1000,
+      tried: rec.candidates
+        .map((c) => `${fmt(c.lr)}:${fmt(c.heldOutLoss)}${c.fell ? '' : '(no fall)'}`)
+        .join(' '),
+      ties: rec.ties,
+      trainingNoise: rec.trainingNoise,
+      grid: [...cache.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([k, v]) => `${fmt(k)}:${fmt(v)}`)
+        .join(' '),
     };
   } finally {
     inst.dispose();
@@ -191,12 +211,12 @@ async function one(p: Problem, seed: number): Promise<Row> {
 
 function markdown(rows: Row[]): string {
   const lines = [
-    '| problem | seed | recommended (sure?) | grid best | ratio | held-out loss vs grid best | old steep: ratio, loss | lr-free as good | red flags | procedure s |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| problem | kind | seed | recommended (sure?) | grid best | ratio | held-out loss vs grid best | met 3x & 10%? | old steep: ratio, loss | lr-free as good | red flags | procedure s |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.problem} | ${r.seed} | ${fmt(r.recommended)}${r.sure ? '' : ' (not sure)'} | ${fmt(r.gridBest)} | x${fmt(r.ratio)} | ${r.lossRatio >= 1 ? '+' : ''}${fmt(100 * (r.lossRatio - 1))}% | x${fmt(r.steepRatio)}, ${Number.isFinite(r.steepLossRatio) ? `${r.steepLossRatio >= 1 ? '+' : ''}${fmt(100 * (r.steepLossRatio - 1))}%` : 'diverged'} | ${r.lrFree.join(', ') || '-'} | ${r.redFlags.join(', ') || '-'} | ${r.procedureSeconds.toFixed(1)} |`,
+      `| ${r.problem} | ${r.kind} | ${r.seed} | ${fmt(r.recommended)}${r.sure ? '' : ' (**not sure**)'} | ${fmt(r.gridBest)} | x${fmt(r.ratio)} | ${r.lossRatio >= 1 ? '+' : ''}${fmt(100 * (r.lossRatio - 1))}% | ${r.ratio <= 3 && r.ratio >= 1 / 3 && r.lossRatio <= 1.1 ? 'yes' : r.sure ? '**no (sure)**' : 'no (not sure)'} | x${fmt(r.steepRatio)}, ${Number.isFinite(r.steepLossRatio) ? `${r.steepLossRatio >= 1 ? '+' : ''}${fmt(100 * (r.steepLossRatio - 1))}%` : 'diverged'} | ${r.lrFree.join(', ') || '-'} | ${r.redFlags.join(', ') || '-'} | ${r.procedureSeconds.toFixed(1)} |`,
     );
   }
   return lines.join('\n');
@@ -207,19 +227,24 @@ async function main() {
   const version = execSync('git rev-parse --short HEAD').toString().trim();
   console.log(`backend ${backend}, code ${version}`);
   if (process.argv.includes('--time')) return timing();
-  const problems = [...BENCH_PROBLEMS, ...USER_PROBLEMS].filter((p) => !ONLY || ONLY.includes(p.name));
+  const problems = [...BENCH_PROBLEMS, ...USER_PROBLEMS, ...HELD_OUT_PROBLEMS].filter(
+    (p) => !ONLY || ONLY.includes(p.name),
+  );
   const rows: Row[] = [];
   const t0 = performance.now();
   mkdirSync('lrfree-out', { recursive: true });
   for (const p of problems) {
-    for (let seed = 1; seed <= SEEDS; seed++) {
+    for (let seed = SEED_START; seed <= SEEDS; seed++) {
       const r = await one(p, seed);
       rows.push(r);
       console.log(
         `${p.name} seed ${seed}: rec ${fmt(r.recommended)}${r.sure ? '' : ' (NOT SURE)'} grid ${fmt(r.gridBest)} ratio x${fmt(r.ratio)} ` +
           `loss ${fmt(100 * (r.lossRatio - 1))}% | steep x${fmt(r.steepRatio)} ${fmt(100 * (r.steepLossRatio - 1))}% | ` +
           `lr-free ${r.lrFree.join(',') || '-'} | flags ${r.redFlags.join(',') || '-'} | proc ${r.procedureSeconds.toFixed(1)} s, total ${r.seconds.toFixed(1)} s, ${r.gridRates} grid rates` +
-          (r.sure ? '' : ` | why: ${r.why.join('; ')}`),
+          ` | why: ${r.why.join('; ')}`,
+      );
+      console.log(
+        `  tried ${r.tried} | ties ${r.ties.map(fmt).join(',')} | noise ${fmt(r.trainingNoise)}\n  grid ${r.grid}`,
       );
       writeFileSync(
         OUT,
@@ -229,20 +254,31 @@ async function main() {
     }
   }
   const wall = (performance.now() - t0) / 1000;
+  for (const kind of ['benchmark', 'user-like', 'held-out'] as const)
+    summary(
+      rows.filter((r) => r.kind === kind),
+      kind,
+    );
+  summary(rows, 'all');
+  console.log(`wall ${(wall / 60).toFixed(1)} min, code ${version}, backend ${backend}`);
+  writeFileSync(OUT, JSON.stringify({ version, backend, rows, seconds: wall }, null, 1));
+  if (process.argv.includes('--markdown')) console.log(`\n${markdown(rows)}`);
+}
+
+function summary(rows: Row[], label: string) {
+  if (rows.length === 0) return;
   const met = rows.filter((r) => r.ratio <= 3 && r.ratio >= 1 / 3 && r.lossRatio <= 1.1);
   const lossOnly = rows.filter((r) => r.lossRatio <= 1.1);
   const missedUnsure = rows.filter((r) => !met.includes(r) && !r.sure);
   const missedSure = rows.filter((r) => !met.includes(r) && r.sure);
   const steepMet = rows.filter((r) => r.steepRatio <= 3 && r.steepRatio >= 1 / 3 && r.steepLossRatio <= 1.1);
   const clean = rows.filter((r) => r.redFlags.some((f) => f.includes('(bug)')));
+  const warned = rows.filter((r) => r.redFlags.some((f) => f.includes('(warning)')));
   console.log(
-    `\n${rows.length} (problem, seed): ${met.length} within 3x and 10%; ${lossOnly.length} within 10% on the loss; ` +
+    `\n${label}: ${rows.length} (problem, seed): ${met.length} within 3x and 10%; ${lossOnly.length} within 10% on the loss; ` +
       `missed and said not sure: ${missedUnsure.length}; missed while sure: ${missedSure.length}; ` +
-      `old steep rule within 3x and 10%: ${steepMet.length}; bug flags on these clean problems: ${clean.length}; ` +
-      `wall ${(wall / 60).toFixed(1)} min, code ${version}, backend ${backend}`,
+      `old steep rule within 3x and 10%: ${steepMet.length}; rows with a bug flag on these clean problems: ${clean.length}; with a warning: ${warned.length}`,
   );
-  writeFileSync(OUT, JSON.stringify({ version, backend, rows, seconds: wall }, null, 1));
-  if (process.argv.includes('--markdown')) console.log(`\n${markdown(rows)}`);
 }
 
 main().catch((e) => {

@@ -22,7 +22,10 @@ export interface Curve {
   /** Held-out loss (validation split, else the training split) after each epoch. */
   loss: number[];
   accuracy?: number[];
-  /** Lowest held-out loss of the run. */
+  /**
+   * Lowest held-out loss after training (epochs 1..; the untrained start, entry 0, is not counted: a run
+   * that only made the model worse has a best above `loss[0]`). NaN when no trained point is finite.
+   */
   best: number;
   /** Mean of ln(loss) over the epochs after 0: lower means faster (the log-loss area of §12.1). */
   logArea: number;
@@ -110,7 +113,7 @@ export async function trainCurve(
       opt.dispose();
     }
     const loss = evals.map((e) => e.loss);
-    const finite = loss.filter((v) => Number.isFinite(v));
+    const finite = loss.slice(1).filter((v) => Number.isFinite(v));
     return {
       variant: options.variant,
       lr,

@@ -16,7 +16,8 @@ import {
   type VariantResult,
 } from './checks.js';
 import { checkAbort, checkData, classesOf, type DiagnosticData, type LossSpec } from './common.js';
-import { type Curve, heldOut, trainCurve } from './curves.js';
+import { type Curve, type CurveOptions, heldOut, trainCurve } from './curves.js';
+import { lossRewardsRightAnswers, nearestMeanAccuracy } from './dataChecks.js';
 import {
   lrRangeTest,
   type RangeTestOptions,
@@ -45,7 +46,7 @@ import {
   noDecreaseFlag,
   type RedFlag,
 } from './redFlags.js';
-import type { Variant } from './trainer.js';
+import { batchesPerEpoch, type Variant } from './trainer.js';
 import { type LineResult, modelValues, trainableValues, weightSpaceLine } from './weightSpace.js';
 
 /** The seven steps, in order. */
@@ -90,6 +91,13 @@ export interface LearningRateRecommendation extends Recommendation<number> {
   sure: boolean;
   why: string[];
   candidates: RateCandidate[];
+  /** Rates within noise of the recommended one (it included): any of them trains about as well. */
+  ties: number[];
+  /**
+   * How much the winner's best held-out loss changed when run again with another batch order (0 when
+   * not measured).
+   */
+  trainingNoise: number;
   /** Range test + confirmation runs: forwards, backwards, seconds. */
   cost: { forwards: number; backwards: number; seconds: number };
 }
@@ -147,9 +155,8 @@ export interface ProcedureOptions {
   seed?: number;
   loss?: LossSpec;
   /**
-   * Range-test options for step 2 (default: fastai style, 100 batches, 1e-7..10, rule `steep`: the
-   * steepest fall of the loss, Smith's and the procedure's "increases steadily"; fastai's valley sits
-   * about 8x lower on MNIST, see docs/procedure.md).
+   * Range-test options for step 2 (default: fastai style, 100 batches, 1e-7..10). Its rules propose the
+   * candidates of the confirmation (see `lrChoice`).
    */
   rangeTest?: Omit<RangeTestOptions, 'variant' | 'signal' | 'onProgress' | 'loss' | 'batchSize' | 'seed'>;
   /**
@@ -159,14 +166,21 @@ export interface ProcedureOptions {
    * range-test rule alone (no confirmation; not robust to noise, see docs/procedure.md).
    */
   lrChoice?: 'confirmed' | SuggestionRule;
-  /** Confirmation runs: steps each (default two epochs in [50, 300] batches), edge extensions (default 6). */
-  confirm?: { steps?: number; extensions?: number };
+  /**
+   * Confirmation runs: `steps` each (default two epochs in [100, 300] batches), `extensions` (runs added
+   * a half-decade from the winner to close it in, default 5), `repeat` (run the winner again with another
+   * batch order to measure the training noise, default true).
+   */
+  confirm?: { steps?: number; extensions?: number; repeat?: boolean };
   /**
    * Learning-rate-free methods (catalog names) compared with the tuned rate in step 6, at the
    * confirmation budget. Default {@link LR_FREE_CANDIDATES}; [] for none.
    */
   lrFree?: string[];
-  /** Momentum-test options for step 3 (default: per epoch, 6 values 0..0.99, 1 warm-up epoch). */
+  /**
+   * Momentum-test options for step 3 (default: per epoch of at most 100 batches, 6 values 0..0.99, 1
+   * warm-up epoch).
+   */
   momentumTest?: Omit<MomentumRangeOptions, 'lr' | 'signal' | 'onProgress' | 'loss' | 'batchSize' | 'seed'>;
   /** Variants compared in step 6, each with its own range test. Default ['adam']; [] for none. */
   variants?: Variant[];
@@ -296,6 +310,27 @@ export async function procedure(
   const constantCurve = () =>
     state.momentum ? (state.momentum.helps ? state.momentum.with : state.momentum.without) : undefined;
 
+  // Step 7 trains the configuration chosen in step 3 for the same N epochs from the same weights and
+  // batch order: the very run step 3 made. Step 3 keeps its runs' final weights here (in memory only; a
+  // resumed procedure trains again), so step 7 does not repeat it.
+  const trainedWeights = new Map<Curve, tf.Tensor[]>();
+  const trainKeeping = async (o: CurveOptions) => {
+    let end: tf.Tensor[] = [];
+    try {
+      const curve = await trainCurve(model, data, {
+        ...o,
+        atEnd: (m) => {
+          end = modelValues(m);
+        },
+      });
+      trainedWeights.set(curve, end);
+      return curve;
+    } catch (e) {
+      tf.dispose(end);
+      throw e;
+    }
+  };
+
   const run = async (step: StepName, body: () => Promise<string | undefined>) => {
     if (state.completed.includes(step) || state.skipped[step]) return;
     if (skip.has(step)) {
@@ -383,6 +418,8 @@ export async function procedure(
           sure: false,
           why: [`the '${lrChoice}' rule of the range test alone, not confirmed by training runs`],
           candidates: [],
+          ties: [],
+          trainingNoise: 0,
           cost: { forwards: rt.batches, backwards: rt.batches, seconds: rangeSeconds },
           evidence: broken
             ? `NOT RELIABLE: no rate lowers the loss; ${fmt(value)} is used only to check the accuracy in step 7`
@@ -420,6 +457,8 @@ export async function procedure(
           ...(c.run.bestAccuracy !== undefined ? { heldOutAccuracy: c.run.bestAccuracy } : {}),
           fell: c.fell,
         })),
+        ties: choice.ties,
+        trainingNoise: choice.trainingNoise,
         cost: choice.cost,
         evidence: found
           ? `${choice.sure ? 'confirmed' : 'NOT SURE'}: best held-out loss ${fmt(winner?.run.best)} after ${choice.steps} steps ` +
@@ -442,17 +481,18 @@ export async function procedure(
       const lr = rec.learningRate!.value;
       const test = await momentumRangeTest(model, data, {
         numIt: 6,
+        // one epoch per momentum value, at most 100 batches (a large data set needs no more to show the
+        // trend, and the sweep is the procedure's largest cost after step 2)
+        batchesPerIteration: Math.min(100, batchesPerEpoch(data.train.x.shape[0], batchSize)),
         ...options.momentumTest,
         lr,
         ...common,
         onProgress: progress('momentum'),
       });
       const mu = Math.round(test.suggestion * 100) / 100;
-      const without = await trainCurve(model, data, { variant: 'sgd', lr, epochs, ...common });
+      const without = await trainKeeping({ variant: 'sgd', lr, epochs, ...common });
       const withMu =
-        mu > 0
-          ? await trainCurve(model, data, { variant: 'momentum', lr, momentum: mu, epochs, ...common })
-          : without;
+        mu > 0 ? await trainKeeping({ variant: 'momentum', lr, momentum: mu, epochs, ...common }) : without;
       const helps = mu > 0 && Number.isFinite(withMu.best) && withMu.best < without.best * 0.99;
       state.momentum = { test, without, with: withMu, helps };
       rec.momentum = {
@@ -559,15 +599,29 @@ export async function procedure(
       const init = modelValues(model);
       let final: tf.Tensor[] = [];
       try {
-        const curve = await trainCurve(model, data, {
-          ...c,
-          epochs,
-          ...common,
-          onEpoch: progress('final'),
-          atEnd: (m) => {
-            final = modelValues(m);
-          },
-        });
+        const kept = constantCurve();
+        const keptWeights = kept && trainedWeights.get(kept);
+        const same =
+          kept !== undefined &&
+          kept.variant === c.variant &&
+          kept.lr === c.lr &&
+          (c.variant === 'sgd' || kept.momentum === c.momentum) &&
+          kept.schedule === undefined;
+        let curve: Curve;
+        if (same && keptWeights) {
+          curve = kept;
+          final = keptWeights.map((t) => t.clone());
+        } else {
+          curve = await trainCurve(model, data, {
+            ...c,
+            epochs,
+            ...common,
+            onEpoch: progress('final'),
+            atEnd: (m) => {
+              final = modelValues(m);
+            },
+          });
+        }
         const line = weightSpaceLine(
           model,
           { ...evalSplit, loss: options.loss },
@@ -613,6 +667,8 @@ export async function procedure(
   } catch (e) {
     if ((e as Error).name === 'DiagnosticAborted') throw new ProcedureInterrupted(state);
     throw e;
+  } finally {
+    for (const w of trainedWeights.values()) tf.dispose(w);
   }
   state.redFlags = redFlagsOf(state, data, options.loss);
   return state;
@@ -684,8 +740,11 @@ export function redFlagsOf(state: ProcedureState, data: DiagnosticData, loss?: L
     const chance = majorityShare(split.y);
     const prior =
       loss === undefined || loss === 'categoricalCrossentropy' ? priorCrossEntropy(split.y) : undefined;
-    flags.push(chanceFlag(state.final.curve, chance, split.y.shape[0], runs, prior));
-    flags.push(mismatchFlag(state.final.curve, chance, split.y.shape[0]));
+    // Optimizer-free evidence before blaming the labels or the loss (dataChecks.ts).
+    const signal = data.validation ? nearestMeanAccuracy(data.train, data.validation) : undefined;
+    flags.push(chanceFlag(state.final.curve, chance, split.y.shape[0], runs, prior, signal));
+    const sound = classesOf(split.y) > 0 ? lossRewardsRightAnswers(split, loss).rewards : undefined;
+    flags.push(mismatchFlag(state.final.curve, chance, split.y.shape[0], sound));
     flags.push(barrierFlag(state.final.line));
   }
   return flags.filter((f): f is RedFlag => f !== undefined);

@@ -18,7 +18,8 @@ export type RedFlagId =
   | 'barrier'
   | 'cliff'
   | 'chosenRateDidNotLearn'
-  | 'sgdDidNotLearn';
+  | 'sgdDidNotLearn'
+  | 'slowToLearn';
 
 /** One red flag: what was seen, the numbers, how sure, and what to do. */
 export interface RedFlag {
@@ -126,6 +127,7 @@ export function chanceFlag(
   n: number,
   runs?: readonly LearnedRun[],
   priorLoss?: number,
+  signalAccuracy?: number,
 ): RedFlag | undefined {
   const acc = curve.accuracy?.[curve.accuracy.length - 1];
   if (acc === undefined) return undefined;
@@ -153,6 +155,21 @@ export function chanceFlag(
       action: `Use the setting of ${better.what}, or train longer; do not trust the chosen rate.`,
     };
   }
+  // The labels carry signal that a training-free classifier finds: the runs were too short, too slow
+  // or the inputs badly scaled, but the labels are not to blame.
+  if (signalAccuracy !== undefined && signalAccuracy > chance + margin) {
+    return {
+      id: 'slowToLearn',
+      severity: 'warning',
+      confidence: 'high',
+      message:
+        `After training, held-out accuracy is ${pct(acc)}, no better than chance (${pct(chance)}), and no run did better; ` +
+        `but a nearest-class-mean classifier on standardised inputs (no training) reaches ${pct(signalAccuracy)}: ` +
+        'the labels carry signal, the model has not learned it yet.',
+      action:
+        'Standardise the inputs (subtract the mean, divide by the standard deviation per feature), train longer, or try Adam or a learning-rate-free method.',
+    };
+  }
   const tried = (runs ?? []).filter((r) => r.accuracy !== undefined);
   return {
     id: 'chanceAccuracy',
@@ -171,8 +188,16 @@ export function chanceFlag(
 /**
  * The loss falls while the accuracy ends below chance (the majority's share): the loss measures the wrong thing,
  * typically a sign bug (maximising the likelihood of wrong answers) or labels scrambled by the loss.
+ * With `rewardsRightAnswers` (the loss of perfect predictions is below that of the class shares, see
+ * dataChecks.ts), no flag: the loss is sound, the run only learned the class shares so far.
  */
-export function mismatchFlag(curve: Curve, chance: number, n: number): RedFlag | undefined {
+export function mismatchFlag(
+  curve: Curve,
+  chance: number,
+  n: number,
+  rewardsRightAnswers?: boolean,
+): RedFlag | undefined {
+  if (rewardsRightAnswers === true) return undefined;
   const acc = curve.accuracy;
   if (!acc || acc.length < 2) return undefined;
   const l0 = curve.loss[0];

@@ -83,6 +83,8 @@ describe('procedure', () => {
     const line = s.final!.line;
     expect(line.losses[line.alphas.indexOf(0)]).toBe(s.final!.curve.loss[0]);
     expect(line.losses[line.alphas.indexOf(1)]).toBe(s.final!.curve.loss.at(-1));
+    // step 7's configuration is step 3's chosen run: reused (weights kept in memory), not trained again
+    expect(s.final!.curve).toBe(m.helps ? m.with : m.without);
     expect(tf.memory().numTensors).toBe(n0);
     expect(bitEqual(snapshotWeights(model), before)).toBe(true);
     model.dispose();
@@ -110,6 +112,24 @@ describe('procedure', () => {
     expect(line.losses[0]).toBe(run.loss[0]);
     const one = line.alphas.findIndex((a) => Math.abs(a - 1) < 1e-9);
     expect(line.losses[one]).toBeCloseTo(run.loss[1], 5);
+    model.dispose();
+  });
+
+  it('Curve.best is the best trained point: a run that only made the model worse does not report its start', async () => {
+    const data = problem(7);
+    const model = tinyMlp(8, 16, 3);
+    const good = await trainCurve(model, data, {
+      variant: 'sgd',
+      lr: 0.3,
+      epochs: 3,
+      batchSize: 32,
+      seed: 0,
+    });
+    expect(good.best).toBe(Math.min(...good.loss.slice(1)));
+    expect(good.best).toBeLessThan(good.loss[0]);
+    // far too large a rate: the loss ends above the start (or not finite); the start is not its "best"
+    const bad = await trainCurve(model, data, { variant: 'sgd', lr: 300, epochs: 2, batchSize: 32, seed: 0 });
+    expect(bad.best <= bad.loss[0]).toBe(false);
     model.dispose();
   });
 

@@ -1,9 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/core/rng.js';
+import { HALF_DECADE } from '../../src/diagnostics/bracket.js';
 import { type ProcedureState, procedure } from '../../src/diagnostics/procedure.js';
 import type { RangeTestResult } from '../../src/diagnostics/rangeTest.js';
-import { fallRegion, pairedDifference, proposals } from '../../src/diagnostics/recommend.js';
+import {
+  confirmLearningRate,
+  fallRegion,
+  pairedDifference,
+  proposals,
+} from '../../src/diagnostics/recommend.js';
 import { chanceFlag } from '../../src/diagnostics/redFlags.js';
 import { smoothDebiased, suggestAll } from '../../src/diagnostics/suggest.js';
 import { sgd } from '../../src/optimizers/baselines.js';
@@ -116,6 +122,50 @@ describe('the confirmed learning rate on noise (issue #21)', () => {
     expect(lr.cost.backwards).toBeGreaterThan(s.lr!.batches);
     expect(lr.cost.seconds).toBeGreaterThan(0);
     expect(lr.why.length).toBeGreaterThan(0);
+    // the answer is a rate that was run; when sure, worse runs close it in at most a half-decade away
+    const rates = lr.candidates.map((c) => c.lr);
+    expect(rates).toContain(lr.value);
+    expect(lr.ties).toContain(lr.value);
+    expect(Number.isFinite(lr.trainingNoise)).toBe(true);
+    expect(s.lrChoice!.repeat).toBeDefined();
+    if (lr.sure) {
+      const below = rates.filter((r) => r < Math.min(...lr.ties));
+      const above = rates.filter((r) => r > Math.max(...lr.ties));
+      expect(Math.max(...below)).toBeGreaterThanOrEqual(Math.min(...lr.ties) / HALF_DECADE / 1.05);
+      expect(Math.min(...above)).toBeLessThanOrEqual(Math.max(...lr.ties) * HALF_DECADE * 1.05);
+      expect(lr.trainingNoise).toBeLessThanOrEqual(
+        0.1 * s.lrChoice!.candidates.find((c) => c.lr === lr.value)!.run.best,
+      );
+    } else expect(lr.why.join(' ')).toMatch(/flat|edge|training noise|never fell|no confirmation run/);
+    model.dispose();
+  });
+
+  it('one proposal and no room to bracket it: not sure, and it says why; with room, half-decades close it in', async () => {
+    const data = problem(3);
+    const model = tinyMlp(8, 16, 3);
+    const n0 = tf.memory().numTensors;
+    // a range test that falls from 1e-3 on, whose only rule points at 0.01
+    const r = mulberry32(5);
+    const raw = Array.from({ length: 100 }, (_, i) => {
+      const lr = 1e-7 * 1e8 ** (i / 100);
+      return 1.1 - (lr < 1e-3 ? 0 : Math.min(0.8, 0.3 * Math.log10(lr / 1e-3))) + 0.05 * (r() - 0.5);
+    });
+    const rt = { ...fakeRangeTest(raw), suggestions: { valley: { lr: 0.01, loss: 0.8, index: 0 } } };
+    const options = { batchSize: 32, seed: 1, steps: 40 };
+    const cornered = await confirmLearningRate(model, data, rt, { ...options, extensions: 0 });
+    expect(cornered.candidates.map((c) => c.lr)).toEqual([0.01]);
+    expect(cornered.sure).toBe(false);
+    expect(cornered.why.join(' ')).toMatch(/edge of the rates tried/);
+    const room = await confirmLearningRate(model, data, rt, { ...options, extensions: 5 });
+    const rates = room.candidates.map((c) => c.lr);
+    expect(rates.length).toBeGreaterThan(1);
+    // every added rate is a half-decade step from the proposal
+    for (const lr of rates)
+      expect(Math.abs(Math.round(2 * Math.log10(lr / 0.01)) - 2 * Math.log10(lr / 0.01))).toBeLessThan(1e-9);
+    expect(rates).toContain(room.lr);
+    // a tiny MLP on a linear teacher learns faster at larger rates: the bracket walked up from 0.01
+    expect(room.lr).toBeGreaterThan(0.01);
+    expect(tf.memory().numTensors).toBe(n0);
     model.dispose();
   });
 });
