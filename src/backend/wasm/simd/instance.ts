@@ -33,6 +33,11 @@ export interface SimdKernels {
     lo: number,
     hi: number,
   ): void;
+  /**
+   * C[m, n] = A[m, k] @ B[k, n] for one slice: B and C row-major and contiguous, A read with byte strides
+   * `sai` (between rows) and `sak` (along k).
+   */
+  matmul(a: number, b: number, c: number, m: number, k: number, n: number, sai: number, sak: number): void;
 }
 
 /** The part of the wasm backend this needs: its emscripten module's exports, where the memory is. */
