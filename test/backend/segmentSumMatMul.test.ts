@@ -117,6 +117,7 @@ describe('patchWasm', () => {
       '_FusedMatMul',
       'MaxPoolGrad',
       'Conv2DBackpropInput',
+      'Transpose',
       'LrfreeFusedAdam',
     ]);
     expect(second.map((n) => tf.getKernel(n, 'wasm')!.kernelFunc)).toEqual(kernels);
