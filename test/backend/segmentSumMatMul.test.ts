@@ -118,6 +118,7 @@ describe('patchWasm', () => {
       'MaxPoolGrad',
       'Conv2DBackpropInput',
       'Transpose',
+      'Sum',
       'LrfreeFusedAdam',
     ]);
     expect(second.map((n) => tf.getKernel(n, 'wasm')!.kernelFunc)).toEqual(kernels);

@@ -38,6 +38,8 @@ export interface SimdKernels {
    * `sai` (between rows) and `sak` (along k).
    */
   matmul(a: number, b: number, c: number, m: number, k: number, n: number, sai: number, sak: number): void;
+  /** out[j] = sum over i of x[i, j] for a row-major [rows, cols] x, in float32, rows in order. */
+  col_sum(x: number, out: number, rows: number, cols: number): void;
 }
 
 /** The part of the wasm backend this needs: its emscripten module's exports, where the memory is. */

@@ -245,4 +245,42 @@
             (br $tail)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $edge))))
+
+  ;; out[j] = x[0, j] + x[1, j] + ... + x[rows-1, j] over a row-major [rows, cols] x: the reduction of a
+  ;; leading axis (bias and layer-norm gradients sum over the batch). Summed in float32 from 0, row by row
+  ;; in order, as stock wasm's Sum accumulates (the cpu kernel accumulates in float64).
+  (func (export "col_sum") (param $x i32) (param $out i32) (param $rows i32) (param $cols i32)
+    (local $j i32) (local $r i32) (local $row i32) (local $end i32) (local $vecEnd i32)
+    (local.set $end (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $vecEnd (i32.shl (i32.and (local.get $cols) (i32.const -4)) (i32.const 2)))
+    (block $zeroDone
+      (loop $zero
+        (br_if $zeroDone (i32.ge_u (local.get $j) (local.get $end)))
+        (f32.store (i32.add (local.get $out) (local.get $j)) (f32.const 0))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $zero)))
+    (local.set $row (local.get $x))
+    (block $rowsDone
+      (loop $rowLoop
+        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $j (i32.const 0))
+        (block $vecDone
+          (loop $vec
+            (br_if $vecDone (i32.ge_u (local.get $j) (local.get $vecEnd)))
+            (v128.store align=4 (i32.add (local.get $out) (local.get $j))
+              (f32x4.add (v128.load align=4 (i32.add (local.get $out) (local.get $j)))
+                (v128.load align=4 (i32.add (local.get $row) (local.get $j)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $vec)))
+        (block $tailDone
+          (loop $tail
+            (br_if $tailDone (i32.ge_u (local.get $j) (local.get $end)))
+            (f32.store (i32.add (local.get $out) (local.get $j))
+              (f32.add (f32.load (i32.add (local.get $out) (local.get $j)))
+                (f32.load (i32.add (local.get $row) (local.get $j)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $tail)))
+        (local.set $row (i32.add (local.get $row) (local.get $end)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rowLoop))))
 )
