@@ -2,14 +2,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { deriveSeed, mulberry32 } from '../../core/rng.js';
 import { loadCharText } from '../../data/text.js';
-import type { EvalSplit, Task, TaskInstance } from '../task.js';
+import type { EvalSplit, Suite, Task, TaskInstance } from '../task.js';
 import { CHAR_TRANSFORMER, charTransformer } from './transformerModel.js';
 
 const CONTEXT = CHAR_TRANSFORMER.context;
 const VOCAB = CHAR_TRANSFORMER.vocab;
 const BATCH = 32;
-/** Fixed windows in the validation and test splits (each predicts CONTEXT characters: 65,536 per split). */
-const EVAL_WINDOWS = 1024;
+/**
+ * Fixed windows in the validation and test splits (each predicts CONTEXT characters: 65,536 per split);
+ * the quick suite takes 256 (16,384 characters), so that its evaluations cost less than its 30 steps.
+ */
+const EVAL_WINDOWS: Record<Suite, number> = { quick: 256, standard: 1024, full: 1024 };
 /** Validation windows the in-training evaluations use (the first ones): a quarter keeps evaluations cheap. */
 const MONITOR_WINDOWS = 256;
 /** Windows per forward pass during evaluation (bounds the [chunk, heads, T, T] attention scores). */
@@ -37,8 +40,8 @@ function windows(ids: Uint8Array, starts: number[]): { x: tf.Tensor2D; y: tf.Ten
  * windows (2048 predicted characters per step). Data, vocabulary (96 characters) and split as char-lstm:
  * the first 80% of the text trains, the next 10% validates, the last 10% tests, every window lying inside
  * its split; each step draws its windows at seeded positions; validation and test are 1024 fixed windows
- * each. Loss: mean cross-entropy in nats over all positions; metric: next-character accuracy over all
- * positions.
+ * each (256 in the quick suite), the in-training monitor the first 256 validation windows. Loss: mean
+ * cross-entropy in nats over all positions; metric: next-character accuracy over all positions.
  */
 export const charTransformerTask: Task = {
   name: 'char-transformer',
@@ -49,7 +52,7 @@ export const charTransformerTask: Task = {
   evalEvery: 50,
   metricName: 'accuracy',
   target: { metric: 0.5 },
-  create(seed): TaskInstance {
+  create(seed, suite): TaskInstance {
     const { ids } = loadCharText(VOCAB);
     const trainEnd = Math.floor(0.8 * ids.length);
     const valEnd = Math.floor(0.9 * ids.length);
@@ -58,15 +61,18 @@ export const charTransformerTask: Task = {
       const r = mulberry32(s);
       return windows(
         ids,
-        Array.from({ length: EVAL_WINDOWS }, () => from + Math.floor(r() * (to - from - span))),
+        Array.from({ length: EVAL_WINDOWS[suite] }, () => from + Math.floor(r() * (to - from - span))),
       );
     };
     const validation = fixed(trainEnd, valEnd, 21);
     const test = fixed(valEnd, ids.length, 22);
-    const monitor = {
-      x: validation.x.slice(0, MONITOR_WINDOWS) as tf.Tensor2D,
-      y: validation.y.slice(0, MONITOR_WINDOWS) as tf.Tensor2D,
-    };
+    const monitor =
+      MONITOR_WINDOWS < EVAL_WINDOWS[suite]
+        ? {
+            x: validation.x.slice(0, MONITOR_WINDOWS) as tf.Tensor2D,
+            y: validation.y.slice(0, MONITOR_WINDOWS) as tf.Tensor2D,
+          }
+        : validation;
     const model = charTransformer(CHAR_TRANSFORMER, deriveSeed(seed, 0x7a5));
     const evaluate = (d: { x: tf.Tensor2D; y: tf.Tensor2D }) => {
       const rows = d.x.shape[0];
@@ -102,7 +108,7 @@ export const charTransformerTask: Task = {
       },
       evaluate: (s) => evaluate(split(s)),
       dispose() {
-        tf.dispose([validation.x, validation.y, test.x, test.y, monitor.x, monitor.y]);
+        tf.dispose([...new Set([validation.x, validation.y, test.x, test.y, monitor.x, monitor.y])]);
         model.dispose();
       },
     };

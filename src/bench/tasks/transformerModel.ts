@@ -79,16 +79,19 @@ export function charTransformer(config: TransformerConfig, seed: number): CharTr
   const c = checkConfig(config);
   const { vocab, context, width, heads, blocks, mlpRatio } = c;
   let draw = 0;
+  // tf.variable keeps its initial tensor alive beside the variable: each is built, copied and freed.
+  const variable = (init: () => tf.Tensor, name: string) => {
+    const value = tf.tidy(init);
+    const v = tf.variable(value, true, name);
+    value.dispose();
+    return v;
+  };
   const normal = (shape: number[], std: number, name: string) =>
-    tf.variable(
-      tf.tidy(() => tf.randomNormal(shape, 0, std, 'float32', deriveSeed(seed, 0x7f0, draw++))),
-      true,
-      name,
-    );
+    variable(() => tf.randomNormal(shape, 0, std, 'float32', deriveSeed(seed, 0x7f0, draw++)), name);
   // Variable names must be unique in the engine: a suffix per model keeps two models apart.
   const id = `${seed}_${++models}`;
   const filled = (shape: number[], value: number, name: string) =>
-    tf.variable(tf.fill(shape, value), true, `${name}_${id}`);
+    variable(() => tf.fill(shape, value), `${name}_${id}`);
   const n = (name: string) => `${name}_${id}`;
   const tokenEmbedding = normal([vocab, width], INIT_STD, n('tok_emb'));
   const positionEmbedding = normal([context, width], INIT_STD, n('pos_emb'));
