@@ -48,10 +48,15 @@ export const charTransformerTask: Task = {
   description:
     'char-level transformer (2 pre-norm blocks, width 64, 4 heads, context 64) on lib.dom.d.ts, batch 32',
   batchSize: BATCH,
+  // Standard: 1000 steps (2M predicted characters, about 1.3 passes over the training text) is what the
+  // standard suite can afford (~0.1-0.3 s per step on wasm); adamw@3e-3+cosine (seed 1) is still gaining
+  // there (monitored validation loss 1.84 at step 450, 1.63 at 1000), so it is not a plateau: full's 4000
+  // steps are the check (docs/benchmark.md).
   budget: { quick: 30, standard: 1000, full: 4000 },
   evalEvery: 50,
   metricName: 'accuracy',
-  target: { metric: 0.5 },
+  // adamw@3e-3+cosine (seed 1, standard) reached monitored accuracy 0.56 at step 450 and 0.607 at 1000.
+  target: { metric: 0.55 },
   create(seed, suite): TaskInstance {
     const { ids } = loadCharText(VOCAB);
     const trainEnd = Math.floor(0.8 * ids.length);
