@@ -18,7 +18,9 @@ import { installGather } from './wasm/gather.js';
 import { isLrfreeKernel } from './wasm/heap.js';
 import { installMaxPoolGrad } from './wasm/maxPoolGrad.js';
 import { installSlice } from './wasm/slice.js';
+import { installSum } from './wasm/sum.js';
 import { installTile } from './wasm/tile.js';
+import { installTranspose } from './wasm/transpose.js';
 import { unsortedSegmentSumConfig } from './wasm/unsortedSegmentSum.js';
 
 export { patchCpu } from './cpu/patchCpu.js';
@@ -64,6 +66,8 @@ export function patchWasm(): string[] {
   if (installFusedMatMul()) names.push('_FusedMatMul');
   if (installMaxPoolGrad()) names.push('MaxPoolGrad');
   if (installConv2dBackpropInput()) names.push('Conv2DBackpropInput');
+  if (installTranspose()) names.push('Transpose');
+  if (installSum()) names.push('Sum');
   // A new kernel name rather than a replacement: register it only where the wasm backend's kernels are.
   if (tf.getKernel('BatchMatMul', 'wasm')) {
     if (!tf.getKernel(FUSED_ADAM, 'wasm')) tf.registerKernel(fusedAdamConfig);

@@ -43,7 +43,10 @@ export function defaultOptimizers(suite: Suite = 'standard'): string[] {
 export function suiteDefaults(suite: Suite): { tasks: string[]; seeds: number[] } {
   switch (suite) {
     case 'quick':
-      return { tasks: ['quadratic', 'rosenbrock', 'linreg', 'deep-regression', 'mnist-mlp'], seeds: [1] };
+      return {
+        tasks: ['quadratic', 'rosenbrock', 'linreg', 'deep-regression', 'mnist-mlp', 'char-transformer'],
+        seeds: [1],
+      };
     case 'standard':
       return { tasks: TASKS.map((t) => t.name), seeds: [1, 2, 3, 4, 5] };
     case 'full':

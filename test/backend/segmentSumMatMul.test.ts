@@ -117,6 +117,8 @@ describe('patchWasm', () => {
       '_FusedMatMul',
       'MaxPoolGrad',
       'Conv2DBackpropInput',
+      'Transpose',
+      'Sum',
       'LrfreeFusedAdam',
     ]);
     expect(second.map((n) => tf.getKernel(n, 'wasm')!.kernelFunc)).toEqual(kernels);

@@ -2,10 +2,13 @@
  * BatchMatMul for wasm that keeps transposed products on the fast path. The stock kernel uses XNNPACK only
  * when neither input is transposed (and batch = 1); otherwise it runs a naive loop at ~2 GFLOP/s. Every
  * Dense/LSTM backward product is transposed, so we transpose the operand with wasm's Transpose kernel
- * (O(n^2), memory-bound) and run the O(n^3) product on XNNPACK.
+ * (O(n^2), memory-bound) and run the O(n^3) product on XNNPACK. Batched products (attention's) run on
+ * lrfree's SIMD kernel instead (batchedMatMul.ts).
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchedMatMul, batchedShapes } from './batchedMatMul.js';
 import { type KernelArgs, replaceWasmKernel, stockKernel, type WasmBackendLike } from './heap.js';
+import { simdKernels } from './simd/instance.js';
 
 /** The stock BatchMatMul kernel function (the XNNPACK one when called with both flags false). */
 export function stockMatMul(): tf.KernelFunc {
@@ -51,11 +54,19 @@ function batchMatMul(args: KernelArgs): tf.TensorInfo {
   const { a, b } = args.inputs;
   const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
   const run = stockMatMul();
-  // Untransposed, batched (stock path is naive either way) or non-float: nothing to gain, defer to stock.
-  if ((!transposeA && !transposeB) || batchOf(a) !== 1 || batchOf(b) !== 1 || a.dtype !== 'float32') {
+  const backend = args.backend as WasmBackendLike;
+  const float = a.dtype === 'float32' && b.dtype === 'float32';
+  if (float && (batchOf(a) !== 1 || batchOf(b) !== 1)) {
+    // Batched: stock wasm's naive loop; lrfree's SIMD kernel where it runs. Shapes that do not fit go to
+    // the stock kernel and its error message.
+    const kernels = simdKernels(backend);
+    const shapes = batchedShapes(a, b, !!transposeA, !!transposeB);
+    if (kernels && shapes) return batchedMatMul(backend, kernels, a, b, !!transposeA, !!transposeB, shapes);
+  }
+  // Untransposed (XNNPACK already), still batched (no SIMD here) or non-float: defer to stock.
+  if ((!transposeA && !transposeB) || batchOf(a) !== 1 || batchOf(b) !== 1 || !float) {
     return run(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
   }
-  const backend = args.backend as WasmBackendLike;
   const attrs = { ...args.attrs, transposeA: false, transposeB: false };
   const call = (x: tf.TensorInfo, y: tf.TensorInfo) =>
     run({ inputs: { a: x, b: y }, backend: backend as unknown as tf.KernelBackend, attrs }) as tf.TensorInfo;

@@ -6,6 +6,7 @@ import { fashionCnn } from './fashion.js';
 import { mnistBnDropout, mnistMlp } from './mnist.js';
 import { deepRegressionLinear, deepRegressionRelu, linreg } from './regression.js';
 import { quadratic, rosenbrock } from './synthetic.js';
+import { charTransformerTask } from './transformer.js';
 
 /**
  * The same task with every budget multiplied by `factor`, named `<name>-<factor>x` (same data, model,
@@ -34,6 +35,7 @@ export const TASKS: readonly Task[] = [
   longer(mnistBnDropout, 4),
   fashionCnn,
   charLstm,
+  charTransformerTask,
 ];
 
 /** The task called `name`, or an error listing the known ones. */

@@ -34,6 +34,13 @@ export interface SimdKernels {
     lo: number,
     hi: number,
   ): void;
+  /**
+   * C[m, n] = A[m, k] @ B[k, n] for one slice: B and C row-major and contiguous, A read with byte strides
+   * `sai` (between rows) and `sak` (along k).
+   */
+  matmul(a: number, b: number, c: number, m: number, k: number, n: number, sai: number, sak: number): void;
+  /** out[j] = sum over i of x[i, j] for a row-major [rows, cols] x, in float32, rows in order. */
+  col_sum(x: number, out: number, rows: number, cols: number): void;
 }
 
 /**
