@@ -6,24 +6,18 @@
  * fit.ts (the epoch loop with callbacks), persist.ts (save/load format), progressBar.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { LrfreeOptimizer } from '../core/optimizer.js';
+import type { LrfreeOptimizer } from '../core/optimizer.js';
 import { modelVariables } from '../core/params.js';
 import { createDirection } from '../core/registry.js';
 import { deriveSeed, mulberry32 } from '../core/rng.js';
 import type { Direction } from '../core/types.js';
 import { LrfreeConfigError } from '../core/validate.js';
 import { type AlraoFitArgs, type AlraoHistory, type AlraoLogs, fitAlrao } from './fit.js';
-import {
-  type AlraoTask,
-  alraoHeadRates,
-  headLogLikelihood,
-  headOutputs,
-  mixture,
-  mixtureLossOfFeatures,
-} from './heads.js';
+import { type AlraoTask, headLogLikelihood, headOutputs, mixture, mixtureLossOfFeatures } from './heads.js';
+import { alraoOptimizers } from './optimizers.js';
 import { type ResolvedWrapOptions, resolveWrapOptions, type WrapOptions } from './options.js';
 import { fromSaved, named, readAlrao, toSaved, writeAlrao } from './persist.js';
-import { alraoRates, headRates } from './rates.js';
+import { headRates } from './rates.js';
 import { SwitchAveraging } from './switch.js';
 import { alraoTargets } from './targets.js';
 
@@ -117,25 +111,9 @@ export class AlraoModel {
     this.b = tf.variable(b0, true, `alrao_heads_${id}/bias`);
     tf.dispose([w0, b0]); // the variables hold copies
 
-    this.preOpt = new LrfreeOptimizer({
-      direction: this.direction,
-      step: alraoRates({
-        minLr: this.minLr,
-        maxLr: this.maxLr,
-        seed: this.seed,
-        granularity: this.options.granularity,
-        lstmRateSharing: this.options.lstmRateSharing,
-      }),
-      seed: this.seed,
-      model: preClassifier,
-      name: 'alraoPreClassifier',
-    });
-    this.headOpt = new LrfreeOptimizer({
-      direction: this.direction,
-      step: alraoHeadRates({ copies: this.copies, minLr: this.minLr, maxLr: this.maxLr }),
-      seed: this.seed,
-      name: 'alraoHeads',
-    });
+    const { preOpt, headOpt } = alraoOptimizers(preClassifier, this.direction, this.options);
+    this.preOpt = preOpt;
+    this.headOpt = headOpt;
   }
 
   // -------------------------------------------------------------------------------------------

@@ -34,6 +34,18 @@ export interface WrapOptions {
   catchUp?: { every: number; threshold?: number };
   /** Regression point prediction: `best` head (default, reference) or posterior-weighted `mean`. */
   regressionPrediction?: 'best' | 'mean';
+  /**
+   * The reference code's momentum mu in [0, 1) (ALGORITHMS.md §5.3). Default 0 (plain Alrao-SGD, the paper's
+   * results). The pre-classifier uses the reference's rate-dependent decay,
+   * buf <- (1 - mu*min(sqrt(eta_f), 1/mu))*buf + g, w_f <- w_f - eta_f*buf (`alraoMomentum`); the heads use
+   * ordinary momentum buf <- mu*buf + g, head_j <- head_j - eta_j*buf. SGD direction only.
+   */
+  momentum?: number;
+  /**
+   * Clip the pre-classifier's gradient to this global norm before its step (the reference RNN script uses
+   * 0.25). Default 0 (off). SGD direction only.
+   */
+  clipNorm?: number;
 }
 
 /** The options with their defaults, checked. */
@@ -54,6 +66,8 @@ const KEYS = [
   'lstmRateSharing',
   'catchUp',
   'regressionPrediction',
+  'momentum',
+  'clipNorm',
 ] as const;
 
 /** Checks `options` and fills in the defaults; the direction is returned apart (it is not plain data). */
@@ -88,6 +102,18 @@ export function resolveWrapOptions(options: WrapOptions): {
   if (typeof direction.compute !== 'function') {
     throw new LrfreeConfigError(`${where}: direction must be a direction such as lrfree.directions.sgd().`);
   }
+  const momentum = checkNumber(where, 'momentum', options.momentum ?? 0, {
+    min: 0,
+    max: 1,
+    maxExclusive: true,
+  });
+  const clipNorm = checkNumber(where, 'clipNorm', options.clipNorm ?? 0, { min: 0 });
+  if ((momentum > 0 || clipNorm > 0) && direction.kind !== 'sgd') {
+    throw new LrfreeConfigError(
+      `${where}: momentum = ${momentum} and clipNorm = ${clipNorm} are the reference Alrao-SGD's; they cannot be ` +
+        `combined with the ${direction.kind} direction. Leave direction out (SGD) or set momentum and clipNorm to 0.`,
+    );
+  }
   return {
     resolved: {
       classes,
@@ -106,6 +132,8 @@ export function resolveWrapOptions(options: WrapOptions): {
         ['best', 'mean'] as const,
       ),
       catchUp,
+      momentum,
+      clipNorm,
     },
     direction,
   };
