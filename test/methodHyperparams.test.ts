@@ -59,7 +59,7 @@ describe('methods: their own knobs at run time', () => {
     "%s: set('beta') moves y = beta*x + (1-beta)*z at the next step and in train() after eval(); validated",
     async (name) => {
       const p = problem(5);
-      const opt = lrfree.optimizer({ method: lrfree.methods[name]() });
+      const opt = lrfree.optimizer({ method: lrfree.methods[name]() }) as lrfree.ScheduleFreeOptimizer;
       expect(opt.hyperparams.names().sort()).toEqual(['method.beta', 'method.lr']);
       expect(opt.hyperparams.get('beta')).toBe(0.9);
       const yOf = async (beta: number) => {
