@@ -193,16 +193,16 @@ export async function runTrainingLoop<B extends LoopBatch>(
 /**
  * The rows `order[start, start + size)` of `x` and `y` (a mini-batch in a shuffled order), as new tensors.
  */
-export function gatherRows<T extends tf.Tensor>(
-  x: T,
-  y: T,
+export function gatherRows<X extends tf.Tensor, Y extends tf.Tensor>(
+  x: X,
+  y: Y,
   order: tf.Tensor1D,
   start: number,
   size: number,
-): { x: T; y: T; release(): void } {
+): { x: X; y: Y; release(): void } {
   const [bx, by] = tf.tidy(() => {
     const idx = order.slice(start, size);
-    return [tf.gather(x, idx), tf.gather(y, idx)] as [T, T];
+    return [tf.gather(x, idx), tf.gather(y, idx)] as [X, Y];
   });
   return { x: bx, y: by, release: () => tf.dispose([bx, by]) };
 }
