@@ -140,7 +140,12 @@ describe('gradient transforms', () => {
     const model = tinyMlp(5, 7, 3);
     for (let i = 0; i < 3; i++) oneStep(model, opt);
     expect(opt.lastStep.info.clipped).toBe(1);
-    expect(opt.hyperparams.names().sort()).toEqual(['transforms.maxNorm', 'transforms.rate']);
+    expect(opt.hyperparams.names().sort()).toEqual([
+      'method.dCoef',
+      'method.lr',
+      'transforms.maxNorm',
+      'transforms.rate',
+    ]);
     const again = lrfree.LrfreeOptimizer.fromConfig(
       lrfree.LrfreeOptimizer,
       opt.getConfig(),

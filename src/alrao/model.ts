@@ -1,117 +1,28 @@
 /**
  * The Alrao model (ALGORITHMS.md §5): the user's network without its last layer (the pre-classifier),
  * trained with one random learning rate per feature, plus K classifier copies at log-spaced rates, averaged
- * by the switch. `wrap` builds it; it trains, predicts, evaluates, saves and loads.
+ * by the switch. `wrap` builds it. This file holds the model's state and its training step and inference;
+ * the other jobs have their own files: options.ts (options, defaults, checks), targets.ts (labels),
+ * fit.ts (the epoch loop with callbacks), persist.ts (save/load format), progressBar.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { LrfreeOptimizer, type NamedTensor } from '../core/optimizer.js';
+import type { LrfreeOptimizer } from '../core/optimizer.js';
 import { modelVariables } from '../core/params.js';
-import { nodeFiles, nodeImport } from '../core/platform.js';
 import { createDirection } from '../core/registry.js';
 import { deriveSeed, mulberry32 } from '../core/rng.js';
 import type { Direction } from '../core/types.js';
-import { checkKnownKeys, checkNumber, checkOneOf, LrfreeConfigError } from '../core/validate.js';
-import { sgd } from '../directions/sgd.js';
-import { fileSystem } from '../io/fileSystem.js';
-import {
-  type AlraoTask,
-  alraoHeadRates,
-  headLogLikelihood,
-  headOutputs,
-  mixture,
-  mixtureLossOfFeatures,
-} from './heads.js';
-import { alraoRates, checkRange, headRates } from './rates.js';
-import { SwitchAveraging, type SwitchState } from './switch.js';
+import { LrfreeConfigError } from '../core/validate.js';
+import { type AlraoFitArgs, type AlraoHistory, type AlraoLogs, fitAlrao } from './fit.js';
+import { type AlraoTask, headLogLikelihood, headOutputs, mixture, mixtureLossOfFeatures } from './heads.js';
+import { alraoOptimizers } from './optimizers.js';
+import { type ResolvedWrapOptions, resolveWrapOptions, type WrapOptions } from './options.js';
+import { fromSaved, named, readAlrao, toSaved, writeAlrao } from './persist.js';
+import { headRates } from './rates.js';
+import { SwitchAveraging } from './switch.js';
+import { alraoTargets } from './targets.js';
 
-/** Options of {@link wrap}. */
-export interface WrapOptions {
-  /** Number of classes (classification) or output dimension (regression). Required. */
-  classes: number;
-  /** Number of classifier copies K, an integer >= 1. Default 10 (paper). */
-  copies?: number;
-  /** Smallest learning rate (pre-classifier features and first head), > 0. Default 1e-5 (paper, CIFAR-10). */
-  minLr?: number;
-  /** Largest learning rate, > minLr. Default 10 (paper, CIFAR-10). */
-  maxLr?: number;
-  /** Update direction of both parts: `sgd()` (default) gives Alrao-SGD, `adam()` Alrao-Adam (experimental). */
-  direction?: Direction;
-  /** Seed of the feature rates and the heads' initial weights and of the batch order. Default 0. */
-  seed?: number;
-  /** `classification` (default; log-softmax heads) or `regression` (linear heads, unit-variance Gaussian). */
-  task?: AlraoTask;
-  /** Switch prior parameter theta in [0, 1]. Default 0.9999 (reference). */
-  theta?: number;
-  /** Per-feature (default) or per-weight rates in the pre-classifier; see alraoRates. */
-  granularity?: 'feature' | 'weight';
-  /** Recurrent layers: `perUnit` (default, paper) or `perGateRow` (reference code). */
-  lstmRateSharing?: 'perUnit' | 'perGateRow';
-  /**
-   * Hard catch-up (§5.6): every `every` steps, heads with log-posterior < `threshold` (default -20) take the
-   * posterior-weighted average of all heads' weights. Default off (the paper's CNN runs never use it).
-   */
-  catchUp?: { every: number; threshold?: number };
-  /** Regression point prediction: `best` head (default, reference) or posterior-weighted `mean`. */
-  regressionPrediction?: 'best' | 'mean';
-}
-
-/** Logs passed to callbacks and kept in the history: numbers only. */
-export type AlraoLogs = Record<string, number>;
-
-/** Callbacks of {@link AlraoModel.fit}, like TF.js's CustomCallbackArgs (all optional, may be async). */
-export interface AlraoCallbacks {
-  onTrainBegin?: (logs?: AlraoLogs) => void | Promise<void>;
-  onTrainEnd?: (logs?: AlraoLogs) => void | Promise<void>;
-  onEpochBegin?: (epoch: number, logs?: AlraoLogs) => void | Promise<void>;
-  onEpochEnd?: (epoch: number, logs?: AlraoLogs) => void | Promise<void>;
-  onBatchBegin?: (batch: number, logs?: AlraoLogs) => void | Promise<void>;
-  onBatchEnd?: (batch: number, logs?: AlraoLogs) => void | Promise<void>;
-  /** TF.js callbacks (e.g. tf.callbacks.earlyStopping) get the Alrao model here. */
-  setModel?: (model: unknown) => void;
-  setParams?: (params: Record<string, unknown>) => void;
-}
-
-/** Options of {@link AlraoModel.fit}. */
-export interface AlraoFitArgs {
-  /** Default 1. */
-  epochs?: number;
-  /** Default 32. */
-  batchSize?: number;
-  /** Shuffle every epoch (seeded from the model's seed and the epoch). Default true. */
-  shuffle?: boolean;
-  /** Evaluated at the end of every epoch: `val_loss`, `val_acc` (or `val_mse`). */
-  validationData?: [tf.Tensor, tf.Tensor];
-  /** 1 (default): a progress bar per epoch on the terminal; 0: silent. */
-  verbose?: 0 | 1;
-  callbacks?: AlraoCallbacks | AlraoCallbacks[];
-  /** Epoch to start from (for resumed training). Default 0. */
-  initialEpoch?: number;
-}
-
-/** What {@link AlraoModel.fit} returns, like tf.History. */
-export interface AlraoHistory {
-  epoch: number[];
-  history: Record<string, number[]>;
-}
-
-interface SavedAlrao {
-  format: 'lrfree-alrao';
-  version: 1;
-  config: Omit<WrapOptions, 'direction'> & { direction: { kind: string; config: unknown } };
-  steps: number;
-  skipped: number;
-  switchState: SwitchState;
-  heads: { W: SavedTensor; b: SavedTensor };
-  preOptimizer: SavedTensor[];
-  headOptimizer: SavedTensor[];
-}
-
-interface SavedTensor {
-  name: string;
-  shape: number[];
-  dtype: 'float32' | 'int32';
-  values: number[];
-}
+export type { AlraoCallbacks, AlraoFitArgs, AlraoHistory, AlraoLogs } from './fit.js';
+export type { WrapOptions } from './options.js';
 
 let headCounter = 0;
 
@@ -143,9 +54,7 @@ export class AlraoModel {
   steps = 0;
   skipped = 0;
 
-  private readonly options: Required<Omit<WrapOptions, 'catchUp' | 'direction'>> & {
-    catchUp?: { every: number; threshold: number };
-  };
+  private readonly options: ResolvedWrapOptions;
   private readonly direction: Direction;
   private readonly W: tf.Variable;
   private readonly b: tf.Variable;
@@ -157,20 +66,7 @@ export class AlraoModel {
   /** @internal use {@link wrap} or {@link AlraoModel.load}. */
   constructor(preClassifier: tf.LayersModel, options: WrapOptions) {
     const where = 'alrao.wrap';
-    checkKnownKeys(where, options, [
-      'classes',
-      'copies',
-      'minLr',
-      'maxLr',
-      'direction',
-      'seed',
-      'task',
-      'theta',
-      'granularity',
-      'lstmRateSharing',
-      'catchUp',
-      'regressionPrediction',
-    ]);
+    const { resolved, direction } = resolveWrapOptions(options);
     if (!preClassifier || !Array.isArray((preClassifier as tf.LayersModel).outputs)) {
       throw new LrfreeConfigError(
         `${where}: the pre-classifier must be a tf.LayersModel (the network without its last layer).`,
@@ -188,50 +84,15 @@ export class AlraoModel {
           'Add tf.layers.flatten() (or global pooling) as its last layer.',
       );
     }
-    this.task = checkOneOf(where, 'task', options.task ?? 'classification', [
-      'classification',
-      'regression',
-    ] as const);
-    this.classes = checkNumber(where, 'classes', options.classes, {
-      min: this.task === 'classification' ? 2 : 1,
-      integer: true,
-    });
-    this.copies = checkNumber(where, 'copies', options.copies ?? 10, { min: 1, integer: true });
-    this.minLr = options.minLr ?? 1e-5;
-    this.maxLr = options.maxLr ?? 10;
-    checkRange(where, this.minLr, this.maxLr);
-    this.seed = checkNumber(where, 'seed', options.seed ?? 0, { integer: true });
-    const theta = options.theta ?? 0.9999;
-    let catchUp: { every: number; threshold: number } | undefined;
-    if (options.catchUp) {
-      checkKnownKeys(`${where} catchUp`, options.catchUp, ['every', 'threshold']);
-      catchUp = {
-        every: checkNumber(where, 'catchUp.every', options.catchUp.every, { min: 1, integer: true }),
-        threshold: checkNumber(where, 'catchUp.threshold', options.catchUp.threshold ?? -20, {}),
-      };
-    }
-    this.options = {
-      classes: this.classes,
-      copies: this.copies,
-      minLr: this.minLr,
-      maxLr: this.maxLr,
-      seed: this.seed,
-      task: this.task,
-      theta,
-      granularity: options.granularity ?? 'feature',
-      lstmRateSharing: options.lstmRateSharing ?? 'perUnit',
-      regressionPrediction: checkOneOf(
-        where,
-        'regressionPrediction',
-        options.regressionPrediction ?? 'best',
-        ['best', 'mean'] as const,
-      ),
-      catchUp,
-    };
-    this.direction = options.direction ?? sgd();
-    if (typeof this.direction.compute !== 'function') {
-      throw new LrfreeConfigError(`${where}: direction must be a direction such as lrfree.directions.sgd().`);
-    }
+    this.options = resolved;
+    this.direction = direction;
+    this.task = resolved.task;
+    this.classes = resolved.classes;
+    this.copies = resolved.copies;
+    this.minLr = resolved.minLr;
+    this.maxLr = resolved.maxLr;
+    this.seed = resolved.seed;
+    const theta = resolved.theta;
     this.switch = new SwitchAveraging(this.copies, { theta });
     this.preClassifier = preClassifier;
     this.features = outShape[1];
@@ -244,28 +105,15 @@ export class AlraoModel {
     const r = mulberry32(deriveSeed(this.seed, 0x4ead));
     const init = Float32Array.from({ length: d * this.copies * c }, () => (2 * r() - 1) * limit);
     const id = headCounter++;
-    this.W = tf.variable(tf.tensor3d(init, [d, this.copies, c]), true, `alrao_heads_${id}/kernel`);
-    this.b = tf.variable(tf.zeros([this.copies, c]), true, `alrao_heads_${id}/bias`);
+    const w0 = tf.tensor3d(init, [d, this.copies, c]);
+    const b0 = tf.zeros([this.copies, c]);
+    this.W = tf.variable(w0, true, `alrao_heads_${id}/kernel`);
+    this.b = tf.variable(b0, true, `alrao_heads_${id}/bias`);
+    tf.dispose([w0, b0]); // the variables hold copies
 
-    this.preOpt = new LrfreeOptimizer({
-      direction: this.direction,
-      step: alraoRates({
-        minLr: this.minLr,
-        maxLr: this.maxLr,
-        seed: this.seed,
-        granularity: this.options.granularity,
-        lstmRateSharing: this.options.lstmRateSharing,
-      }),
-      seed: this.seed,
-      model: preClassifier,
-      name: 'alraoPreClassifier',
-    });
-    this.headOpt = new LrfreeOptimizer({
-      direction: this.direction,
-      step: alraoHeadRates({ copies: this.copies, minLr: this.minLr, maxLr: this.maxLr }),
-      seed: this.seed,
-      name: 'alraoHeads',
-    });
+    const { preOpt, headOpt } = alraoOptimizers(preClassifier, this.direction, this.options);
+    this.preOpt = preOpt;
+    this.headOpt = headOpt;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -352,126 +200,26 @@ export class AlraoModel {
 
   /**
    * Trains for `epochs` over (x, y) in mini-batches, with validation, callbacks and a progress bar,
-   * like LayersModel.fit. Logs: `loss` (mixture NLL), `acc` (or `mse`), `val_loss`, `val_acc`,
+   * like LayersModel.fit (fit.ts). Logs: `loss` (mixture NLL), `acc` (or `mse`), `val_loss`, `val_acc`,
    * `skipped`, `bestHead` (index of the head with the largest posterior).
    */
-  async fit(x: tf.Tensor, y: tf.Tensor, args: AlraoFitArgs = {}): Promise<AlraoHistory> {
-    const where = 'AlraoModel.fit';
-    checkKnownKeys(where, args, [
-      'epochs',
-      'batchSize',
-      'shuffle',
-      'validationData',
-      'verbose',
-      'callbacks',
-      'initialEpoch',
-    ]);
-    const epochs = checkNumber(where, 'epochs', args.epochs ?? 1, { min: 1, integer: true });
-    const batchSize = checkNumber(where, 'batchSize', args.batchSize ?? 32, { min: 1, integer: true });
-    const initialEpoch = checkNumber(where, 'initialEpoch', args.initialEpoch ?? 0, {
-      min: 0,
-      integer: true,
-    });
-    const n = x.shape[0];
-    this.targets(y, n, true).dispose(); // validates every label once, before training
-    if (args.validationData)
-      this.targets(args.validationData[1], args.validationData[0].shape[0], true).dispose();
-    const callbacks = args.callbacks
-      ? Array.isArray(args.callbacks)
-        ? args.callbacks
-        : [args.callbacks]
-      : [];
-    const steps = Math.ceil(n / batchSize);
-    for (const cb of callbacks) {
-      cb.setModel?.(this);
-      cb.setParams?.({ epochs, steps, batchSize, samples: n, verbose: args.verbose ?? 1 });
-    }
-    const bar = (args.verbose ?? 1) === 1 ? await progressBar() : undefined;
-    const history: AlraoHistory = { epoch: [], history: {} };
-    this.stopTraining = false;
-    // Skipped steps (bad data) are reported once, with their count, when the run ends.
-    let running = true;
-    this.preOpt.fitRunBegin(steps, () => running);
-    try {
-      await this.fitEpochs(x, y, args, {
-        epochs,
-        initialEpoch,
-        batchSize,
-        steps,
-        n,
-        callbacks,
-        history,
-        bar,
-      });
-    } finally {
-      running = false;
-      this.preOpt.fitRunEnd();
-    }
-    return history;
+  fit(x: tf.Tensor, y: tf.Tensor, args: AlraoFitArgs = {}): Promise<AlraoHistory> {
+    return fitAlrao(this, x, y, args);
   }
 
-  private async fitEpochs(
-    x: tf.Tensor,
-    y: tf.Tensor,
-    args: AlraoFitArgs,
-    run: {
-      epochs: number;
-      initialEpoch: number;
-      batchSize: number;
-      steps: number;
-      n: number;
-      callbacks: AlraoCallbacks[];
-      history: AlraoHistory;
-      bar: Awaited<ReturnType<typeof progressBar>>;
-    },
-  ): Promise<void> {
-    const { epochs, initialEpoch, batchSize, steps, n, callbacks, history, bar } = run;
-    for (const cb of callbacks) await cb.onTrainBegin?.({});
-    for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
-      for (const cb of callbacks) await cb.onEpochBegin?.(epoch, {});
-      const order = Array.from({ length: n }, (_, i) => i);
-      if (args.shuffle ?? true) shuffleInPlace(order, deriveSeed(this.seed, 0x5f1e, epoch));
-      bar?.start(steps, 0, { epoch: epoch + 1, epochs, loss: 'n/a' });
-      let lossSum = 0;
-      let lossCount = 0;
-      for (let batch = 0; batch < steps && !this.stopTraining; batch++) {
-        for (const cb of callbacks) await cb.onBatchBegin?.(batch, { batch, size: batchSize });
-        const idx = tf.tensor1d(order.slice(batch * batchSize, (batch + 1) * batchSize), 'int32');
-        const xb = tf.gather(x, idx);
-        const yb = tf.gather(y, idx);
-        let loss: number;
-        try {
-          loss = this.step(xb, yb, false);
-        } finally {
-          tf.dispose([idx, xb, yb]);
-        }
-        if (Number.isFinite(loss)) {
-          lossSum += loss;
-          lossCount += 1;
-        }
-        bar?.update(batch + 1, { epoch: epoch + 1, epochs, loss: loss.toFixed(4) });
-        for (const cb of callbacks) await cb.onBatchEnd?.(batch, { batch, size: batchSize, loss });
-        await tf.nextFrame?.();
-      }
-      bar?.stop();
-      const logs: AlraoLogs = { loss: lossCount > 0 ? lossSum / lossCount : Number.NaN };
-      if (args.validationData) {
-        const v = this.evaluate(args.validationData[0], args.validationData[1], { batchSize });
-        for (const [k, value] of Object.entries(v)) logs[`val_${k}`] = value;
-      }
-      logs.skipped = this.skipped;
-      logs.bestHead = this.switch.best();
-      history.epoch.push(epoch);
-      for (const [k, value] of Object.entries(logs)) {
-        history.history[k] = [...(history.history[k] ?? []), value];
-      }
-      if ((args.verbose ?? 1) === 1) {
-        const parts = Object.entries(logs).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`);
-        process.stderr.write(`epoch ${epoch + 1}/${epochs}: ${parts.join(' ')}\n`);
-      }
-      for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
-    }
-    for (const cb of callbacks) await cb.onTrainEnd?.({});
+  /** @internal Throws when a label is invalid (fit checks all labels once, before training). */
+  checkLabels(y: tf.Tensor, n: number): void {
+    this.targets(y, n, true).dispose();
+  }
+
+  /** @internal One step on a batch whose labels fit has checked. */
+  trainCheckedBatch(x: tf.Tensor, y: tf.Tensor): number {
+    return this.step(x, y, false);
+  }
+
+  /** Index of the head with the largest posterior. */
+  bestHead(): number {
+    return this.switch.best();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -598,12 +346,7 @@ export class AlraoModel {
    * switch (`dir/alrao.json`). Node only.
    */
   async save(dir: string): Promise<void> {
-    const { fs, path } = await nodeFiles('AlraoModel.save');
-    const { mkdirSync, writeFileSync } = fs;
-    const { join } = path;
-    mkdirSync(dir, { recursive: true });
-    await this.preClassifier.save(fileSystem(join(dir, 'preclassifier')));
-    const saved: SavedAlrao = {
+    await writeAlrao(dir, this.preClassifier, {
       format: 'lrfree-alrao',
       version: 1,
       config: {
@@ -617,24 +360,18 @@ export class AlraoModel {
       heads: { W: toSaved('W', this.W), b: toSaved('b', this.b) },
       preOptimizer: (await this.preOpt.getWeights()).map((w) => toSaved(w.name, w.tensor)),
       headOptimizer: (await this.headOpt.getWeights()).map((w) => toSaved(w.name, w.tensor)),
-    };
-    writeFileSync(join(dir, 'alrao.json'), JSON.stringify(saved, replacer));
+    });
   }
 
   /** Loads a model written by {@link save}; training continues exactly where it stopped. */
   static async load(dir: string): Promise<AlraoModel> {
-    const { fs, path } = await nodeFiles('AlraoModel.load');
-    const { readFileSync } = fs;
-    const { join } = path;
-    const saved = JSON.parse(readFileSync(join(dir, 'alrao.json'), 'utf8'), reviver) as SavedAlrao;
-    if (saved.format !== 'lrfree-alrao') {
-      throw new LrfreeConfigError(`AlraoModel.load: ${join(dir, 'alrao.json')} is not an Alrao model.`);
-    }
-    const pre = await tf.loadLayersModel(fileSystem(join(dir, 'preclassifier')));
+    const { pre, saved } = await readAlrao(dir);
     const { direction, ...rest } = saved.config;
     const model = new AlraoModel(pre, { ...rest, direction: createDirection(direction) });
-    model.W.assign(fromSaved(saved.heads.W));
-    model.b.assign(fromSaved(saved.heads.b));
+    const [w, b] = [fromSaved(saved.heads.W), fromSaved(saved.heads.b)];
+    model.W.assign(w);
+    model.b.assign(b);
+    tf.dispose([w, b]);
     model.switch.setState(saved.switchState);
     model.steps = saved.steps;
     model.skipped = saved.skipped;
@@ -656,48 +393,7 @@ export class AlraoModel {
 
   /** Labels as a float [n, classes] tensor; `check` validates every value (one read-back). */
   private targets(y: tf.Tensor, n: number, check: boolean): tf.Tensor2D {
-    const where = 'alrao';
-    if (y.shape[0] !== n) {
-      throw new LrfreeConfigError(`${where}: got ${y.shape[0]} labels for ${n} examples.`);
-    }
-    if (this.task === 'regression') {
-      if (y.shape.length !== 2 || y.shape[1] !== this.classes) {
-        throw new LrfreeConfigError(
-          `${where}: regression targets must be [batch, ${this.classes}]; got ${JSON.stringify(y.shape)}.`,
-        );
-      }
-      return tf.cast(y, 'float32') as tf.Tensor2D;
-    }
-    const sparse = y.shape.length === 1 || (y.shape.length === 2 && y.shape[1] === 1 && this.classes !== 1);
-    if (sparse) {
-      if (check) {
-        const values = y.dataSync();
-        const bad = values.findIndex((v) => !Number.isInteger(v) || v < 0 || v >= this.classes);
-        if (bad >= 0) {
-          throw new LrfreeConfigError(
-            `${where}: label ${values[bad]} at index ${bad} is out of range; integer labels must be in [0, ${this.classes - 1}].`,
-          );
-        }
-      }
-      return tf.tidy(
-        () => tf.oneHot(tf.cast(tf.reshape(y, [n]), 'int32'), this.classes).toFloat() as tf.Tensor2D,
-      );
-    }
-    if (y.shape.length !== 2 || y.shape[1] !== this.classes) {
-      throw new LrfreeConfigError(
-        `${where}: labels must be integers [batch] or one-hot [batch, ${this.classes}]; got shape ${JSON.stringify(y.shape)}.`,
-      );
-    }
-    if (check) {
-      const values = y.dataSync();
-      const bad = values.findIndex((v) => !(v >= 0 && v <= 1));
-      if (bad >= 0) {
-        throw new LrfreeConfigError(
-          `${where}: one-hot label value ${values[bad]} at flat index ${bad} is out of range; values must be in [0, 1].`,
-        );
-      }
-    }
-    return tf.cast(y, 'float32') as tf.Tensor2D;
+    return alraoTargets(y, n, this.classes, this.task, check);
   }
 }
 
@@ -728,73 +424,4 @@ export function wrap(preClassifier: tf.LayersModel, options: WrapOptions): Alrao
     throw new LrfreeConfigError('alrao.wrap: options with at least `classes` are required.');
   }
   return new AlraoModel(preClassifier, options);
-}
-
-function shuffleInPlace(a: number[], seed: number): void {
-  const r = mulberry32(seed);
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-}
-
-function toSaved(name: string, t: tf.Tensor): SavedTensor {
-  return {
-    name,
-    shape: [...t.shape],
-    dtype: t.dtype === 'int32' ? 'int32' : 'float32',
-    values: Array.from(t.dataSync()),
-  };
-}
-
-function fromSaved(s: SavedTensor): tf.Tensor {
-  return tf.tensor(s.values, s.shape, s.dtype);
-}
-
-function named(s: SavedTensor): NamedTensor {
-  return { name: s.name, tensor: fromSaved(s) };
-}
-
-// JSON keeps NaN/Infinity (a diverged head, theta = 1) as tagged strings.
-function replacer(_k: string, v: unknown): unknown {
-  return typeof v === 'number' && !Number.isFinite(v) ? `$nf:${v}` : v;
-}
-function reviver(_k: string, v: unknown): unknown {
-  return typeof v === 'string' && v.startsWith('$nf:') ? Number(v.slice(4)) : v;
-}
-
-/** The part of `cli-progress` the bar uses (loaded at call time, in a terminal only). */
-interface CliProgress {
-  SingleBar: new (
-    options: object,
-    preset: object,
-  ) => {
-    start(total: number, value: number, payload: object): void;
-    update(v: number, payload: object): void;
-    stop(): void;
-  };
-  Presets: { shades_classic: object };
-}
-
-async function progressBar(): Promise<
-  | {
-      start(total: number, value: number, payload: object): void;
-      update(v: number, payload: object): void;
-      stop(): void;
-    }
-  | undefined
-> {
-  if (typeof process === 'undefined' || !process.stderr?.isTTY) return undefined;
-  const mod = await nodeImport<CliProgress & { default?: CliProgress }>(
-    'cli-progress',
-    'the Alrao progress bar',
-  );
-  const cli = mod.default ?? mod;
-  return new cli.SingleBar(
-    {
-      format: 'epoch {epoch}/{epochs} [{bar}] {value}/{total} batches | loss {loss} | eta {eta}s',
-      hideCursor: true,
-    },
-    cli.Presets.shades_classic,
-  );
 }

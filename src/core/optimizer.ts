@@ -89,6 +89,8 @@ export const OPTIMIZER_KEYS = optionKeys('optimizer', [
 interface VariableState {
   dir: tf.Tensor[];
   rule: tf.Tensor[];
+  /** The gradient transforms' per-variable state (empty when they have none). */
+  tr: tf.Tensor[];
   /** The variable's shape (saved, and checked on restore). */
   shape?: number[];
 }
@@ -114,6 +116,8 @@ interface SavedState {
   ruleScalars: ScalarState | null;
   /** Scalar state of the gradient transforms (absent in states saved before transforms existed). */
   transformScalars?: ScalarState | null;
+  /** Per-variable state tensors of the gradient transforms (absent: 0, states saved before they existed). */
+  trSlots?: number;
   /** Current run-time hyperparameter values by scope (absent in older states: construction values). */
   hyper?: Record<string, Record<string, number>>;
 }
@@ -429,10 +433,13 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
     );
     const owned: tf.Tensor[] = [];
     let dirSlots: tf.Tensor[][] | undefined;
+    let newTrSlots: tf.Tensor[][] | undefined;
     try {
       // 0. Gradient transforms (g -> g'); the step rule below keeps the true gradient, so slopes are exact.
-      const tr = this.transformGradients(step, vars, groups, grads, gradNormSq);
+      const tr = this.transformGradients(step, vars, groups, grads, gradNormSq, states);
       owned.push(...tr.grads);
+      // The transforms' new per-variable state (the gradient hook's, then the update hook's).
+      newTrSlots = tr.slots;
       const multiplier = this.schedule ? this.schedule.multiplier(step, this.effectiveStepsPerEpoch) : 1;
 
       // 1. Direction (or method), then the transforms' update hook (d -> d', e.g. decoupled decay).
@@ -454,12 +461,13 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
       tf.tidy(() => {
         dir = this.direction.compute(dctx);
         if (this.transforms?.update) {
-          dir = {
-            ...dir,
-            update: this.transforms.update(this.transformContext(step, vars, groups), dir.update),
-          };
+          const current = newTrSlots ?? states.map((s) => s.tr);
+          const r = this.transforms.update(this.transformContext(step, vars, groups, current), dir.update);
+          const out = Array.isArray(r) ? { update: r } : r;
+          dir = { ...dir, update: out.update };
+          if (out.slots) newTrSlots = out.slots;
         }
-        keepAll(dir.update, dir.search ?? [], ...dir.slots);
+        keepAll(dir.update, dir.search ?? [], ...dir.slots, ...(newTrSlots ?? []));
       });
       dirSlots = dir.slots;
       owned.push(...dir.update, ...(dir.search ?? []));
@@ -497,10 +505,12 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
       const eta: Eta = scaleEta(decision.eta, this.isMethod ? 1 : multiplier);
       if (eta !== decision.eta && isPerVariable(eta)) owned.push(...eta.perVariable);
       // Last guard: a non-finite eta, update or new state (or an overflow of w - eta*d) skips the step.
-      const oldSlots = new Set(states.flatMap((s) => [...s.dir, ...s.rule]));
-      const newSlots = [...dir.slots.flat(), ...(decision.slots ?? []).flat()].filter(
-        (t) => !oldSlots.has(t),
-      );
+      const oldSlots = new Set(states.flatMap((s) => [...s.dir, ...s.rule, ...s.tr]));
+      const newSlots = [
+        ...dir.slots.flat(),
+        ...(decision.slots ?? []).flat(),
+        ...(newTrSlots ?? []).flat(),
+      ].filter((t) => !oldSlots.has(t));
       const along = directionAlong(decision.along ?? 'update');
       const zero = isZeroEta(eta);
       // w - eta*d is non-finite wherever d is (eta != 0); at eta = 0 the update itself is checked.
@@ -512,7 +522,7 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
         tf.dispose(newSlots.filter((t) => !grads.includes(t)));
         for (const name of fresh) {
           const s = this.state.get(name)!;
-          tf.dispose([...s.dir, ...s.rule]);
+          tf.dispose([...s.dir, ...s.rule, ...s.tr]);
           this.state.delete(name);
         }
         if (freshScalars.dir) this.dirScalars = undefined;
@@ -528,6 +538,10 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
         if (decision.slots) {
           tf.dispose(s.rule.filter((t) => !decision.slots![i].includes(t)));
           s.rule = decision.slots[i];
+        }
+        if (newTrSlots) {
+          tf.dispose(s.tr.filter((t) => !newTrSlots![i].includes(t)));
+          s.tr = newTrSlots[i];
         }
       });
       if (dir.scalars) this.dirScalars = dir.scalars;
@@ -559,13 +573,14 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
       return true;
     } catch (e) {
       session.abort();
-      // New direction state that never became state.
-      const kept = new Set(states.flatMap((s) => s.dir));
-      if (dirSlots) tf.dispose(dirSlots.flat().filter((t) => !kept.has(t) && !grads.includes(t)));
+      // New direction and transform state that never became state.
+      const kept = new Set(states.flatMap((s) => [...s.dir, ...s.tr]));
+      const made = [...(dirSlots ?? []).flat(), ...(newTrSlots ?? []).flat()];
+      tf.dispose(made.filter((t) => !kept.has(t) && !grads.includes(t)));
       throw e;
     } finally {
       // Direction outputs that did not become state (grads are freed by the caller).
-      const kept = new Set(states.flatMap((s) => [...s.dir, ...s.rule]));
+      const kept = new Set(states.flatMap((s) => [...s.dir, ...s.rule, ...s.tr]));
       tf.dispose(owned.filter((t) => !kept.has(t) && !grads.includes(t)));
     }
   }
@@ -636,13 +651,19 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
   // ---------------------------------------------------------------------------------------------
   // Gradient transforms
 
-  private transformContext(step: number, params: readonly tf.Variable[], groups: readonly ParamGroup[]) {
+  private transformContext(
+    step: number,
+    params: readonly tf.Variable[],
+    groups: readonly ParamGroup[],
+    slots: readonly (readonly tf.Tensor[])[],
+  ) {
     return {
       step,
       params,
       groups,
       hyper: this.hyperparams.scope('transforms'),
       scalars: this.trScalars ?? {},
+      slots,
     };
   }
 
@@ -653,14 +674,17 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
     groups: readonly ParamGroup[],
     grads: tf.Tensor[],
     gradNormSq: number[],
-  ): { grads: tf.Tensor[]; gradNormSq: number[]; scalars?: ScalarState; info?: Record<string, number> } {
+    states: readonly VariableState[],
+  ): ReturnType<NonNullable<GradientTransform['gradient']>> {
     const t = this.transforms;
     if (!t?.gradient) return { grads, gradNormSq };
     if (!this.trScalars) this.trScalars = t.initScalars();
     let out!: ReturnType<NonNullable<GradientTransform['gradient']>>;
+    const slots = states.map((s) => s.tr);
     tf.tidy(() => {
-      out = t.gradient!(this.transformContext(step, vars, groups), grads, gradNormSq);
+      out = t.gradient!(this.transformContext(step, vars, groups, slots), grads, gradNormSq);
       for (const g of out.grads) if (!grads.includes(g)) tf.keep(g);
+      keepAll([], ...(out.slots ?? []));
     });
     return out;
   }
@@ -701,6 +725,9 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
         s = {
           dir: tf.tidy(() => keepAll(this.direction.initSlots(v, info(1)))),
           rule: tf.tidy(() => keepAll(this.rule.initSlots(v, info(2)))),
+          tr: this.transforms?.initSlots
+            ? tf.tidy(() => keepAll(this.transforms!.initSlots!(v, info(3))))
+            : [],
           shape: [...v.shape],
         };
         this.state.set(v.name, s);
@@ -745,7 +772,8 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
         );
       }
     }
-    for (const [v, p] of pairs) this.state.set(v.name, { dir: p.dir, rule: p.rule, shape: [...v.shape] });
+    for (const [v, p] of pairs)
+      this.state.set(v.name, { dir: p.dir, rule: p.rule, tr: p.tr, shape: [...v.shape] });
     const bound = new Set(pairs.map(([, p]) => p));
     const rest = pending.filter((p) => !bound.has(p));
     this.pending = rest.length > 0 ? rest : undefined;
@@ -805,7 +833,8 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
    */
   override async getWeights(): Promise<NamedTensor[]> {
     const out: NamedTensor[] = [await this.saveIterations()];
-    const slotNames = [...this.direction.slotNames, ...this.rule.slotNames];
+    const trNames = this.transforms?.slotNames ?? [];
+    const slotNames = [...this.direction.slotNames, ...this.rule.slotNames, ...trNames];
     // Every variable's state (all var lists, bound or still waiting to be bound), with name and shape.
     const entries = [...[...this.state].map(([name, s]) => ({ name, ...s })), ...(this.pending ?? [])];
     const saved: SavedState = {
@@ -818,10 +847,11 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
       dirScalars: this.dirScalars ?? null,
       ruleScalars: this.ruleScalars ?? null,
       ...(this.transforms ? { transformScalars: this.trScalars ?? null } : {}),
+      ...(trNames.length > 0 ? { trSlots: trNames.length } : {}),
       ...(this.hyperparams.isEmpty ? {} : { hyper: this.hyperparams.values() }),
     };
     for (const e of entries) {
-      [...e.dir, ...e.rule].forEach((t, j) => {
+      [...e.dir, ...e.rule, ...e.tr].forEach((t, j) => {
         out.push({ name: `${e.name}/${slotNames[j]}`, tensor: t });
       });
     }
@@ -841,19 +871,22 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
     }
     const saved = decodeState<SavedState>(last.tensor);
     const slots = rest.slice(0, -1).map((w) => tf.keep(w.tensor.clone()));
-    const per = saved.dirSlots + saved.ruleSlots;
+    const trSlots = saved.trSlots ?? 0;
+    const per = saved.dirSlots + saved.ruleSlots + trSlots;
     // Version 1 saved names only (shapes unknown: null).
     const savedVars = saved.vars ?? (saved.varNames ?? []).map((name) => ({ name, shape: null }));
     if (
       saved.dirSlots !== this.direction.slotNames.length ||
       saved.ruleSlots !== this.rule.slotNames.length ||
+      trSlots !== (this.transforms?.slotNames?.length ?? 0) ||
       slots.length !== per * savedVars.length
     ) {
       tf.dispose(slots);
       throw new LrfreeConfigError(
-        `${this.name}: the saved state does not fit this optimizer (${saved.dirSlots}+${saved.ruleSlots} slots ` +
-          `per variable saved, ${this.direction.slotNames.length}+${this.rule.slotNames.length} expected). ` +
-          'Restore into an optimizer built with the same direction and step rule.',
+        `${this.name}: the saved state does not fit this optimizer (${saved.dirSlots}+${saved.ruleSlots}+${trSlots} ` +
+          `direction+rule+transform slots per variable saved, ${this.direction.slotNames.length}+` +
+          `${this.rule.slotNames.length}+${this.transforms?.slotNames?.length ?? 0} expected). ` +
+          'Restore into an optimizer built with the same direction, step rule and transforms.',
       );
     }
     this.disposeState();
@@ -870,7 +903,8 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
         name: v.name,
         shape: v.shape ?? undefined,
         dir: chunk.slice(0, saved.dirSlots),
-        rule: chunk.slice(saved.dirSlots),
+        rule: chunk.slice(saved.dirSlots, saved.dirSlots + saved.ruleSlots),
+        tr: chunk.slice(saved.dirSlots + saved.ruleSlots),
       };
     });
     this.pending = pending.length > 0 ? pending : undefined;
@@ -884,9 +918,9 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
   }
 
   private disposeState(): void {
-    for (const s of this.state.values()) tf.dispose([...s.dir, ...s.rule]);
+    for (const s of this.state.values()) tf.dispose([...s.dir, ...s.rule, ...s.tr]);
     this.state.clear();
-    if (this.pending) for (const p of this.pending) tf.dispose([...p.dir, ...p.rule]);
+    if (this.pending) for (const p of this.pending) tf.dispose([...p.dir, ...p.rule, ...p.tr]);
     this.pending = undefined;
   }
 }

@@ -209,6 +209,14 @@ export interface TransformContext {
   /** Current values of this transform's run-time hyperparameters. */
   readonly hyper: Readonly<Record<string, number>>;
   readonly scalars: Readonly<ScalarState>;
+  /** This transform's per-variable state (`slotNames` order), one entry per variable of `params`. */
+  readonly slots: readonly (readonly tf.Tensor[])[];
+}
+
+/** What an `update` hook may return: the new update, and new per-variable state if the transform has any. */
+export interface TransformUpdate {
+  update: tf.Tensor[];
+  slots?: tf.Tensor[][];
 }
 
 /**
@@ -219,7 +227,11 @@ export interface TransformContext {
  * Two hooks: `gradient` maps the gradient before the direction sees it (g -> g'); `update` maps the
  * direction's committed update before the step size multiplies it (d -> d'; decoupled weight decay lives
  * here, so it is scaled by the step like AdamW's). Step rules still see the true gradient, so
- * phi'(0) = -<g, d> stays exact. State: scalars only (saved exactly with the optimizer).
+ * phi'(0) = -<g, d> stays exact. State: scalars (saved exactly with the optimizer) and, for transforms that
+ * declare `slotNames`, tensors per variable: created lazily by `initSlots` at a variable's first step,
+ * handed to the hooks in `ctx.slots`, replaced by the `slots` a hook returns only when the step goes
+ * through (a skipped non-finite step leaves them as they were), saved and restored with the optimizer's
+ * weights, freed with it.
  */
 export interface GradientTransform {
   /** Registry key (camelCase). */
@@ -229,6 +241,10 @@ export interface GradientTransform {
   /** Initial scalar state. */
   initScalars(): ScalarState;
   readonly hyperparameters?: Readonly<Record<string, HyperparameterSpec>>;
+  /** Names of the per-variable state tensors (none when absent). */
+  readonly slotNames?: readonly string[];
+  /** The state tensors of one variable, in `slotNames` order (called once per variable, lazily). */
+  initSlots?(variable: tf.Variable, info: VariableInfo): tf.Tensor[];
   /**
    * g -> g'. Gets the per-variable squared norms already read back (free) and returns the new norms with
    * the new gradients (so no extra sync is needed). Called inside `tf.tidy`.
@@ -237,9 +253,19 @@ export interface GradientTransform {
     ctx: TransformContext,
     grads: readonly tf.Tensor[],
     gradNormSq: readonly number[],
-  ): { grads: tf.Tensor[]; gradNormSq: number[]; scalars?: ScalarState; info?: Record<string, number> };
-  /** d -> d' (the committed update, not the line-search direction). Called inside `tf.tidy`. */
-  update?(ctx: TransformContext, update: readonly tf.Tensor[]): tf.Tensor[];
+  ): {
+    grads: tf.Tensor[];
+    gradNormSq: number[];
+    scalars?: ScalarState;
+    info?: Record<string, number>;
+    /** New per-variable state (transforms with `slotNames`). */
+    slots?: tf.Tensor[][];
+  };
+  /**
+   * d -> d' (the committed update, not the line-search direction). Called inside `tf.tidy`. `ctx.slots`
+   * holds the state the gradient hook returned this step, if it returned any.
+   */
+  update?(ctx: TransformContext, update: readonly tf.Tensor[]): tf.Tensor[] | TransformUpdate;
 }
 
 /** One optimizer step, as observed. */

@@ -5,6 +5,7 @@
  * and a seeded mini-batch loop that can stop early.
  */
 import * as tf from '@tensorflow/tfjs';
+import { gatherRows, runTrainingLoop } from '../core/loop.js';
 import { LrfreeOptimizer } from '../core/optimizer.js';
 import { deriveSeed } from '../core/rng.js';
 import type { Schedule } from '../core/schedule.js';
@@ -75,8 +76,9 @@ export function batchesPerEpoch(n: number, batchSize: number): number {
 }
 
 /**
- * One epoch of mini-batch training in a seeded order with `optimizer.minimize`. Returns the mean training
- * loss of the batches run (NaN when one of them was not finite) and the number of batches.
+ * One epoch of mini-batch training in a seeded order with `optimizer.minimize` (lrfree's one training
+ * loop, core/loop.ts). Returns the mean training loss of the batches run (NaN when one of them was not
+ * finite) and the number of batches.
  */
 export async function runEpoch(
   model: tf.LayersModel,
@@ -88,44 +90,39 @@ export async function runEpoch(
   const fn = lossFunction(options.loss);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const order = tf.tensor1d(permutation(n, deriveSeed(options.seed, options.epoch)), 'int32');
-  let sum = 0;
-  let batches = 0;
-  let stopped = false;
+  let summary = { meanLoss: Number.NaN, batches: 0 };
   try {
     const total = Math.min(
       batchesPerEpoch(n, options.batchSize),
       options.maxBatches ?? Number.POSITIVE_INFINITY,
     );
-    for (let b = 0; b < total; b++) {
-      checkAbort(options.signal);
-      options.beforeBatch?.(b);
-      const start = b * options.batchSize;
-      const size = Math.min(options.batchSize, n - start);
-      const [x, y] = tf.tidy(() => {
-        const idx = order.slice(start, size);
-        return [tf.gather(split.x, idx), tf.gather(split.y, idx)];
-      });
-      try {
+    const result = await runTrainingLoop({
+      steps: total,
+      initialEpoch: options.epoch,
+      shouldStop: () => {
+        checkAbort(options.signal);
+        return false;
+      },
+      beforeStep: ({ batch }) => options.beforeBatch?.(batch),
+      batch: ({ batch }) => {
+        const start = batch * options.batchSize;
+        return gatherRows(split.x, split.y, order, start, Math.min(options.batchSize, n - start));
+      },
+      trainStep: ({ x, y }) => {
         optimizer.minimize(
           () => tf.tidy(() => fn(y, model.apply(x, { training: true }) as tf.Tensor)),
           false,
           vars,
         );
-      } finally {
-        tf.dispose([x, y]);
-      }
-      const loss = optimizer.lastStep.skipped ? Number.NaN : optimizer.lastStep.loss;
-      sum += loss;
-      batches += 1;
-      if (options.afterBatch?.(b, loss) === false) {
-        stopped = true;
-        break;
-      }
-      // Let progress output and signals through.
-      if (b % 25 === 24) await new Promise((r) => setImmediate(r));
-    }
+        return optimizer.lastStep.skipped ? Number.NaN : optimizer.lastStep.loss;
+      },
+      afterStep: ({ batch, loss }) => options.afterBatch?.(batch, loss),
+      onEpochEnd: (e) => {
+        summary = { meanLoss: e.meanLoss, batches: e.batches };
+      },
+    });
+    return { ...summary, stopped: result.stopped };
   } finally {
     order.dispose();
   }
-  return { meanLoss: batches > 0 ? sum / batches : Number.NaN, batches, stopped };
 }

@@ -18,7 +18,11 @@ export type CommonOptions = Omit<OptimizerOptions, 'direction' | 'step' | 'metho
  * always did; d + weightDecay*w is the same arithmetic the direction option ran). Chained after any
  * transforms the caller gave.
  */
-function withDecay(who: string, common: CommonOptions, weightDecay: number | undefined): CommonOptions {
+export function withDecay<T extends CommonOptions>(
+  who: string,
+  common: T,
+  weightDecay: number | undefined,
+): T {
   if (weightDecay === undefined) return common;
   // Named as the user wrote it (the transform would say `rate`).
   checkNumber(who, 'weightDecay', weightDecay, { min: 0 });

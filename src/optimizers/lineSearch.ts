@@ -13,7 +13,7 @@ import type { ResetOption } from '../steps/lineSearchCommon.js';
 import { type PerLayerOptions, perLayer } from '../steps/perLayer.js';
 import { type PolyakVariant, polyak } from '../steps/polyak.js';
 import { smoothedArmijo } from '../steps/smoothedArmijo.js';
-import type { CommonOptions } from './baselines.js';
+import { type CommonOptions, withDecay } from './baselines.js';
 import type { CatalogEntry } from './catalogEntry.js';
 
 /** Options shared by the Armijo-type presets; names mirror the reference `Sls` class. */
@@ -38,7 +38,11 @@ export interface SlsOptions extends CommonOptions {
   maxBacktracks?: number;
   /** `armijo` (default) or `goldstein` (sls only). */
   lineSearch?: 'armijo' | 'goldstein';
-  /** Weight decay added to the direction (outside the Armijo test). Default 0. */
+  /**
+   * Decoupled weight decay, d <- d + weightDecay*w on every variable, through the one
+   * `transforms.decoupledWeightDecay` (mask 'all'): the line search probes along the decayed direction, the
+   * loss it tests has no L2 term. Default 0.
+   */
   weightDecay?: number;
 }
 
@@ -102,15 +106,20 @@ export function sls(options: SlsOptions = {}): LrfreeOptimizer {
           }
           return armijo(search);
         })();
-  return new LrfreeOptimizer({ ...rest, direction: sgdDirection({ weightDecay }), step, name: 'sls' });
+  return new LrfreeOptimizer({
+    ...withDecay('sls', rest, weightDecay),
+    direction: sgdDirection(),
+    step,
+    name: 'sls',
+  });
 }
 
-function adamParts(options: AdamSlsOptions) {
+function adamParts(who: string, options: AdamSlsOptions) {
   const { beta1, beta2, epsilon, ...others } = options;
   const { search, weightDecay, rest } = split(others);
-  const direction = adamDirection({ beta1, beta2, epsilon: epsilon ?? 1e-8, weightDecay });
+  const direction = adamDirection({ beta1, beta2, epsilon: epsilon ?? 1e-8 });
   const searchOptions = { ...search, initStepSize: search.initStepSize ?? 0.1, c: search.c ?? 0.2 };
-  return { direction, searchOptions, rest };
+  return { direction, searchOptions, rest: withDecay(who, rest, weightDecay) };
 }
 
 /**
@@ -125,7 +134,7 @@ function adamParts(options: AdamSlsOptions) {
  * ```
  */
 export function adamSls(options: AdamSlsOptions = {}): LrfreeOptimizer {
-  const { direction, searchOptions, rest } = adamParts(options);
+  const { direction, searchOptions, rest } = adamParts('adamSls', options);
   return new LrfreeOptimizer({ ...rest, direction, step: armijo(searchOptions), name: 'adamSls' });
 }
 
@@ -143,7 +152,7 @@ export function adamSls(options: AdamSlsOptions = {}): LrfreeOptimizer {
  */
 export function plasls(options: AdamSlsOptions & PerLayerOptions = {}): LrfreeOptimizer {
   const { strategy, jointSteps, plaslsVariant, ...others } = options;
-  const { direction, searchOptions, rest } = adamParts(others);
+  const { direction, searchOptions, rest } = adamParts('plasls', others);
   const step = perLayer(armijo(searchOptions), { strategy, jointSteps, plaslsVariant });
   return new LrfreeOptimizer({ ...rest, direction, step, name: 'plasls' });
 }
@@ -224,10 +233,7 @@ export function salsa(options: SalsaOptions = {}): LrfreeOptimizer {
         '(searched steps otherwise end at the no-momentum point w - eta*P*g, which has no decay term).',
     );
   }
-  const dir =
-    kind === 'adam'
-      ? adamDirection({ beta1, beta2, epsilon: epsilon ?? 1e-8, weightDecay })
-      : sgdDirection({ weightDecay });
+  const dir = kind === 'adam' ? adamDirection({ beta1, beta2, epsilon: epsilon ?? 1e-8 }) : sgdDirection();
   const step = smoothedArmijo({
     initStepSize,
     c,
@@ -239,7 +245,12 @@ export function salsa(options: SalsaOptions = {}): LrfreeOptimizer {
     maxBacktracks,
     useMomentumInSearch,
   });
-  return new LrfreeOptimizer({ ...rest, direction: dir, step, name: 'salsa' });
+  return new LrfreeOptimizer({
+    ...withDecay('salsa', rest, weightDecay),
+    direction: dir,
+    step,
+    name: 'salsa',
+  });
 }
 
 /** Options of {@link sps}. */
@@ -260,7 +271,10 @@ export interface SpsOptions extends CommonOptions {
   initStepSize?: number;
   /** Default 1e-8. */
   eps?: number;
-  /** Weight decay in the direction (kept out of the Polyak numerator, trap T11). Default 0. */
+  /**
+   * Decoupled weight decay through `transforms.decoupledWeightDecay` (mask 'all'), kept out of the Polyak
+   * numerator (trap T11). Default 0.
+   */
   weightDecay?: number;
 }
 
@@ -278,7 +292,12 @@ export function sps(options: SpsOptions = {}): LrfreeOptimizer {
   const { c, fStar, variant, etaMax, gamma, nBatchesPerEpoch, initStepSize, eps, weightDecay, ...rest } =
     options;
   const step = polyak({ c, fStar, variant, etaMax, gamma, nBatchesPerEpoch, initStepSize, eps });
-  return new LrfreeOptimizer({ ...rest, direction: sgdDirection({ weightDecay }), step, name: 'sps' });
+  return new LrfreeOptimizer({
+    ...withDecay('sps', rest, weightDecay),
+    direction: sgdDirection(),
+    step,
+    name: 'sps',
+  });
 }
 
 /** Catalog entries: each preset at its defaults, with n of the reset rules = the run's steps per epoch. */

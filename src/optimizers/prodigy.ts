@@ -94,6 +94,7 @@ export function prodigyDirection(input: ProdigyOptions = {}): Method {
   const options = adamVocabulary(W, input);
   checkKnownKeys(W, options, PRODIGY_KEYS);
   const lr = checkNumber(W, 'lr', options.lr ?? 1, { min: 0, minExclusive: true });
+  const lrInit = lr;
   const betas = options.betas ?? [0.9, 0.999];
   if (!Array.isArray(betas) || betas.length !== 2) {
     throw new LrfreeConfigError(
@@ -111,6 +112,7 @@ export function prodigyDirection(input: ProdigyOptions = {}): Method {
   const safeguardWarmup = checkBoolean(W, 'safeguardWarmup', options.safeguardWarmup ?? false);
   const d0 = checkNumber(W, 'd0', options.d0 ?? 1e-6, { min: 0, minExclusive: true });
   const dCoef = checkNumber(W, 'dCoef', options.dCoef ?? 1, { min: 0, minExclusive: true });
+  const dCoefInit = dCoef;
   const growthRate = checkNumber(W, 'growthRate', options.growthRate ?? Number.POSITIVE_INFINITY, {
     min: 1,
     allowInfinity: true,
@@ -136,7 +138,14 @@ export function prodigyDirection(input: ProdigyOptions = {}): Method {
     slotNames: ['x0', 's', 'm', 'v'],
     initSlots: (v) => [v.clone(), tf.zerosLike(v), tf.zerosLike(v), tf.zerosLike(v)],
     initScalars: () => ({ d: d0, dMax: d0, r: 0, dHat: 0, denom: 0 }),
+    // Run-time knobs (opt.hyperparams.set('dCoef', 0.5)): read at every step, saved with the state.
+    hyperparameters: {
+      lr: { value: lr, min: 0, minExclusive: true },
+      dCoef: { value: dCoef, min: 0, minExclusive: true },
+    },
     compute: (ctx) => {
+      const lr = ctx.hyper?.lr ?? lrInit;
+      const dCoef = ctx.hyper?.dCoef ?? dCoefInit;
       const k = ctx.step - 1;
       const d = ctx.scalars.d as number;
       let dMax = ctx.scalars.dMax as number;

@@ -121,6 +121,8 @@ export function scheduleFreeDirection(
     decayAtZ = checkBoolean(W, 'decayAtZ', options.decayAtZ ?? false);
     config = { betas: [beta, beta2], eps, decayAtZ };
   }
+  const lrInit = lr;
+  const betaInit = beta;
   return {
     kind: W,
     ownsStep: true,
@@ -129,7 +131,15 @@ export function scheduleFreeDirection(
     slotNames: variant === 'sgd' ? ['z', 'x'] : ['z', 'x', 'v'],
     initSlots: (v) => (variant === 'sgd' ? [v.clone(), v.clone()] : [v.clone(), v.clone(), tf.zerosLike(v)]),
     initScalars: () => ({ lrMax: -1, weightSum: 0, lr: 0 }),
+    // Run-time knobs (opt.hyperparams.set('beta', 0.95)): read at every step, saved with the state. A new
+    // beta also moves the train point y = beta*x + (1-beta)*z that train() puts back after eval().
+    hyperparameters: {
+      lr: { value: lr, min: 0 },
+      beta: { value: beta, min: 0, max: 1, minExclusive: true, maxExclusive: true },
+    },
     compute: (ctx) => {
+      const lr = ctx.hyper?.lr ?? lrInit;
+      const beta = ctx.hyper?.beta ?? betaInit;
       const k = ctx.step - 1;
       const warm = k < warmupSteps ? (k + 1) / warmupSteps : 1;
       const lrK = lr * warm * sched.multiplier(ctx.step) * ctx.lrScale;
@@ -185,10 +195,9 @@ export class ScheduleFreeOptimizer extends TrainEvalOptimizer {
     return Function.prototype[Symbol.hasInstance].call(ScheduleFreeOptimizer, instance);
   }
 
-  /** The interpolation beta (momentum for SGD, betas[0] for AdamW). */
+  /** The interpolation beta in effect (momentum for SGD, betas[0] for AdamW; run-time hyperparameter `beta`). */
   get beta(): number {
-    const c = this.direction.config as { momentum?: number; betas?: number[] };
-    return c.momentum ?? c.betas![0];
+    return this.hyperparams.get('method.beta');
   }
 
   /** x is the direction's slot 1. */

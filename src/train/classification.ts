@@ -3,6 +3,7 @@
  * the optimizer's `lastStep`, per-epoch validation, all reproducible from a seed (batch order included).
  */
 import * as tf from '@tensorflow/tfjs';
+import { gatherRows, runTrainingLoop } from '../core/loop.js';
 import type { LrfreeOptimizer } from '../core/optimizer.js';
 import { deriveSeed, permutation } from '../core/rng.js';
 
@@ -77,7 +78,8 @@ export function evaluateClassifier(
 
 /**
  * Trains with categorical cross-entropy in a custom loop (`optimizer.minimize` with a closure, so line
- * searches work), recording every step. Returns the traces; the model is trained in place.
+ * searches work), recording every step. Returns the traces; the model is trained in place. The loop is
+ * lrfree's one training loop (core/loop.ts); the batch order of epoch e is `permutation(n, deriveSeed(seed, e))`.
  */
 export async function trainClassifier(
   options: TrainOptions,
@@ -89,60 +91,66 @@ export async function trainClassifier(
   const epochTraces: EpochTrace[] = [];
   const t0 = performance.now();
   const lr = optimizer as Partial<LrfreeOptimizer>;
-  let step = 0;
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const order = tf.tensor1d(permutation(n, deriveSeed(options.seed ?? 0, epoch)), 'int32');
-    let lossSum = 0;
-    let batches = 0;
-    for (let start = 0; start < n; start += batchSize) {
-      const size = Math.min(batchSize, n - start);
-      const [x, y] = tf.tidy(() => {
-        const idx = order.slice(start, size);
-        return [tf.gather(train.x, idx), tf.gather(train.y, idx)];
-      });
-      const lossFn = () =>
-        tf.tidy(
-          () =>
-            tf.mean(
-              tf.metrics.categoricalCrossentropy(y, model.apply(x, { training: true }) as tf.Tensor),
-            ) as tf.Scalar,
-        );
-      const cost = optimizer.minimize(lossFn, true, vars);
-      const loss = lr.lastStep ? lr.lastStep.loss : (cost?.dataSync()[0] ?? Number.NaN);
-      cost?.dispose();
-      tf.dispose([x, y]);
-      step += 1;
-      const last = lr.lastStep;
-      const trace: StepTrace = {
-        step,
-        epoch,
-        loss,
-        eta: last ? last.eta : Number.NaN,
-        forwards: last ? last.forwards : 0,
-        backwards: last ? last.backwards : 1,
-        skipped: last ? last.skipped : false,
-        ms: performance.now() - t0,
-      };
-      steps.push(trace);
-      options.onStep?.(trace);
-      if (Number.isFinite(loss)) {
-        lossSum += loss;
-        batches += 1;
-      }
-      // Let progress bars and signals through between steps.
-      if (step % 20 === 0) await new Promise((r) => setImmediate(r));
-    }
-    order.dispose();
-    const val = options.validation ? evaluateClassifier(model, options.validation) : undefined;
-    const rec: EpochTrace = {
-      epoch,
-      trainLoss: batches > 0 ? lossSum / batches : Number.NaN,
-      validationLoss: val?.loss,
-      validationAccuracy: val?.accuracy,
-      ms: performance.now() - t0,
-    };
-    epochTraces.push(rec);
-    options.onEpoch?.(rec);
+  const perEpoch = Math.ceil(n / batchSize);
+  let order: tf.Tensor1D | undefined;
+  try {
+    await runTrainingLoop({
+      steps: epochs * perEpoch,
+      batchesPerEpoch: perEpoch,
+      yieldEvery: 20,
+      onEpochBegin: (epoch) => {
+        order = tf.tensor1d(permutation(n, deriveSeed(options.seed ?? 0, epoch)), 'int32');
+      },
+      batch: ({ batch }) => {
+        const start = batch * batchSize;
+        return gatherRows(train.x, train.y, order!, start, Math.min(batchSize, n - start));
+      },
+      trainStep: ({ x, y }) => {
+        const lossFn = () =>
+          tf.tidy(
+            () =>
+              tf.mean(
+                tf.metrics.categoricalCrossentropy(y, model.apply(x, { training: true }) as tf.Tensor),
+              ) as tf.Scalar,
+          );
+        const cost = optimizer.minimize(lossFn, true, vars);
+        const loss = lr.lastStep ? lr.lastStep.loss : (cost?.dataSync()[0] ?? Number.NaN);
+        cost?.dispose();
+        return loss;
+      },
+      afterStep: (r) => {
+        const last = lr.lastStep;
+        const trace: StepTrace = {
+          step: r.done,
+          epoch: r.epoch,
+          loss: r.loss,
+          eta: last ? last.eta : Number.NaN,
+          forwards: last ? last.forwards : 0,
+          backwards: last ? last.backwards : 1,
+          skipped: last ? last.skipped : false,
+          ms: performance.now() - t0,
+        };
+        steps.push(trace);
+        options.onStep?.(trace);
+        return undefined;
+      },
+      onEpochEnd: (e) => {
+        order?.dispose();
+        order = undefined;
+        const val = options.validation ? evaluateClassifier(model, options.validation) : undefined;
+        const rec: EpochTrace = {
+          epoch: e.epoch,
+          trainLoss: e.meanFiniteLoss,
+          validationLoss: val?.loss,
+          validationAccuracy: val?.accuracy,
+          ms: performance.now() - t0,
+        };
+        epochTraces.push(rec);
+        options.onEpoch?.(rec);
+      },
+    });
+  } finally {
+    order?.dispose();
   }
   return { steps, epochs: epochTraces };
 }

@@ -1,11 +1,14 @@
 /** `chain`: several gradient transforms applied in order, as one (optax's `chain`). */
+
+import type * as tf from '@tensorflow/tfjs';
 import { createTransform, registerTransform } from '../core/registry.js';
-import type { GradientTransform, HyperparameterSpec, ScalarState } from '../core/types.js';
+import type { GradientTransform, HyperparameterSpec, ScalarState, TransformContext } from '../core/types.js';
 import { LrfreeConfigError } from '../core/validate.js';
 
 /**
  * Applies `transforms` in order: their gradient hooks (g -> g') in order before the direction, their
- * update hooks (d -> d') in order after it. Each keeps its own scalar state (stored under `i:key`).
+ * update hooks (d -> d') in order after it. Each keeps its own scalar state (stored under `i:key`) and its
+ * own per-variable tensors (slots named `i:name`).
  * Hyperparameters keep their names (`maxNorm`, `rate`); a name two of them share becomes `name@i`.
  *
  * @example
@@ -49,6 +52,24 @@ export function chain(...transforms: GradientTransform[]): GradientTransform {
   };
   const hasGradient = transforms.some((t) => t.gradient);
   const hasUpdate = transforms.some((t) => t.update);
+  // Per-variable slots: child i owns positions [offset[i], offset[i] + its slot count) of each variable's.
+  const slotCounts = transforms.map((t) => t.slotNames?.length ?? 0);
+  const offsets = slotCounts.map((_, i) => slotCounts.slice(0, i).reduce((a, b) => a + b, 0));
+  const hasSlots = slotCounts.some((c) => c > 0);
+  const ownSlots = (i: number, slots: TransformContext['slots']) =>
+    slots.map((v) => v.slice(offsets[i], offsets[i] + slotCounts[i]));
+  const withOwn = (all: tf.Tensor[][], i: number, mine: tf.Tensor[][]) =>
+    all.map((v, k) => [...v.slice(0, offsets[i]), ...mine[k], ...v.slice(offsets[i] + slotCounts[i])]);
+  const childCtx = (
+    i: number,
+    ctx: TransformContext,
+    slots: TransformContext['slots'],
+  ): TransformContext => ({
+    ...ctx,
+    hyper: sub(i, ctx.hyper),
+    scalars: own(i, ctx.scalars),
+    slots: ownSlots(i, slots),
+  });
   return {
     kind: 'chain',
     config: { transforms: transforms.map((t) => ({ kind: t.kind, config: t.config })) },
@@ -60,30 +81,56 @@ export function chain(...transforms: GradientTransform[]): GradientTransform {
       return out;
     },
     hyperparameters,
+    ...(hasSlots
+      ? {
+          slotNames: transforms.flatMap((t, i) => (t.slotNames ?? []).map((n) => `${i}:${n}`)),
+          initSlots: (
+            variable: tf.Variable,
+            info: Parameters<NonNullable<GradientTransform['initSlots']>>[1],
+          ) => transforms.flatMap((t) => t.initSlots?.(variable, info) ?? []),
+        }
+      : {}),
     gradient: hasGradient
       ? (ctx, grads, gradNormSq) => {
           let g = [...grads];
           let q = [...gradNormSq];
           const scalars: ScalarState = { ...ctx.scalars };
           const info: Record<string, number> = {};
+          let slots = ctx.slots.map((v) => [...v]);
+          let changed = false;
           transforms.forEach((t, i) => {
             if (!t.gradient) return;
-            const r = t.gradient({ ...ctx, hyper: sub(i, ctx.hyper), scalars: own(i, ctx.scalars) }, g, q);
+            const r = t.gradient(childCtx(i, ctx, slots), g, q);
             g = r.grads;
             q = r.gradNormSq;
+            if (r.slots) {
+              slots = withOwn(slots, i, r.slots);
+              changed = true;
+            }
             for (const [k, v] of Object.entries(r.scalars ?? {})) scalars[`${i}:${k}`] = v;
             Object.assign(info, r.info ?? {});
           });
-          return { grads: g, gradNormSq: q, scalars, info };
+          return { grads: g, gradNormSq: q, scalars, info, ...(changed ? { slots } : {}) };
         }
       : undefined,
     update: hasUpdate
       ? (ctx, update) => {
           let d = [...update];
+          let slots = ctx.slots.map((v) => [...v]);
+          let changed = false;
           transforms.forEach((t, i) => {
-            if (t.update) d = t.update({ ...ctx, hyper: sub(i, ctx.hyper), scalars: own(i, ctx.scalars) }, d);
+            if (!t.update) return;
+            const r = t.update(childCtx(i, ctx, slots), d);
+            if (Array.isArray(r)) d = r;
+            else {
+              d = r.update;
+              if (r.slots) {
+                slots = withOwn(slots, i, r.slots);
+                changed = true;
+              }
+            }
           });
-          return d;
+          return changed ? { update: d, slots } : d;
         }
       : undefined,
   };

@@ -1,5 +1,6 @@
 /**
- * Gradient transforms (optax style): clipping and decoupled weight decay, composed with `chain`, usable
+ * Gradient transforms (optax style): clipping, decoupled weight decay and an EMA of the updates (per-variable
+ * state), composed with `chain`, usable
  * around any direction + step rule or any method: `optimizer({ transforms: chain(...), ... })`.
  */
 export { chain } from './chain.js';
@@ -10,3 +11,4 @@ export {
   decoupledWeightDecay,
   defaultDecayMask,
 } from './decoupledWeightDecay.js';
+export { type EmaOptions, ema } from './ema.js';
