@@ -144,6 +144,16 @@ function quantileSorted(s: readonly number[], q: number): number {
   return s[lo] + (s[hi] - s[lo]) * (pos - lo);
 }
 
+/** The fewest paired seeds from which {@link pairedBootstrap} gives a bounded interval. */
+export const MIN_PAIRS = 3;
+
+// The median of an even count with -Infinity and +Infinity in the middle is a tie (0), not NaN.
+function stat0(xs: number[], statistic?: 'median' | 'mean'): number {
+  if (statistic === 'mean') return xs.reduce((a, b) => a + b, 0) / xs.length;
+  const m = median(xs);
+  return Number.isNaN(m) ? 0 : m;
+}
+
 /**
  * Paired percentile bootstrap over seeds: resamples the paired values `d[i]` (one per seed, e.g. the log of
  * a ratio of two methods' results on seed i) with replacement `resamples` times, with a fixed seed (the same
@@ -157,13 +167,15 @@ export function pairedBootstrap(
   const xs = d.map((x) => (Number.isNaN(x) ? Number.POSITIVE_INFINITY : x));
   const n = xs.length;
   if (n === 0) return { estimate: Number.NaN, low: Number.NaN, high: Number.NaN };
-  // The median of an even count with -Infinity and +Infinity in the middle is a tie (0), not NaN.
-  const mid = (v: number[]) => {
-    const m = median(v);
-    return Number.isNaN(m) ? 0 : m;
-  };
-  const stat = (v: number[]) =>
-    options.statistic === 'mean' ? v.reduce((a, b) => a + b, 0) / v.length : mid(v);
+  // Fewer than MIN_PAIRS seeds bound nothing: a resample of one or two values only repeats them, and the
+  // interval would claim a certainty the data cannot give. The interval is then unbounded (inconclusive).
+  if (n < MIN_PAIRS)
+    return {
+      estimate: stat0(xs, options.statistic),
+      low: Number.NEGATIVE_INFINITY,
+      high: Number.POSITIVE_INFINITY,
+    };
+  const stat = (v: number[]) => stat0(v, options.statistic);
   const B = options.resamples ?? 2000;
   const level = options.level ?? 0.95;
   const rand = mulberry32(options.seed ?? 0x600d);

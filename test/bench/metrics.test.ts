@@ -79,6 +79,17 @@ describe('paired bootstrap over seeds', () => {
     expect(pairedBootstrap([2, 2, 2])).toEqual({ estimate: 2, low: 2, high: 2 });
   });
 
+  // Catches a one-seed demo table calling a 3% difference "worse": a resample of 1 or 2 values only
+  // repeats them, so the old code returned the zero-width interval [x, x] and a verdict from it.
+  it('one or two seeds give no interval, and so an inconclusive verdict', () => {
+    expect(pairedBootstrap([0.7])).toEqual({ estimate: 0.7, low: -Infinity, high: Infinity });
+    const two = pairedRatio([2, 2.1], [1, 1]);
+    expect(two.estimate).toBeCloseTo(Math.sqrt(2 * 2.1), 12);
+    expect([two.low, two.high]).toEqual([0, Infinity]);
+    expect(verdict(pairedRatio([1.03], [1]))).toBe('inconclusive');
+    expect(verdict(pairedRatio([2, 2.1, 1.9], [1, 1, 1]))).toBe('worse');
+  });
+
   it('the mean statistic matches the normal approximation on a large known sample', () => {
     // 400 paired differences: 0 and 1 alternating, mean 0.5, standard error 0.5/sqrt(400) = 0.025.
     const d = Array.from({ length: 400 }, (_, i) => i % 2);
