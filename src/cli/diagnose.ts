@@ -272,7 +272,11 @@ export function registerDiagnosticCommands(program: Command): void {
       `how step 2 picks the rate: confirmed (range-test candidates checked by short runs) or one range-test rule alone: ${RULES.join(', ')}`,
       'confirmed',
     )
-    .option('--confirm-steps <n>', 'steps of each confirmation run (default: 2 epochs, 100..300 batches)', int)
+    .option(
+      '--confirm-steps <n>',
+      'steps of each confirmation run (default: 2 epochs, 100..300 batches)',
+      int,
+    )
     .option('--variants <names>', 'optimizers compared in step 6, each with its own range test', list, [
       'adam',
     ])
