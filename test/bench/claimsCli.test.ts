@@ -30,7 +30,12 @@ describe('bench/claims.ts command line', () => {
         timeout: 120_000,
       });
     expect(resultsDoc('--help').status).toBe(0);
-    for (const bad of [[], ['no/such/store.jsonl'], ['docs/results.md', '--wall']]) {
+    for (const bad of [
+      [],
+      ['no/such/store.jsonl'],
+      ['docs/results.md', '--wall'],
+      ['docs/results.md', '--tasks'],
+    ]) {
       expect(resultsDoc(...bad).status, bad.join(' ')).toBe(2);
     }
     expect(readFileSync(doc, 'utf8')).toBe(before);
