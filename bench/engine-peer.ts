@@ -16,6 +16,7 @@ import { backendInfo, ready } from '../src/backend/ready.js';
 import { crossEntropy } from '../src/bench/task.js';
 import { charLstm } from '../src/bench/tasks/charLstm.js';
 import { fashionCnn } from '../src/bench/tasks/fashion.js';
+import { CHAR_TRANSFORMER, charTransformer } from '../src/bench/tasks/transformerModel.js';
 import { ENGINE_TASKS, type EngineTaskName } from './engine-tasks.js';
 
 const [engine, threadsArg] = process.argv.slice(2);
@@ -79,17 +80,29 @@ function taskTrainer(task: typeof fashionCnn): Trainer {
   });
 }
 
-/**
- * How each task is built here. The transformer row: when src/bench/tasks/transformer.ts exists (another
- * branch adds it), import its task here like fashionCnn and charLstm (`transformer: () => taskTrainer(...)`)
- * and add the same shapes to bench/engine_torch.py's `transformer`.
- */
+/** The char-transformer task's model (2 pre-norm blocks, width 64, 4 heads, context 64) on a batch of 32. */
+function transformerTrainer(): Trainer {
+  const model = charTransformer(CHAR_TRANSFORMER, 1);
+  const ids = tf.randomUniform([32, CHAR_TRANSFORMER.context + 1], 0, CHAR_TRANSFORMER.vocab, 'int32', 7);
+  const x = ids.slice([0, 0], [32, CHAR_TRANSFORMER.context]) as tf.Tensor2D;
+  const y = ids.slice([0, 1], [32, CHAR_TRANSFORMER.context]) as tf.Tensor2D;
+  return {
+    loss: () => model.loss(x, y),
+    variables: model.variables,
+    dispose: () => {
+      tf.dispose([ids, x, y]);
+      model.dispose();
+    },
+  };
+}
+
+/** How each task is built here; bench/engine_torch.py builds the same shapes. */
 const BUILDERS: Record<EngineTaskName, (() => Trainer) | undefined> = {
   'mlp-784-128-10': () => mlp([784, 128, 10], 64),
   'mlp-784-128-128-10': () => mlp([784, 128, 128, 10], 128),
   'fashion-cnn': () => taskTrainer(fashionCnn),
   'char-lstm': () => taskTrainer(charLstm),
-  transformer: undefined,
+  transformer: transformerTrainer,
 };
 
 const trainers = new Map<string, { trainer: Trainer; optimizer: tf.Optimizer }>();

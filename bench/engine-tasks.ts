@@ -4,9 +4,7 @@ export const ENGINE_TASKS = [
   { name: 'mlp-784-128-128-10', label: 'MLP 784-128-128-10, batch 128' },
   { name: 'fashion-cnn', label: 'Fashion CNN (c8-p-c16-p-d10), batch 64' },
   { name: 'char-lstm', label: 'char-LSTM (emb 16, LSTM 64, window 32), batch 64' },
-  // Hook: the char-transformer task (src/bench/tasks/transformer.ts, another branch). Its row prints
-  // "not built yet" until both peers build it (see BUILDERS in engine-peer.ts and engine_torch.py).
-  { name: 'transformer', label: 'char-transformer (when src/bench/tasks/transformer.ts exists)' },
+  { name: 'transformer', label: 'char-transformer (2 pre-norm blocks, width 64, 4 heads, T 64), batch 32' },
 ] as const;
 
 export type EngineTaskName = (typeof ENGINE_TASKS)[number]['name'];

@@ -54,13 +54,51 @@ def char_lstm():
     return model, torch.randint(0, 96, (64, 32)), torch.randint(0, 96, (64,))
 
 
-# The transformer row: mirror src/bench/tasks/transformer.ts here once it exists (see engine-tasks.ts).
+class Block(nn.Module):
+    """Pre-norm GPT block as src/bench/tasks/transformerModel.ts: x + attn(ln1(x)), then x + mlp(ln2(x))."""
+
+    def __init__(self, width, heads, context):
+        super().__init__()
+        self.heads = heads
+        self.ln1, self.ln2 = nn.LayerNorm(width, eps=1e-5), nn.LayerNorm(width, eps=1e-5)
+        self.qkv, self.proj = nn.Linear(width, 3 * width), nn.Linear(width, width)
+        self.fc, self.out = nn.Linear(width, 4 * width), nn.Linear(4 * width, width)
+        self.register_buffer("mask", torch.full((context, context), float("-inf")).triu(1))
+
+    def forward(self, x):
+        b, t, w = x.shape
+        qkv = self.qkv(self.ln1(x)).view(b, t, 3, self.heads, w // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        att = (q @ k.transpose(-2, -1)) / (w // self.heads) ** 0.5 + self.mask[:t, :t]
+        y = (att.softmax(-1) @ v).transpose(1, 2).reshape(b, t, w)
+        x = x + self.proj(y)
+        return x + self.out(nn.functional.gelu(self.fc(self.ln2(x)), approximate="tanh"))
+
+
+class CharTransformer(nn.Module):
+    def __init__(self, vocab=96, context=64, width=64, heads=4, blocks=2):
+        super().__init__()
+        self.tok, self.pos = nn.Embedding(vocab, width), nn.Parameter(torch.zeros(context, width))
+        self.blocks = nn.Sequential(*[Block(width, heads, context) for _ in range(blocks)])
+        self.lnf, self.head = nn.LayerNorm(width, eps=1e-5), nn.Linear(width, vocab)
+
+    def forward(self, x):
+        h = self.blocks(self.tok(x) + self.pos[: x.shape[1]])
+        # Every position predicts its next token: [B, T, V] -> [B*T, V] for the cross-entropy.
+        return self.head(self.lnf(h)).reshape(-1, self.head.out_features)
+
+
+def char_transformer():
+    ids = torch.randint(0, 96, (32, 65))
+    return CharTransformer(), ids[:, :64], ids[:, 1:].reshape(-1)
+
+
 BUILDERS = {
     "mlp-784-128-10": lambda: mlp([784, 128, 10], 64),
     "mlp-784-128-128-10": lambda: mlp([784, 128, 128, 10], 128),
     "fashion-cnn": fashion_cnn,
     "char-lstm": char_lstm,
-    "transformer": None,
+    "transformer": char_transformer,
 }
 
 trainers = {}
