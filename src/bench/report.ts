@@ -9,9 +9,11 @@ import type { RunRecord } from './runner.js';
 import { inPlanOrder } from './suites.js';
 
 const sig = (x: number, d = 4) => (Number.isFinite(x) ? formatNumber(Number(x.toPrecision(d))) : String(x));
-/** `median [low, high]`. */
+/** `median [low, high]`, or `median (interval unbounded)` when it is (fewer than 3 seeds, or failures on both sides). */
 export const withInterval = (m: Interval, d = 4) =>
-  `${sig(m.estimate, d)} [${sig(m.low, 3)}, ${sig(m.high, 3)}]`;
+  m.high === Number.POSITIVE_INFINITY && (m.low === Number.NEGATIVE_INFINITY || m.low === 0)
+    ? `${sig(m.estimate, d)} (interval unbounded)`
+    : `${sig(m.estimate, d)} [${sig(m.low, 3)}, ${sig(m.high, 3)}]`;
 
 const KIND_LABEL: Record<ComparisonRow['kind'], string> = {
   scheduled: 'tuned, warm-up + cosine (reference grid)',
