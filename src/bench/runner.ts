@@ -47,7 +47,13 @@ export async function runOne(
   if (spec === ALRAO_WRAPPED) return runAlraoWrapped(task, seed, suite, options);
   const total = task.budget[suite];
   const inst = task.create(seed, suite);
-  const opt = benchOptimizer(spec, { stepsPerEpoch: inst.stepsPerEpoch, totalSteps: total, seed });
+  let opt: ReturnType<typeof benchOptimizer>;
+  try {
+    opt = benchOptimizer(spec, { stepsPerEpoch: inst.stepsPerEpoch, totalSteps: total, seed });
+  } catch (e) {
+    inst.dispose(); // a spec refused at construction must not leak the task's model and data
+    throw e;
+  }
   if (inst.model) opt.attachModel(inst.model);
   // Methods with an evaluation point (Schedule-Free's x, averages) are evaluated there, batch-norm
   // statistics recomputed at that point.

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compare } from '../../src/bench/compare.js';
 import { taskTable } from '../../src/bench/report.js';
@@ -42,6 +43,15 @@ registerOptimizer({
 });
 
 describe('refused runs', () => {
+  // Catches runOne creating the task (model, data) before the optimizer and losing it when the optimizer's
+  // constructor throws.
+  it('a spec that throws at construction leaves no tensor of the task behind', async () => {
+    await useBackend('cpu');
+    const before = tf.memory().numTensors;
+    await expect(runOne(taskByName('linreg'), 'sgd@-1', 1, 'quick')).rejects.toThrow(/sgd/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('are recorded with the reason, shown in the table, and not retried on resume', async () => {
     await useBackend('cpu');
     const record = await runOne(taskByName('linreg'), 'testRefuser', 1, 'quick');
