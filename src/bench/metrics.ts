@@ -148,7 +148,7 @@ function quantileSorted(s: readonly number[], q: number): number {
 export const MIN_PAIRS = 3;
 
 // The median of an even count with -Infinity and +Infinity in the middle is a tie (0), not NaN.
-function stat0(xs: number[], statistic?: 'median' | 'mean'): number {
+function statisticOf(xs: number[], statistic?: 'median' | 'mean'): number {
   if (statistic === 'mean') return xs.reduce((a, b) => a + b, 0) / xs.length;
   const m = median(xs);
   return Number.isNaN(m) ? 0 : m;
@@ -169,13 +169,9 @@ export function pairedBootstrap(
   if (n === 0) return { estimate: Number.NaN, low: Number.NaN, high: Number.NaN };
   // Fewer than MIN_PAIRS seeds bound nothing: a resample of one or two values only repeats them, and the
   // interval would claim a certainty the data cannot give. The interval is then unbounded (inconclusive).
+  const stat = (v: number[]) => statisticOf(v, options.statistic);
   if (n < MIN_PAIRS)
-    return {
-      estimate: stat0(xs, options.statistic),
-      low: Number.NEGATIVE_INFINITY,
-      high: Number.POSITIVE_INFINITY,
-    };
-  const stat = (v: number[]) => stat0(v, options.statistic);
+    return { estimate: stat(xs), low: Number.NEGATIVE_INFINITY, high: Number.POSITIVE_INFINITY };
   const B = options.resamples ?? 2000;
   const level = options.level ?? 0.95;
   const rand = mulberry32(options.seed ?? 0x600d);
