@@ -36,8 +36,16 @@ const constant = new Set(
 const all = defaultOptimizers('standard');
 const primary = all.filter((o) => !constant.has(o) && o !== 'auto');
 const secondary = all.filter((o) => constant.has(o));
-// Cheapest first: a task's cost is roughly its standard budget times its per-step cost (LSTM/CNN dearer).
-const weight: Record<string, number> = { 'fashion-cnn': 6, 'char-lstm': 12 };
+// Cheapest first: a task's cost is roughly its standard budget times its per-step cost, relative to the
+// MNIST MLP's step (wasm, 1 thread, docs/backends.md's engine table: CNN ~3x, LSTM ~15x, transformer ~25x;
+// the toy problems are far cheaper than one MLP step).
+const weight: Record<string, number> = {
+  rosenbrock: 0.05,
+  quadratic: 0.05,
+  'fashion-cnn': 3,
+  'char-lstm': 15,
+  'char-transformer': 25,
+};
 const tasks = (values.tasks?.split(',') ?? suiteDefaults('standard').tasks).sort(
   (a, b) =>
     taskByName(a).budget.standard * (weight[a] ?? 1) - taskByName(b).budget.standard * (weight[b] ?? 1),
