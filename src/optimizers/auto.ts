@@ -60,7 +60,15 @@ export const AUTO_REASONS = { none: 0, calibrated: 1, armijoFailed: 2, wideMargi
 interface AutoDirection extends EvalPointDirection {
   /** The scale for the coming step, set by {@link AutoOptimizer} from the rule's state before each step. */
   scale: number;
+  /**
+   * The share of the step z takes along -u that the training point y takes in the step just computed:
+   * y moves by (1 - beta + beta*c)*eta*u (plus a drift towards x that does not depend on eta).
+   */
+  yShare: number;
 }
+
+/** Which move the occasional check tests (an ingredient; see {@link AutoIngredients.checkMove}). */
+export type AutoCheckMove = 'line' | 'y' | 'update';
 
 /** The direction's settings (saved in its config). */
 interface AutoDirectionConfig {
@@ -76,6 +84,7 @@ function autoDirection({ weightDecay, beta, clip, average }: AutoDirectionConfig
     kind: 'autoSf',
     config: { weightDecay, beta, clip, average },
     scale: 0,
+    yShare: 1,
     slotNames: ['z', 'x', 'y', 'v'],
     trainPointSlot: 2,
     evalPointOf: (slots) => slots[1].clone(),
@@ -89,6 +98,7 @@ function autoDirection({ weightDecay, beta, clip, average }: AutoDirectionConfig
       const w = lrMax * lrMax;
       const weightSum = (s.weightSum as number) + w;
       const c = !average ? 1 : weightSum > 0 ? w / weightSum : 0;
+      dir.yShare = average ? 1 - beta + beta * c : 1;
       const bc2 = 1 - BETA2 ** (k + 1);
       const update: tf.Tensor[] = [];
       const search: tf.Tensor[] = [];
@@ -149,6 +159,8 @@ interface AutoScaleConfig {
   gain: number;
   /** Calibrate on the ladder at step 1; off: start at {@link UNCALIBRATED_START} and rely on the checks. */
   calibrate: boolean;
+  /** Which move the checks test (default 'line'). */
+  checkMove: AutoCheckMove;
 }
 
 /** The start scale of the no-calibration ablation: Adam's customary 1e-3. */
@@ -158,10 +170,11 @@ const UNCALIBRATED_START = 1e-3;
  * The scale rule: calibration ladder, then an occasional Armijo check with a parabolic re-centre. The
  * scale is the step's eta; the line checks are made at eta / gain.
  */
-function autoScaleRule({ probeEvery, gain, calibrate }: AutoScaleConfig): StepRule {
-  return {
+function autoScaleRule({ probeEvery, gain, calibrate, checkMove }: AutoScaleConfig): AutoScaleRule {
+  const rule: AutoScaleRule = {
     kind: 'autoScale',
-    config: { probeEvery: Number.isFinite(probeEvery) ? probeEvery : null, gain, calibrate },
+    yShare: () => 1,
+    config: { probeEvery: Number.isFinite(probeEvery) ? probeEvery : null, gain, calibrate, checkMove },
     slotNames: [],
     needsLoss: true,
     initSlots: () => [],
@@ -198,27 +211,78 @@ function autoScaleRule({ probeEvery, gain, calibrate }: AutoScaleConfig): StepRu
           info: { reason: AUTO_REASONS.calibrated, next: eta, probes: LADDER.length },
         };
       }
-      const at = scale / gain;
-      const phi = ctx.phi(at);
-      let next = scale;
-      let reason: number = AUTO_REASONS.checkedOk;
-      let nextProbe = step + probeEvery;
-      if (!(phi <= phi0 - ARMIJO_C * at * slope)) {
-        next = gain * recentre(at, phi0, slope, phi, 0.1, 0.5);
-        reason = AUTO_REASONS.armijoFailed;
-        nextProbe = step + 1;
-      } else if (phi <= phi0 - WIDE_C * at * slope) {
-        next = gain * recentre(at, phi0, slope, phi, 1.25, 2);
-        reason = AUTO_REASONS.wideMargin;
-        nextProbe = step + Math.min(2, probeEvery);
+      // The check: Armijo on the move it tests, `at` along -u (or the committed update, at 1).
+      let at = scale / gain;
+      let phi: number;
+      let checkSlope = slope;
+      if (checkMove === 'update') {
+        checkSlope = updateSlope(ctx);
+        if (!(checkSlope > 0)) {
+          return {
+            ...keep,
+            scalars: { ...scalars, nextProbe: step + 1 },
+            info: { reason: AUTO_REASONS.none, next: scale },
+          };
+        }
+        at = 1;
+        phi = ctx.phi(1, 'update');
+      } else {
+        if (checkMove === 'y') at = scale * rule.yShare();
+        phi = ctx.phi(at);
       }
-      return {
-        ...keep,
-        scalars: { scale: next, nextProbe },
-        info: { reason, next, ratio: (phi0 - phi) / (at * slope) },
-      };
+      return decide(scale, at, phi0, checkSlope, phi, step, checkMove === 'line' ? gain : 1);
     },
   };
+  /**
+   * Re-centre the scale from one check of the move `at` along the checked direction: the scale is `per`
+   * times the step that direction's line step maps to (`per` = gain for the line check, 1 otherwise).
+   */
+  function decide(
+    scale: number,
+    at: number,
+    phi0: number,
+    slope: number,
+    phi: number,
+    step: number,
+    per: number,
+  ): StepDecision {
+    const toScale = scale / (per * at);
+    let next = scale;
+    let reason: number = AUTO_REASONS.checkedOk;
+    let nextProbe = step + probeEvery;
+    if (!(phi <= phi0 - ARMIJO_C * at * slope)) {
+      next = per * toScale * recentre(at, phi0, slope, phi, 0.1, 0.5);
+      reason = AUTO_REASONS.armijoFailed;
+      nextProbe = step + 1;
+    } else if (phi <= phi0 - WIDE_C * at * slope) {
+      next = per * toScale * recentre(at, phi0, slope, phi, 1.25, 2);
+      reason = AUTO_REASONS.wideMargin;
+      nextProbe = step + Math.min(2, probeEvery);
+    }
+    return {
+      eta: 1,
+      along: 'update',
+      reported: 1,
+      scalars: { scale: next, nextProbe },
+      info: { reason, next, ratio: (phi0 - phi) / (at * slope) },
+    };
+  }
+  return rule;
+}
+
+/** The scale rule, with the link to its direction's y share (set by {@link AutoOptimizer}). */
+interface AutoScaleRule extends StepRule {
+  yShare: () => number;
+}
+
+/** <g, update> over all tensors: -phi'(0) along the committed move. */
+function updateSlope(ctx: LineContext): number {
+  return tf
+    .tidy(() => {
+      const parts = ctx.grads.map((g, i) => tf.sum(tf.mul(g, ctx.update[i])));
+      return tf.addN(parts);
+    })
+    .arraySync() as number;
 }
 
 registerStepRule('autoScale', (c) =>
@@ -226,6 +290,7 @@ registerStepRule('autoScale', (c) =>
     probeEvery: (c.probeEvery as number | null) ?? Number.POSITIVE_INFINITY,
     gain: (c.gain as number | undefined) ?? 1,
     calibrate: (c.calibrate as boolean | undefined) ?? true,
+    checkMove: (c.checkMove as AutoCheckMove | undefined) ?? 'line',
   }),
 );
 
@@ -254,7 +319,9 @@ export class AutoOptimizer extends EvalPointOptimizer {
   }
 
   override minimize(f: LossFn, returnCost = false, varList?: tf.Variable[]): tf.Scalar | null {
-    (this.direction as AutoDirection).scale = this.scale;
+    const dir = this.direction as AutoDirection;
+    dir.scale = this.scale;
+    (this.rule as AutoScaleRule).yShare = () => dir.yShare;
     return super.minimize(f, returnCost, varList);
   }
 }
@@ -293,6 +360,11 @@ export interface AutoIngredients {
   gain?: number;
   /** Never check after step 1 (the calibrated scale is kept). Default false. */
   noChecks?: boolean;
+  /**
+   * What a check tests: 'line' (default) the step `scale / gain` along -u from y; 'y' the share of the
+   * step along -u that y takes; 'update' the committed move of y itself (one extra reduction).
+   */
+  checkMove?: AutoCheckMove;
 }
 
 /** {@link auto} with its ingredients switched (bench ablations). */
@@ -325,6 +397,7 @@ export function autoWith(
       probeEvery: ingredients.noChecks ? Number.POSITIVE_INFINITY : probeEvery,
       gain,
       calibrate: ingredients.calibrate ?? true,
+      checkMove: ingredients.checkMove ?? 'line',
     }),
     name: 'auto',
   });

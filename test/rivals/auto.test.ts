@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { modelVariables } from '../../src/core/params.js';
-import { AUTO_REASONS, AutoOptimizer, auto } from '../../src/optimizers/auto.js';
+import { AUTO_GAIN, AUTO_REASONS, AutoOptimizer, auto, autoWith } from '../../src/optimizers/auto.js';
 import { snapshotWeights, tinyMlp, toyClassification, useBackend } from '../helpers/tf.js';
 
 beforeAll(async () => {
@@ -84,5 +84,34 @@ describe('auto() prototype', () => {
     expect(opt).toBeInstanceOf(AutoOptimizer);
     opt.dispose();
     tf.dispose([w, g]);
+  });
+
+  it('checks the move its ingredient names: the line step scale/gain, or the share of it y takes', () => {
+    // 1-D f(w) = 0.5*a*w^2 with g = a*y: u = g/sqrt(v-hat) clipped to |u| <= 1 (replayed here), and a check
+    // at t along -u reports ratio = 1 - t*|u|/(2|y|), from which t is recovered and compared with the move
+    // the check should test.
+    const a = 3;
+    for (const checkMove of ['line', 'y'] as const) {
+      const w = tf.variable(tf.scalar(2));
+      const opt = autoWith({ probeEvery: 1 }, { checkMove });
+      let v = 0;
+      let checked = 0;
+      for (let s = 0; s < 12; s++) {
+        const y = w.dataSync()[0];
+        const g = a * y;
+        v = 0.999 * v + 0.001 * g * g;
+        const u = Math.min(Math.abs(g) / Math.sqrt(v / (1 - 0.999 ** (s + 1))), 1);
+        opt.minimize(() => tf.tidy(() => tf.mul(tf.square(w), 0.5 * a) as tf.Scalar), false, [w]);
+        const { info, eta } = opt.lastStep;
+        if (info.reason === AUTO_REASONS.none || info.reason === AUTO_REASONS.calibrated) continue;
+        const t = (2 * Math.abs(y) * (1 - (info.ratio as number))) / u;
+        const share = checkMove === 'line' ? 1 / AUTO_GAIN : 0.1 + 0.9 * (info.c as number);
+        expect(t / ((eta as number) * share)).toBeCloseTo(1, 3);
+        checked++;
+      }
+      expect(checked).toBeGreaterThan(5);
+      opt.dispose();
+      w.dispose();
+    }
   });
 });
