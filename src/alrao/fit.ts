@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { gatherRows, runTrainingLoop } from '../core/loop.js';
 import type { LrfreeOptimizer } from '../core/optimizer.js';
+import { logLine } from '../core/platform.js';
 import { deriveSeed, mulberry32 } from '../core/rng.js';
 import { checkKnownKeys, checkNumber } from '../core/validate.js';
 import { progressBar } from './progressBar.js';
@@ -154,7 +155,7 @@ export async function fitAlrao(
           const parts = Object.entries(logs).map(
             ([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`,
           );
-          process.stderr.write(`epoch ${epoch + 1}/${epochs}: ${parts.join(' ')}\n`);
+          logLine(`epoch ${epoch + 1}/${epochs}: ${parts.join(' ')}`);
         }
         for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs);
       },

@@ -11,6 +11,24 @@ import { LrfreeConfigError } from './validate.js';
 export const isNode: boolean = typeof process !== 'undefined' && !!process.versions?.node;
 
 /**
+ * Writes one line of progress where the user sees it: stderr under Node (stdout stays for results), the
+ * console elsewhere (a browser has no process.stderr).
+ */
+export function logLine(
+  line: string,
+  stderr: { write(s: string): unknown } | null = nodeStderr(),
+): void {
+  if (stderr) stderr.write(`${line}\n`);
+  else console.log(line);
+}
+
+function nodeStderr(): { write(s: string): unknown } | null {
+  return typeof process !== 'undefined' && typeof process.stderr?.write === 'function'
+    ? process.stderr
+    : null;
+}
+
+/**
  * Imports `specifier` (a Node built-in such as `node:fs`, or an optional package) at call time. `what`
  * names the caller in the error thrown outside Node.
  */
