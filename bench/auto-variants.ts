@@ -19,6 +19,7 @@ export const AUTO_VARIANTS: Record<string, [AutoOptions, AutoIngredients]> = {
   'auto:gain3': [{}, { gain: 3 }],
   'auto:wd0.08': [{ weightDecay: 0.08 }, {}],
   'auto:beta0.95': [{ beta: 0.95 }, {}],
+  'auto:unfused': [{}, { fused: false }],
 };
 
 for (const [name, [hints, ingredients]] of Object.entries(AUTO_VARIANTS)) {
