@@ -4,14 +4,17 @@
  * same batches; ratio of median per-step times after the first 20 steps, and of mean times (probe steps
  * included), with a 95% interval from the per-round ratios (rounds resampled). Not part of npm test.
  *
+ * auto:unfused is auto() with its fused wasm kernel switched off (the TF.js ops path), for the kernel's gain.
+ *
  *   npx tsx bench/auto-cost.ts [--backend cpu|wasm] [--rounds 10]
  */
+import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { ready } from '../src/backend/ready.js';
 import type { LrfreeOptimizer } from '../src/core/optimizer.js';
 import { loadMnist } from '../src/data/mnist.js';
-import { auto } from '../src/optimizers/auto.js';
+import { auto, autoWith } from '../src/optimizers/auto.js';
 import { adam } from '../src/optimizers/baselines.js';
 import { prodigyScheduleFree } from '../src/optimizers/prodigyScheduleFree.js';
 import { scheduleFreeAdamW } from '../src/optimizers/scheduleFree.js';
@@ -28,6 +31,8 @@ const ROUNDS = Number(arg('rounds', '10'));
 const MAKERS: [string, () => LrfreeOptimizer][] = [
   ['adam', () => adam(1e-3)],
   ['auto', () => auto()],
+  // The same optimizer on the TF.js ops path (no fused kernel): what the fused kernel saves, side by side.
+  ['auto:unfused', () => autoWith({}, { fused: false })],
   ['scheduleFreeAdamW', () => scheduleFreeAdamW()],
   ['scheduleFreePlus', () => scheduleFreePlus()],
   ['prodigyScheduleFree', () => prodigyScheduleFree()],
@@ -73,6 +78,10 @@ for (let round = 0; round < ROUNDS + 1; round++) {
   }
 }
 const base = median(runners[0].ms);
+const load = loadavg().map((l) => l.toFixed(1));
+console.log(
+  `backend ${tf.getBackend()}, ${ROUNDS} rounds; load average now (1, 5, 15 min): ${load.join(', ')}`,
+);
 const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 for (const r of runners) {
   // Per round: log(mean ms of r / mean ms of adam), the two measured in the same round.
