@@ -72,7 +72,7 @@ function fusedAuto(args: KernelArgs): tf.TensorInfo[] {
   );
   const eps = f(f(f(Math.sqrt(f(sumVHat / n))) * f(a.epsRel)) + f(a.epsFloor));
   const sumSq = kernels.auto_direction(offsetOf(backend, g), v, u, n, bc2, eps);
-  // rms = max(sqrt(sum(u^2)) / sqrt(n), 1); dividing by 1 changes nothing, so that pass is skipped.
+  // rms = max(sqrt(sum(u^2)) / sqrt(n), 1); dividing by 1 changes nothing, so pass 3 then leaves u alone.
   const rms = a.clip ? Math.max(f(f(Math.sqrt(sumSq)) / f(Math.sqrt(Math.max(n, 1)))), 1) : 1;
   const move = a.eta > 0;
   const flags =
