@@ -21,6 +21,7 @@ export const AUTO_VARIANTS: Record<string, [AutoOptions, AutoIngredients]> = {
   'auto:beta0.95': [{ beta: 0.95 }, {}],
   'auto:checkY': [{}, { checkMove: 'y' }],
   'auto:checkUpdate': [{}, { checkMove: 'update' }],
+  'auto:unfused': [{}, { fused: false }],
 };
 
 for (const [name, [hints, ingredients]] of Object.entries(AUTO_VARIANTS)) {

@@ -13,6 +13,7 @@ import { installConv2dBackpropInput } from './wasm/conv2dBackpropInput.js';
 import { depthwiseConv2dBackpropFilterConfig } from './wasm/depthwiseConv2dBackpropFilter.js';
 import { depthwiseConv2dBackpropInputConfig } from './wasm/depthwiseConv2dBackpropInput.js';
 import { FUSED_ADAM, fusedAdamConfig } from './wasm/fusedAdam.js';
+import { FUSED_AUTO, fusedAutoConfig } from './wasm/fusedAuto.js';
 import { installFusedMatMul } from './wasm/fusedMatMul.js';
 import { installGather } from './wasm/gather.js';
 import { isLrfreeKernel } from './wasm/heap.js';
@@ -38,7 +39,8 @@ const MISSING: tf.KernelConfig[] = [
  * later TF.js, is left alone), wraps BatchMatMul so transposed products run on XNNPACK, and replaces Tile
  * with a block-copy version, Slice and GatherV2 with versions that copy only what they take, MaxPoolGrad and
  * Conv2DBackpropInput with a window scan and col2im(dy @ W^T), and adds
- * `LrfreeFusedAdam` (lrfree's Adam direction in one SIMD pass). Call it after importing
+ * `LrfreeFusedAdam` (lrfree's Adam direction in one SIMD pass) and `LrfreeFusedAuto` (auto()'s direction and
+ * Schedule-Free step in three). Call it after importing
  * `@tensorflow/tfjs-backend-wasm` (`lrfree.ready()` does both); before or after `tf.setBackend('wasm')` both
  * work. Idempotent: a second call changes nothing.
  *
@@ -48,7 +50,7 @@ const MISSING: tf.KernelConfig[] = [
  * ```ts
  * import '@tensorflow/tfjs-backend-wasm';
  * import * as lrfree from 'lrfree';
- * lrfree.backend.patchWasm(); // ['Conv2DBackpropFilter', ..., '_FusedMatMul', 'MaxPoolGrad', 'Conv2DBackpropInput', 'LrfreeFusedAdam']
+ * lrfree.backend.patchWasm(); // ['Conv2DBackpropFilter', ..., '_FusedMatMul', 'MaxPoolGrad', 'Conv2DBackpropInput', 'LrfreeFusedAdam', 'LrfreeFusedAuto']
  * await tf.setBackend('wasm');
  * ```
  */
@@ -72,6 +74,8 @@ export function patchWasm(): string[] {
   if (tf.getKernel('BatchMatMul', 'wasm')) {
     if (!tf.getKernel(FUSED_ADAM, 'wasm')) tf.registerKernel(fusedAdamConfig);
     if (isLrfreeKernel(FUSED_ADAM, 'wasm')) names.push(FUSED_ADAM);
+    if (!tf.getKernel(FUSED_AUTO, 'wasm')) tf.registerKernel(fusedAutoConfig);
+    if (isLrfreeKernel(FUSED_AUTO, 'wasm')) names.push(FUSED_AUTO);
   }
   return names;
 }

@@ -17,6 +17,7 @@
  * its probe); the calibration step moves nothing.
  */
 import * as tf from '@tensorflow/tfjs';
+import { FUSED_AUTO, type FusedAutoAttrs, fusedAutoAvailable } from '../core/fusedAutoKernel.js';
 import type { LossFn } from '../core/optimizer.js';
 import { registerDirection, registerStepRule } from '../core/registry.js';
 import type { DirectionResult, LineContext, ScalarState, StepDecision, StepRule } from '../core/types.js';
@@ -79,7 +80,14 @@ interface AutoDirectionConfig {
   average: boolean;
 }
 
-function autoDirection({ weightDecay, beta, clip, average }: AutoDirectionConfig): AutoDirection {
+/**
+ * The direction. `fused` (not saved: a speed choice, not a setting) lets it run the whole per-tensor chain
+ * as one kernel where {@link FUSED_AUTO} can run (wasm), equal to the ops below to float32 round-off.
+ */
+function autoDirection(
+  { weightDecay, beta, clip, average }: AutoDirectionConfig,
+  fused = true,
+): AutoDirection {
   const dir: AutoDirection = {
     kind: 'autoSf',
     config: { weightDecay, beta, clip, average },
@@ -103,9 +111,32 @@ function autoDirection({ weightDecay, beta, clip, average }: AutoDirectionConfig
       const update: tf.Tensor[] = [];
       const search: tf.Tensor[] = [];
       const slots: tf.Tensor[][] = [];
+      const attrs: FusedAutoAttrs = {
+        beta2: BETA2,
+        bc2,
+        epsRel: EPS,
+        epsFloor: TINY,
+        clip,
+        eta,
+        weightDecay,
+        c,
+        average,
+        beta,
+      };
+      const useFused = fused && fusedAutoAvailable();
       ctx.grads.forEach((g, i) => {
         const y = ctx.params[i];
         const [z0, x0, , v0] = ctx.slots[i];
+        if (useFused) {
+          // The chain below in one kernel (src/backend/wasm/fusedAuto.ts): [v, u, z, x, update, committed y].
+          const [v, u, z, x, step, yc] = tf
+            .engine()
+            .runKernel(FUSED_AUTO, { g, v0, z0, x0, y }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+          search.push(u);
+          update.push(step);
+          slots.push([z, x, yc, v]);
+          return;
+        }
         const v = tf.add(tf.mul(v0, BETA2), tf.mul(tf.square(g), 1 - BETA2));
         const vHat = tf.div(v, bc2);
         // eps relative to the tensor's gradient scale, so u (and every decision) is the same whatever the
@@ -365,6 +396,8 @@ export interface AutoIngredients {
    * step along -u that y takes; 'update' the committed move of y itself (one extra reduction).
    */
   checkMove?: AutoCheckMove;
+  /** The fused kernel where it can run (wasm). Default true; false keeps the TF.js ops (bench/auto-cost.ts). */
+  fused?: boolean;
 }
 
 /** {@link auto} with its ingredients switched (bench ablations). */
@@ -387,12 +420,15 @@ export function autoWith(
   const gain = checkNumber(W, 'gain', ingredients.gain ?? AUTO_GAIN, { min: 1 });
   return new AutoOptimizer({
     ...common,
-    direction: autoDirection({
-      weightDecay,
-      beta,
-      clip: own.clip ?? true,
-      average: ingredients.average ?? true,
-    }),
+    direction: autoDirection(
+      {
+        weightDecay,
+        beta,
+        clip: own.clip ?? true,
+        average: ingredients.average ?? true,
+      },
+      ingredients.fused ?? true,
+    ),
     step: autoScaleRule({
       probeEvery: ingredients.noChecks ? Number.POSITIVE_INFINITY : probeEvery,
       gain,

@@ -120,6 +120,7 @@ describe('patchWasm', () => {
       'Transpose',
       'Sum',
       'LrfreeFusedAdam',
+      'LrfreeFusedAuto',
     ]);
     expect(second.map((n) => tf.getKernel(n, 'wasm')!.kernelFunc)).toEqual(kernels);
   });

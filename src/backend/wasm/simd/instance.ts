@@ -41,6 +41,33 @@ export interface SimdKernels {
   matmul(a: number, b: number, c: number, m: number, k: number, n: number, sai: number, sak: number): void;
   /** out[j] = sum over i of x[i, j] for a row-major [rows, cols] x, in float32, rows in order. */
   col_sum(x: number, out: number, rows: number, cols: number): void;
+  /** auto()'s pass 1: v = v0*b2 + g*g*ob2 into vOut; returns the sum of v/c2 (float32 terms, float64 sum). */
+  auto_moments(g: number, v0: number, vOut: number, n: number, b2: number, ob2: number, c2: number): number;
+  /** auto()'s pass 2: u = g/(sqrt(v/c2) + eps) into uOut; returns the sum of u*u (float32 terms, float64 sum). */
+  auto_direction(g: number, v: number, uOut: number, n: number, c2: number, eps: number): number;
+  /**
+   * auto()'s pass 3 (flags: 1 scale u by 1/rms in place, 2 step z along u, 4 weight decay, 8 average x,
+   * 16 y interpolates x and z): z, x, the update d = y - yNew and the committed point y - d.
+   */
+  auto_sf(
+    u: number,
+    z0: number,
+    x0: number,
+    y: number,
+    zOut: number,
+    xOut: number,
+    dOut: number,
+    ycOut: number,
+    n: number,
+    flags: number,
+    rms: number,
+    eta: number,
+    etaWd: number,
+    c: number,
+    oc: number,
+    beta: number,
+    obeta: number,
+  ): void;
 }
 
 /**

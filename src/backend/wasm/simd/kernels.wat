@@ -283,4 +283,192 @@
         (local.set $row (i32.add (local.get $row) (local.get $end)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rowLoop))))
+
+  ;; ---------------------------------------------------------------------------------------------------
+  ;; auto()'s direction and Schedule-Free step (src/backend/wasm/fusedAuto.ts), in three passes because two
+  ;; per-tensor reductions sit in the chain. Element-wise, the same float32 operations in the same order as
+  ;; the TF.js-ops path of src/optimizers/auto.ts; the two sums accumulate in four float32 lanes (TF.js sums
+  ;; in another order, so those two scalars, and what depends on them, agree to float32 round-off).
+
+  ;; Pass 1: v = v0*b2 + (g*g)*ob2 (stored); returns the sum of v/c2 (v-hat), in float64.
+  (func (export "auto_moments")
+    (param $g i32) (param $v0 i32) (param $vOut i32) (param $n i32)
+    (param $b2 f32) (param $ob2 f32) (param $c2 f32)
+    (result f64)
+    (local $i i32) (local $vecEnd i32) (local $end i32)
+    (local $B2 v128) (local $OB2 v128) (local $C2 v128) (local $gv v128) (local $vv v128)
+    (local $acc0 v128) (local $acc1 v128) (local $q v128)
+    (local $gs f32) (local $vs f32) (local $tail f64)
+    (local.set $B2 (f32x4.splat (local.get $b2)))
+    (local.set $OB2 (f32x4.splat (local.get $ob2)))
+    (local.set $C2 (f32x4.splat (local.get $c2)))
+    (local.set $vecEnd (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $vecDone
+      (loop $vec
+        (br_if $vecDone (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (local.set $gv (v128.load align=4 (i32.add (local.get $g) (local.get $i))))
+        (local.set $vv (f32x4.add
+          (f32x4.mul (v128.load align=4 (i32.add (local.get $v0) (local.get $i))) (local.get $B2))
+          (f32x4.mul (f32x4.mul (local.get $gv) (local.get $gv)) (local.get $OB2))))
+        (v128.store align=4 (i32.add (local.get $vOut) (local.get $i)) (local.get $vv))
+        (local.set $q (f32x4.div (local.get $vv) (local.get $C2)))
+        (local.set $acc0 (f64x2.add (local.get $acc0) (f64x2.promote_low_f32x4 (local.get $q))))
+        (local.set $acc1 (f64x2.add (local.get $acc1) (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $q) (local.get $q)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $vec)))
+    (block $done
+      (loop $tailLoop
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $gs (f32.load (i32.add (local.get $g) (local.get $i))))
+        (local.set $vs (f32.add
+          (f32.mul (f32.load (i32.add (local.get $v0) (local.get $i))) (local.get $b2))
+          (f32.mul (f32.mul (local.get $gs) (local.get $gs)) (local.get $ob2))))
+        (f32.store (i32.add (local.get $vOut) (local.get $i)) (local.get $vs))
+        (local.set $tail (f64.add (local.get $tail) (f64.promote_f32 (f32.div (local.get $vs) (local.get $c2)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $tailLoop)))
+    (f64.add
+      (f64.add
+        (f64.add (f64x2.extract_lane 0 (local.get $acc0)) (f64x2.extract_lane 1 (local.get $acc0)))
+        (f64.add (f64x2.extract_lane 0 (local.get $acc1)) (f64x2.extract_lane 1 (local.get $acc1))))
+      (local.get $tail)))
+
+  ;; Pass 2: u = g/(sqrt(v/c2) + eps) (stored); returns the sum of u*u, in float64.
+  (func (export "auto_direction")
+    (param $g i32) (param $v i32) (param $uOut i32) (param $n i32) (param $c2 f32) (param $eps f32)
+    (result f64)
+    (local $i i32) (local $vecEnd i32) (local $end i32)
+    (local $C2 v128) (local $EPS v128) (local $uv v128) (local $acc0 v128) (local $acc1 v128) (local $q v128)
+    (local $us f32) (local $tail f64)
+    (local.set $C2 (f32x4.splat (local.get $c2)))
+    (local.set $EPS (f32x4.splat (local.get $eps)))
+    (local.set $vecEnd (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $vecDone
+      (loop $vec
+        (br_if $vecDone (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (local.set $uv (f32x4.div
+          (v128.load align=4 (i32.add (local.get $g) (local.get $i)))
+          (f32x4.add
+            (f32x4.sqrt (f32x4.div (v128.load align=4 (i32.add (local.get $v) (local.get $i))) (local.get $C2)))
+            (local.get $EPS))))
+        (v128.store align=4 (i32.add (local.get $uOut) (local.get $i)) (local.get $uv))
+        (local.set $q (f32x4.mul (local.get $uv) (local.get $uv)))
+        (local.set $acc0 (f64x2.add (local.get $acc0) (f64x2.promote_low_f32x4 (local.get $q))))
+        (local.set $acc1 (f64x2.add (local.get $acc1) (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $q) (local.get $q)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $vec)))
+    (block $done
+      (loop $tailLoop
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $us (f32.div
+          (f32.load (i32.add (local.get $g) (local.get $i)))
+          (f32.add
+            (f32.sqrt (f32.div (f32.load (i32.add (local.get $v) (local.get $i))) (local.get $c2)))
+            (local.get $eps))))
+        (f32.store (i32.add (local.get $uOut) (local.get $i)) (local.get $us))
+        (local.set $tail (f64.add (local.get $tail) (f64.promote_f32 (f32.mul (local.get $us) (local.get $us)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $tailLoop)))
+    (f64.add
+      (f64.add
+        (f64.add (f64x2.extract_lane 0 (local.get $acc0)) (f64x2.extract_lane 1 (local.get $acc0)))
+        (f64.add (f64x2.extract_lane 0 (local.get $acc1)) (f64x2.extract_lane 1 (local.get $acc1))))
+      (local.get $tail)))
+
+  ;; One Schedule-Free element: u <- u/rms (flag 1), z = z0 [- y*etaWd (flag 4)] [- u*eta
+  ;; (flag 2)], x = x0*oc + z*c (flag 8; else x0), yNew = x*beta + z*obeta (flag 16; else z), d = y - yNew,
+  ;; yc = y - d (the point the core commits: y + (-1)*d, the same bits). Stores u (flag 1), z, x, d, yc.
+  ;; (pass 3 below does the same four lanes at a time).
+  (func $sfOne
+    (param $at i32) (param $u i32) (param $z0 i32) (param $x0 i32) (param $y i32)
+    (param $zOut i32) (param $xOut i32) (param $dOut i32) (param $ycOut i32) (param $flags i32)
+    (param $rms f32) (param $eta f32) (param $ewd f32) (param $c f32) (param $oc f32)
+    (param $beta f32) (param $obeta f32)
+    (local $us f32) (local $zs f32) (local $xs f32) (local $ys f32) (local $ds f32)
+    (local.set $us (f32.load (i32.add (local.get $u) (local.get $at))))
+    (local.set $ys (f32.load (i32.add (local.get $y) (local.get $at))))
+    (if (i32.and (local.get $flags) (i32.const 1))
+      (then
+        (local.set $us (f32.div (local.get $us) (local.get $rms)))
+        (f32.store (i32.add (local.get $u) (local.get $at)) (local.get $us))))
+    (local.set $zs (f32.load (i32.add (local.get $z0) (local.get $at))))
+    (if (i32.and (local.get $flags) (i32.const 4))
+      (then (local.set $zs (f32.sub (local.get $zs) (f32.mul (local.get $ys) (local.get $ewd))))))
+    (if (i32.and (local.get $flags) (i32.const 2))
+      (then (local.set $zs (f32.sub (local.get $zs) (f32.mul (local.get $us) (local.get $eta))))))
+    (local.set $xs (f32.load (i32.add (local.get $x0) (local.get $at))))
+    (if (i32.and (local.get $flags) (i32.const 8))
+      (then (local.set $xs (f32.add
+        (f32.mul (local.get $xs) (local.get $oc)) (f32.mul (local.get $zs) (local.get $c))))))
+    (local.set $ds (f32.sub (local.get $ys)
+      (if (result f32) (i32.and (local.get $flags) (i32.const 16))
+        (then (f32.add
+          (f32.mul (local.get $xs) (local.get $beta)) (f32.mul (local.get $zs) (local.get $obeta))))
+        (else (local.get $zs)))))
+    (f32.store (i32.add (local.get $zOut) (local.get $at)) (local.get $zs))
+    (f32.store (i32.add (local.get $xOut) (local.get $at)) (local.get $xs))
+    (f32.store (i32.add (local.get $dOut) (local.get $at)) (local.get $ds))
+    (f32.store (i32.add (local.get $ycOut) (local.get $at)) (f32.sub (local.get $ys) (local.get $ds))))
+
+  ;; Pass 3 over n elements (u is scaled in place when flag 1 is set).
+  (func (export "auto_sf")
+    (param $u i32) (param $z0 i32) (param $x0 i32) (param $y i32)
+    (param $zOut i32) (param $xOut i32) (param $dOut i32) (param $ycOut i32) (param $n i32) (param $flags i32)
+    (param $rms f32) (param $eta f32) (param $ewd f32) (param $c f32) (param $oc f32)
+    (param $beta f32) (param $obeta f32)
+    (local $i i32) (local $vecEnd i32) (local $end i32)
+    (local $RMS v128) (local $ETA v128) (local $EWD v128) (local $C v128) (local $OC v128)
+    (local $BETA v128) (local $OBETA v128)
+    (local $uv v128) (local $zv v128) (local $xv v128) (local $yv v128) (local $dv v128)
+    (local.set $RMS (f32x4.splat (local.get $rms)))
+    (local.set $ETA (f32x4.splat (local.get $eta)))
+    (local.set $EWD (f32x4.splat (local.get $ewd)))
+    (local.set $C (f32x4.splat (local.get $c)))
+    (local.set $OC (f32x4.splat (local.get $oc)))
+    (local.set $BETA (f32x4.splat (local.get $beta)))
+    (local.set $OBETA (f32x4.splat (local.get $obeta)))
+    (local.set $vecEnd (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $vecDone
+      (loop $vec
+        (br_if $vecDone (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (local.set $uv (v128.load align=4 (i32.add (local.get $u) (local.get $i))))
+        (local.set $yv (v128.load align=4 (i32.add (local.get $y) (local.get $i))))
+        (if (i32.and (local.get $flags) (i32.const 1))
+          (then
+            (local.set $uv (f32x4.div (local.get $uv) (local.get $RMS)))
+            (v128.store align=4 (i32.add (local.get $u) (local.get $i)) (local.get $uv))))
+        (local.set $zv (v128.load align=4 (i32.add (local.get $z0) (local.get $i))))
+        (if (i32.and (local.get $flags) (i32.const 4))
+          (then (local.set $zv (f32x4.sub (local.get $zv) (f32x4.mul (local.get $yv) (local.get $EWD))))))
+        (if (i32.and (local.get $flags) (i32.const 2))
+          (then (local.set $zv (f32x4.sub (local.get $zv) (f32x4.mul (local.get $uv) (local.get $ETA))))))
+        (local.set $xv (v128.load align=4 (i32.add (local.get $x0) (local.get $i))))
+        (if (i32.and (local.get $flags) (i32.const 8))
+          (then (local.set $xv (f32x4.add
+            (f32x4.mul (local.get $xv) (local.get $OC)) (f32x4.mul (local.get $zv) (local.get $C))))))
+        (local.set $dv (f32x4.sub (local.get $yv)
+          (if (result v128) (i32.and (local.get $flags) (i32.const 16))
+            (then (f32x4.add
+              (f32x4.mul (local.get $xv) (local.get $BETA)) (f32x4.mul (local.get $zv) (local.get $OBETA))))
+            (else (local.get $zv)))))
+        (v128.store align=4 (i32.add (local.get $zOut) (local.get $i)) (local.get $zv))
+        (v128.store align=4 (i32.add (local.get $xOut) (local.get $i)) (local.get $xv))
+        (v128.store align=4 (i32.add (local.get $dOut) (local.get $i)) (local.get $dv))
+        (v128.store align=4 (i32.add (local.get $ycOut) (local.get $i)) (f32x4.sub (local.get $yv) (local.get $dv)))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $vec)))
+    (block $done
+      (loop $tailLoop
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (call $sfOne (local.get $i) (local.get $u) (local.get $z0) (local.get $x0) (local.get $y)
+          (local.get $zOut) (local.get $xOut) (local.get $dOut) (local.get $ycOut) (local.get $flags)
+          (local.get $rms) (local.get $eta) (local.get $ewd) (local.get $c) (local.get $oc)
+          (local.get $beta) (local.get $obeta))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $tailLoop))))
 )
