@@ -10,7 +10,7 @@ import { withEvalPoint } from '../core/evalPoint.js';
 import type { LrfreeOptimizer } from '../core/optimizer.js';
 import { deriveSeed } from '../core/rng.js';
 import { catalogEntry } from '../optimizers/catalog.js';
-import { bracketRate, HALF_DECADE } from './bracket.js';
+import { AS_GOOD, bracketRate, HALF_DECADE, wobble } from './bracket.js';
 import {
   type DataSplit,
   type DiagnosticData,
@@ -452,6 +452,7 @@ export async function confirmLearningRate(
       chunks: c.run.chunks,
       fell: c.fell,
       start: c.run.loss[0],
+      wobble: wobble(c.run.loss.slice(1)),
       c,
     }));
   let trainingNoise = 0;
@@ -506,6 +507,15 @@ export async function confirmLearningRate(
             .map((t) => fmt(t.lr))
             .join(', ')}`
         : '';
+    // A run whose held-out loss rose and fell back is uncertain by as much: say so when that decided a tie.
+    const wobbly = tried()
+      .filter((t) => (t.wobble ?? 0) > AS_GOOD * Math.abs(w.run.best))
+      .sort((x, y) => (y.wobble ?? 0) - (x.wobble ?? 0))[0];
+    if (wobbly)
+      why.push(
+        `the held-out loss of the run at ${fmt(wobbly.lr)} rose and fell back by ${fmt(wobbly.wobble)} between its measurements: ` +
+          'rates whose best losses differ by less than that are counted as ties',
+      );
     if (b.flat) {
       sure = false;
       why.push(
@@ -598,7 +608,7 @@ export async function compareLrFree(
     const run = await shortRun(model, data, { catalog: name }, options);
     const d = pairedDifference(run.chunks, tuned.chunks);
     const se = Number.isFinite(d.se) ? d.se : 0;
-    const tolerance = Math.max(2 * se, 0.02 * Math.abs(tuned.best));
+    const tolerance = Math.max(2 * se, AS_GOOD * Math.abs(tuned.best));
     out.push({
       name,
       run,
