@@ -5,20 +5,14 @@
  * half-decade further) decide on the held-out loss, and the answer says how sure it is and what it cost.
  * The same short runs compare learning-rate-free methods with the tuned rate.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { withEvalPoint } from '../core/evalPoint.js';
 import type { LrfreeOptimizer } from '../core/optimizer.js';
 import { deriveSeed } from '../core/rng.js';
 import { catalogEntry } from '../optimizers/catalog.js';
 import { AS_GOOD, bracketRate, HALF_DECADE, wobble } from './bracket.js';
-import {
-  type DataSplit,
-  type DiagnosticData,
-  evaluate,
-  type LossSpec,
-  preservingModel,
-  sliceRows,
-} from './common.js';
+import { chunkEvaluation } from './chunkEvaluation.js';
+import { type DataSplit, type DiagnosticData, type LossSpec, preservingModel } from './common.js';
 import { heldOut } from './curves.js';
 import { pairedDifference } from './pairedDifference.js';
 import type { RangeTestResult } from './rangeTest.js';
@@ -172,41 +166,7 @@ export function chunkLosses(model: tf.LayersModel, split: DataSplit, loss?: Loss
   return chunkEvaluation(model, split, loss, k).chunks;
 }
 
-/**
- * One pass over the split in `k` equal chunks (the last takes the remainder): the loss of each chunk,
- * and the whole split's loss and accuracy as the row-weighted means of the chunks' (what `evaluate`
- * gives, without a second pass).
- */
-export function chunkEvaluation(
-  model: tf.LayersModel,
-  split: DataSplit,
-  loss?: LossSpec,
-  k = 10,
-): { loss: number; accuracy?: number; chunks: number[] } {
-  const n = split.x.shape[0];
-  const parts = Math.max(1, Math.min(k, n));
-  const size = Math.floor(n / parts);
-  const chunks: number[] = [];
-  let total = 0;
-  let hits = 0;
-  let withAccuracy = true;
-  for (let i = 0; i < parts; i++) {
-    const start = i * size;
-    const len = i === parts - 1 ? n - start : size;
-    const part = tf.tidy(() => ({ x: sliceRows(split.x, start, len), y: sliceRows(split.y, start, len) }));
-    try {
-      const e = evaluate(model, part, loss);
-      chunks.push(e.loss);
-      total += e.loss * len;
-      if (e.accuracy === undefined) withAccuracy = false;
-      else hits += e.accuracy * len;
-    } finally {
-      tf.dispose([part.x, part.y]);
-    }
-  }
-  return withAccuracy ? { loss: total / n, accuracy: hits / n, chunks } : { loss: total / n, chunks };
-}
-
+export { type ChunkEvaluation, chunkEvaluation } from './chunkEvaluation.js';
 export { pairedDifference } from './pairedDifference.js';
 
 /** What a short run trains with: one of the diagnostics' variants at a rate, or a catalog optimizer. */
