@@ -11,7 +11,7 @@ import type { LrfreeOptimizer } from '../core/optimizer.js';
 import { deriveSeed } from '../core/rng.js';
 import { catalogEntry } from '../optimizers/catalog.js';
 import { AS_GOOD, bracketRate, HALF_DECADE, wobble } from './bracket.js';
-import { chunkEvaluation } from './chunkEvaluation.js';
+import { type ChunkEvaluation, chunkEvaluation } from './chunkEvaluation.js';
 import { type DataSplit, type DiagnosticData, type LossSpec, preservingModel } from './common.js';
 import { heldOut } from './curves.js';
 import { pairedDifference } from './pairedDifference.js';
@@ -181,6 +181,11 @@ export interface ShortRunOptions {
   seed: number;
   loss?: LossSpec;
   signal?: AbortSignal;
+  /**
+   * Called with each held-out measurement: returning true ends the run there (its answer is already
+   * decided, e.g. a learning-rate-free method that has matched the tuned rate).
+   */
+  decided?: (e: ChunkEvaluation) => boolean;
 }
 
 function specName(spec: RunSpec): string {
@@ -226,6 +231,7 @@ export async function shortRun(
     let bestAcc: number | undefined;
     let done = 0;
     let broken = false;
+    let stop = false;
     const measure = () =>
       withEvalPoint(opt, { model, trainX: data.train.x, batchSize: options.batchSize }, () => {
         const e = chunkEvaluation(model, split, options.loss);
@@ -237,9 +243,10 @@ export async function shortRun(
           bestAcc = e.accuracy;
           bestChunks = e.chunks;
         }
+        if (options.decided?.(e)) stop = true;
       });
     try {
-      for (let epoch = 0; done < options.steps && !broken; epoch++) {
+      for (let epoch = 0; done < options.steps && !broken && !stop; epoch++) {
         await runEpoch(model, data.train, opt, {
           batchSize: options.batchSize,
           seed: options.seed,
@@ -254,7 +261,7 @@ export async function shortRun(
               return false;
             }
             if (marks.includes(done)) measure();
-            return done < options.steps;
+            return done < options.steps && !stop;
           },
         });
       }
@@ -437,8 +444,12 @@ export async function confirmLearningRate(
   const budget = props.length + extensions;
   await refine();
   let repeat: ShortRun | undefined;
-  const first = judge().winner;
-  if (first && (options.repeat ?? true)) {
+  const before = judge();
+  const first = before.winner;
+  // Flat already: the training noise could only widen the ties (and add no run: a flat bracket asks
+  // for none), so the answer, "not sure: flat", is decided; the repeat is not run.
+  const decidedFlat = before.flat;
+  if (first && (options.repeat ?? true) && !decidedFlat) {
     repeat = await run(first.lr, deriveSeed(options.seed, 0x2e9e));
     options.onProgress?.(++done, total);
     trainingNoise = Number.isFinite(repeat.best)
@@ -478,6 +489,10 @@ export async function confirmLearningRate(
       );
     if (b.flat) {
       sure = false;
+      if (decidedFlat && (options.repeat ?? true))
+        why.push(
+          'the winner was not run again with another batch order: its ties already span more than a half-decade, and the training noise could only widen them',
+        );
       why.push(
         `flat: ${fmt(ties[0].lr)} to ${fmt(ties[ties.length - 1].lr)} are all within noise of the best ${fmt(w.lr)} (held-out ${fmt(w.run.best)}); ` +
           'the held-out loss hardly depends on the rate there, so it is not pinned down: any of them trains about as well; ' +
@@ -551,7 +566,9 @@ export interface LrFreeVerdict {
 /**
  * Runs each learning-rate-free method for the same steps as the confirmation runs and compares its best
  * held-out loss with the tuned rate's: "as good" when it is worse by at most max(2 standard errors of
- * the paired chunk differences, 2% of the tuned loss).
+ * the paired chunk differences, 2% of the tuned loss). A method's run stops at the held-out measurement
+ * where its loss is already at or below the tuned run's best (paired mean difference <= 0): "as good"
+ * is decided there (its `run.steps` is then below `steps`).
  */
 export async function compareLrFree(
   model: tf.LayersModel,
@@ -565,7 +582,20 @@ export async function compareLrFree(
 ): Promise<LrFreeVerdict[]> {
   const out: LrFreeVerdict[] = [];
   for (const name of names) {
-    const run = await shortRun(model, data, { catalog: name }, options);
+    // Decided once the method's held-out loss is at or below the tuned run's best (paired over the
+    // chunks): its best can only get lower, so "as good" cannot turn into "worse"; the run stops there.
+    const run = await shortRun(
+      model,
+      data,
+      { catalog: name },
+      {
+        ...options,
+        decided: (e) =>
+          Number.isFinite(e.loss) &&
+          pairedDifference(e.chunks, tuned.chunks).mean <= 0 &&
+          e.loss <= tuned.best,
+      },
+    );
     const d = pairedDifference(run.chunks, tuned.chunks);
     const se = Number.isFinite(d.se) ? d.se : 0;
     const tolerance = Math.max(2 * se, AS_GOOD * Math.abs(tuned.best));
