@@ -21,7 +21,7 @@
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { ready } from '../src/backend/ready.js';
+import { backendInfo, ready } from '../src/backend/ready.js';
 import { trainCurve } from '../src/diagnostics/curves.js';
 import { procedure } from '../src/diagnostics/procedure.js';
 import { batchesPerEpoch } from '../src/diagnostics/trainer.js';
@@ -87,12 +87,31 @@ async function timing() {
   const inst = TIMING_PROBLEM.create(0);
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const s = await procedure(inst.model, inst.data, { batchSize: inst.batchSize, seed: 0, loss: inst.loss });
+  // CPU time per step (this process; the wall time per step is in s.ms).
+  const cpuSteps: string[] = [];
+  let cpuMark = process.cpuUsage();
+  const s = await procedure(inst.model, inst.data, {
+    batchSize: inst.batchSize,
+    seed: 0,
+    loss: inst.loss,
+    onStep: (step) => {
+      const d = process.cpuUsage(cpuMark);
+      cpuMark = process.cpuUsage();
+      cpuSteps.push(`${step} ${((d.user + d.system) / 1e6).toFixed(1)}`);
+    },
+  });
   const sec = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   console.log(
     `CPU time of this process: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s (wall ${sec.toFixed(1)} s; the rest is waiting for a core)`,
   );
+  console.log(`CPU per step (s): ${cpuSteps.join(', ')}`);
+  const lrc = s.recommendations.learningRate;
+  if (lrc)
+    console.log(
+      `lr step: ${lrc.candidates.length} confirmation runs (+${lrc.trainingNoise > 0 || lrc.why.some((w) => w.includes('run again')) ? 1 : 0} repeat), ` +
+        `${lrc.cost.backwards} backward passes; candidates ${lrc.candidates.map((c) => `${fmt(c.lr)}:${fmt(c.heldOutLoss)}`).join(' ')}; why: ${lrc.why.join('; ')}`,
+    );
   const r = s.recommendations;
   console.log(`${TIMING_PROBLEM.name}: ${TIMING_PROBLEM.description}`);
   console.log(
@@ -225,7 +244,10 @@ function markdown(rows: Row[]): string {
 async function main() {
   const backend = await ready({ quiet: true });
   const version = execSync('git rev-parse --short HEAD').toString().trim();
-  console.log(`backend ${backend}, code ${version}`);
+  const threads = backendInfo()?.threads;
+  console.log(
+    `backend ${backend}, ${threads ?? '?'} thread(s) (LRFREE_THREADS=1 for CPU times comparable with one core), code ${version}`,
+  );
   if (process.argv.includes('--time')) return timing();
   const problems = [...BENCH_PROBLEMS, ...USER_PROBLEMS, ...HELD_OUT_PROBLEMS].filter(
     (p) => !ONLY || ONLY.includes(p.name),

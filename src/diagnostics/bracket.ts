@@ -21,6 +21,37 @@ export interface TriedRate {
   fell: boolean;
   /** Held-out loss before training (tells a run that made things worse from one that barely moved). */
   start?: number;
+  /**
+   * How far the run's own held-out loss went up and came back down between its measurements
+   * ({@link wobble}); 0 or undefined when it never reversed.
+   */
+  wobble?: number;
+}
+
+/**
+ * Practical equivalence: held-out losses within 2% of each other train equally well. The same margin
+ * as the learning-rate-free comparison's "as good" (`compareLrFree`): a rate is not preferred over
+ * another for a difference the procedure would call "as good" between two optimizers.
+ */
+export const AS_GOOD = 0.02;
+
+/**
+ * The largest reversal of a run's held-out loss along its measurements: max over j of
+ * min(loss[j] - lowest before j, loss[j] - lowest after j), i.e. how far it rose and then came back
+ * down. A run that only falls, only rises (diverges) or rises at its end has none. A best-of-a-few
+ * measurement of a run that fluctuates by this much is uncertain by as much, which neither the
+ * held-out chunks (they see the sample, not the trajectory) nor the winner's repeat (another run)
+ * measure. Non-finite values are ignored.
+ */
+export function wobble(losses: readonly number[]): number {
+  const v = losses.filter((x) => Number.isFinite(x));
+  let out = 0;
+  for (let j = 1; j < v.length - 1; j++) {
+    const before = Math.min(...v.slice(0, j));
+    const after = Math.min(...v.slice(j + 1));
+    out = Math.max(out, Math.min(v[j] - before, v[j] - after));
+  }
+  return out;
 }
 
 /** The run made the model worse (or diverged): its best trained point is not below its start. */
@@ -60,7 +91,8 @@ export interface BracketState<T extends TriedRate = TriedRate> {
 
 /**
  * Whether run `c` is within noise of the winner `w`: its held-out loss is above the winner's by less than
- * max(2 standard errors of the paired chunk differences, 0.5% of the winner's loss, the training noise).
+ * max(2 standard errors of the paired chunk differences, 2% of the winner's loss ({@link AS_GOOD}), the
+ * training noise, the wobble of either run).
  */
 export function withinNoise(c: TriedRate, w: TriedRate, trainingNoise = 0): boolean {
   if (c === w) return true;
@@ -68,7 +100,7 @@ export function withinNoise(c: TriedRate, w: TriedRate, trainingNoise = 0): bool
   const d = pairedDifference(c.chunks, w.chunks);
   const se = Number.isFinite(d.se) ? d.se : 0;
   const gap = Number.isFinite(d.mean) ? d.mean : c.best - w.best;
-  return gap < Math.max(2 * se, 0.005 * Math.abs(w.best), trainingNoise);
+  return gap < Math.max(2 * se, AS_GOOD * Math.abs(w.best), trainingNoise, c.wobble ?? 0, w.wobble ?? 0);
 }
 
 /**

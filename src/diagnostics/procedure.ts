@@ -587,7 +587,7 @@ export async function procedure(
           verdicts
             .map(
               (v) =>
-                `${v.name} ${fmt(v.run.best)} (${v.difference >= 0 ? '+' : ''}${fmt(v.difference)} +- ${fmt(v.se)}, ${v.asGood ? 'as well' : 'worse'})`,
+                `${v.name} ${fmt(v.run.best)} (${v.difference >= 0 ? '+' : ''}${fmt(v.difference)} +- ${fmt(v.se)}, ${v.asGood ? 'as well' : 'worse'}${v.run.steps < steps ? `, decided after ${v.run.steps} steps` : ''})`,
             )
             .join('; '),
       };

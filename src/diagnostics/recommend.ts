@@ -5,24 +5,20 @@
  * half-decade further) decide on the held-out loss, and the answer says how sure it is and what it cost.
  * The same short runs compare learning-rate-free methods with the tuned rate.
  */
-import * as tf from '@tensorflow/tfjs';
-import { withEvalPoint } from '../core/evalPoint.js';
-import type { LrfreeOptimizer } from '../core/optimizer.js';
+import type * as tf from '@tensorflow/tfjs';
 import { deriveSeed } from '../core/rng.js';
-import { catalogEntry } from '../optimizers/catalog.js';
-import { bracketRate, HALF_DECADE } from './bracket.js';
-import {
-  type DataSplit,
-  type DiagnosticData,
-  evaluate,
-  type LossSpec,
-  preservingModel,
-  sliceRows,
-} from './common.js';
-import { heldOut } from './curves.js';
+import { AS_GOOD, bracketRate, HALF_DECADE, wobble } from './bracket.js';
+import type { DiagnosticData, LossSpec } from './common.js';
+import { fmt } from './format.js';
 import { pairedDifference } from './pairedDifference.js';
 import type { RangeTestResult } from './rangeTest.js';
-import { batchesPerEpoch, diagnosticOptimizer, runEpoch, type Variant } from './trainer.js';
+import { type ShortRun, type ShortRunOptions, shortRun } from './shortRun.js';
+import { batchesPerEpoch, type Variant } from './trainer.js';
+
+export { type ChunkEvaluation, chunkEvaluation } from './chunkEvaluation.js';
+export { fmt } from './format.js';
+export { pairedDifference } from './pairedDifference.js';
+export { chunkLosses, type RunSpec, type ShortRun, type ShortRunOptions, shortRun } from './shortRun.js';
 
 // ------------------------------------------------------------------------------------------------
 // Noise and the region where the loss has fallen
@@ -132,196 +128,6 @@ export function proposals(rt: RangeTestResult, region: FallRegion, max = 3): Pro
   for (let i = 2; i < merged.length - 1; i++)
     if (Math.abs(Math.log(merged[i].lr / mid)) < Math.abs(Math.log(merged[k].lr / mid))) k = i;
   return [merged[0], merged[k], merged[merged.length - 1]];
-}
-
-// ------------------------------------------------------------------------------------------------
-// Short runs with a held-out loss and its noise
-
-/** A short training run: held-out loss at a few points, the best one, and its per-chunk losses. */
-export interface ShortRun {
-  /** `sgd@0.1`, `salsa`, ... */
-  name: string;
-  variant?: Variant;
-  lr?: number;
-  steps: number;
-  /** Steps after which the held-out loss was measured (0 = before training). */
-  at: number[];
-  loss: number[];
-  accuracy?: number[];
-  /**
-   * Lowest held-out loss after training started (the untrained start, `loss[0]`, is not counted); NaN
-   * when none is finite.
-   */
-  best: number;
-  /** Accuracy at the best point. */
-  bestAccuracy?: number;
-  /**
-   * Held-out loss of each chunk of the held-out split at the best point (for paired noise estimates);
-   * empty when no trained point is finite.
-   */
-  chunks: number[];
-  /** Held-out loss of each chunk before training. */
-  chunks0: number[];
-  forwards: number;
-  backwards: number;
-  ms: number;
-}
-
-/** Loss of each of `k` equal chunks of a split (the last takes the remainder). */
-export function chunkLosses(model: tf.LayersModel, split: DataSplit, loss?: LossSpec, k = 10): number[] {
-  return chunkEvaluation(model, split, loss, k).chunks;
-}
-
-/**
- * One pass over the split in `k` equal chunks (the last takes the remainder): the loss of each chunk,
- * and the whole split's loss and accuracy as the row-weighted means of the chunks' (what `evaluate`
- * gives, without a second pass).
- */
-export function chunkEvaluation(
-  model: tf.LayersModel,
-  split: DataSplit,
-  loss?: LossSpec,
-  k = 10,
-): { loss: number; accuracy?: number; chunks: number[] } {
-  const n = split.x.shape[0];
-  const parts = Math.max(1, Math.min(k, n));
-  const size = Math.floor(n / parts);
-  const chunks: number[] = [];
-  let total = 0;
-  let hits = 0;
-  let withAccuracy = true;
-  for (let i = 0; i < parts; i++) {
-    const start = i * size;
-    const len = i === parts - 1 ? n - start : size;
-    const part = tf.tidy(() => ({ x: sliceRows(split.x, start, len), y: sliceRows(split.y, start, len) }));
-    try {
-      const e = evaluate(model, part, loss);
-      chunks.push(e.loss);
-      total += e.loss * len;
-      if (e.accuracy === undefined) withAccuracy = false;
-      else hits += e.accuracy * len;
-    } finally {
-      tf.dispose([part.x, part.y]);
-    }
-  }
-  return withAccuracy ? { loss: total / n, accuracy: hits / n, chunks } : { loss: total / n, chunks };
-}
-
-export { pairedDifference } from './pairedDifference.js';
-
-/** What a short run trains with: one of the diagnostics' variants at a rate, or a catalog optimizer. */
-export type RunSpec = { variant: Variant; lr: number; momentum?: number } | { catalog: string };
-
-/** Options of {@link shortRun}. */
-export interface ShortRunOptions {
-  steps: number;
-  /** Held-out evaluations after training starts (evenly spaced, the last at the end). Default 4. */
-  evaluations?: number;
-  batchSize: number;
-  seed: number;
-  loss?: LossSpec;
-  signal?: AbortSignal;
-}
-
-function specName(spec: RunSpec): string {
-  return 'catalog' in spec ? spec.catalog : `${spec.variant}@${fmt(spec.lr)}`;
-}
-
-/**
- * Trains `steps` mini-batches from the current weights with `spec`, measuring the held-out loss (per
- * chunk too) `evaluations` times (at the method's evaluation point, e.g. Schedule-Free's x); restores
- * the model. Stops early when the training loss is not finite.
- */
-export async function shortRun(
-  model: tf.LayersModel,
-  data: DiagnosticData,
-  spec: RunSpec,
-  options: ShortRunOptions,
-): Promise<ShortRun> {
-  const split = heldOut(data);
-  const spe = batchesPerEpoch(data.train.x.shape[0], options.batchSize);
-  const t0 = performance.now();
-  return preservingModel(model, async () => {
-    const opt: LrfreeOptimizer =
-      'catalog' in spec
-        ? catalogEntry(spec.catalog)
-            .make({ stepsPerEpoch: spe, totalSteps: options.steps, seed: options.seed })
-            .attachModel(model)
-        : diagnosticOptimizer(
-            spec.variant,
-            { lr: spec.lr, momentum: 'momentum' in spec ? (spec.momentum ?? 0.9) : 0.9 },
-            { model, seed: options.seed },
-          );
-    const evals = Math.max(1, options.evaluations ?? 4);
-    const marks = Array.from({ length: evals }, (_, i) =>
-      Math.max(1, Math.round(((i + 1) * options.steps) / evals)),
-    );
-    const e0 = chunkEvaluation(model, split, options.loss);
-    const chunks0 = e0.chunks;
-    const at = [0];
-    const loss = [e0.loss];
-    const acc = e0.accuracy === undefined ? undefined : [e0.accuracy];
-    let bestChunks: number[] = [];
-    let best = Number.POSITIVE_INFINITY;
-    let bestAcc: number | undefined;
-    let done = 0;
-    let broken = false;
-    const measure = () =>
-      withEvalPoint(opt, { model, trainX: data.train.x, batchSize: options.batchSize }, () => {
-        const e = chunkEvaluation(model, split, options.loss);
-        at.push(done);
-        loss.push(e.loss);
-        if (acc && e.accuracy !== undefined) acc.push(e.accuracy);
-        if (Number.isFinite(e.loss) && e.loss < best) {
-          best = e.loss;
-          bestAcc = e.accuracy;
-          bestChunks = e.chunks;
-        }
-      });
-    try {
-      for (let epoch = 0; done < options.steps && !broken; epoch++) {
-        await runEpoch(model, data.train, opt, {
-          batchSize: options.batchSize,
-          seed: options.seed,
-          epoch,
-          loss: options.loss,
-          signal: options.signal,
-          maxBatches: options.steps - done,
-          afterBatch: (_, l) => {
-            done += 1;
-            if (!Number.isFinite(l)) {
-              broken = true;
-              return false;
-            }
-            if (marks.includes(done)) measure();
-            return done < options.steps;
-          },
-        });
-      }
-      if (broken) {
-        at.push(done);
-        loss.push(Number.NaN);
-        acc?.push(Number.NaN);
-      }
-    } finally {
-      opt.dispose();
-    }
-    return {
-      name: specName(spec),
-      ...('catalog' in spec ? {} : { variant: spec.variant, lr: spec.lr }),
-      steps: done,
-      at,
-      loss,
-      ...(acc ? { accuracy: acc } : {}),
-      best: Number.isFinite(best) ? best : Number.NaN,
-      ...(bestAcc !== undefined ? { bestAccuracy: bestAcc } : {}),
-      chunks: bestChunks,
-      chunks0,
-      forwards: opt.counters.forwards,
-      backwards: opt.counters.backwards,
-      ms: performance.now() - t0,
-    };
-  });
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -452,6 +258,7 @@ export async function confirmLearningRate(
       chunks: c.run.chunks,
       fell: c.fell,
       start: c.run.loss[0],
+      wobble: wobble(c.run.loss.slice(1)),
       c,
     }));
   let trainingNoise = 0;
@@ -476,8 +283,12 @@ export async function confirmLearningRate(
   const budget = props.length + extensions;
   await refine();
   let repeat: ShortRun | undefined;
-  const first = judge().winner;
-  if (first && (options.repeat ?? true)) {
+  const before = judge();
+  const first = before.winner;
+  // Flat already: the training noise could only widen the ties (and add no run: a flat bracket asks
+  // for none), so the answer, "not sure: flat", is decided; the repeat is not run.
+  const decidedFlat = before.flat;
+  if (first && (options.repeat ?? true) && !decidedFlat) {
     repeat = await run(first.lr, deriveSeed(options.seed, 0x2e9e));
     options.onProgress?.(++done, total);
     trainingNoise = Number.isFinite(repeat.best)
@@ -506,8 +317,21 @@ export async function confirmLearningRate(
             .map((t) => fmt(t.lr))
             .join(', ')}`
         : '';
+    // A run whose held-out loss rose and fell back is uncertain by as much: say so when that decided a tie.
+    const wobbly = tried()
+      .filter((t) => (t.wobble ?? 0) > AS_GOOD * Math.abs(w.run.best))
+      .sort((x, y) => (y.wobble ?? 0) - (x.wobble ?? 0))[0];
+    if (wobbly)
+      why.push(
+        `the held-out loss of the run at ${fmt(wobbly.lr)} rose and fell back by ${fmt(wobbly.wobble)} between its measurements: ` +
+          'rates whose best losses differ by less than that are counted as ties',
+      );
     if (b.flat) {
       sure = false;
+      if (decidedFlat && (options.repeat ?? true))
+        why.push(
+          'the winner was not run again with another batch order: its ties already span more than a half-decade, and the training noise could only widen them',
+        );
       why.push(
         `flat: ${fmt(ties[0].lr)} to ${fmt(ties[ties.length - 1].lr)} are all within noise of the best ${fmt(w.lr)} (held-out ${fmt(w.run.best)}); ` +
           'the held-out loss hardly depends on the rate there, so it is not pinned down: any of them trains about as well; ' +
@@ -581,7 +405,9 @@ export interface LrFreeVerdict {
 /**
  * Runs each learning-rate-free method for the same steps as the confirmation runs and compares its best
  * held-out loss with the tuned rate's: "as good" when it is worse by at most max(2 standard errors of
- * the paired chunk differences, 2% of the tuned loss).
+ * the paired chunk differences, 2% of the tuned loss). A method's run stops at the held-out measurement
+ * where its loss is already at or below the tuned run's best (paired mean difference <= 0): "as good"
+ * is decided there (its `run.steps` is then below `steps`).
  */
 export async function compareLrFree(
   model: tf.LayersModel,
@@ -595,10 +421,23 @@ export async function compareLrFree(
 ): Promise<LrFreeVerdict[]> {
   const out: LrFreeVerdict[] = [];
   for (const name of names) {
-    const run = await shortRun(model, data, { catalog: name }, options);
+    // Decided once the method's held-out loss is at or below the tuned run's best (paired over the
+    // chunks): its best can only get lower, so "as good" cannot turn into "worse"; the run stops there.
+    const run = await shortRun(
+      model,
+      data,
+      { catalog: name },
+      {
+        ...options,
+        decided: (e) =>
+          Number.isFinite(e.loss) &&
+          pairedDifference(e.chunks, tuned.chunks).mean <= 0 &&
+          e.loss <= tuned.best,
+      },
+    );
     const d = pairedDifference(run.chunks, tuned.chunks);
     const se = Number.isFinite(d.se) ? d.se : 0;
-    const tolerance = Math.max(2 * se, 0.02 * Math.abs(tuned.best));
+    const tolerance = Math.max(2 * se, AS_GOOD * Math.abs(tuned.best));
     out.push({
       name,
       run,
@@ -610,11 +449,4 @@ export async function compareLrFree(
     options.onProgress?.(out.length, names.length);
   }
   return out;
-}
-
-/** Short number format shared by the diagnostics' messages. */
-export function fmt(v: number | undefined): string {
-  if (v === undefined || !Number.isFinite(v)) return String(v);
-  const a = Math.abs(v);
-  return a !== 0 && (a < 1e-3 || a >= 1e4) ? v.toExponential(2) : Number(v.toPrecision(3)).toString();
 }

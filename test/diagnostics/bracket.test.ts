@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/core/rng.js';
-import { bracketRate, HALF_DECADE, type TriedRate, withinNoise } from '../../src/diagnostics/bracket.js';
+import {
+  bracketRate,
+  HALF_DECADE,
+  type TriedRate,
+  withinNoise,
+  wobble,
+} from '../../src/diagnostics/bracket.js';
 
 /** A run at `lr` whose 10 held-out chunks are `best` plus seeded noise of the given spread (mean exactly `best`). */
 function run(lr: number, best: number, spread = 0, seed = 1, fell = true): TriedRate {
@@ -73,7 +79,9 @@ describe('bracketRate: pinning the rate down from short runs', () => {
     const n = run(0.316, 0.51, 0.4, 4);
     expect(withinNoise(n, w)).toBe(true);
     // the same difference with quiet chunks is measurable
-    expect(withinNoise(run(0.316, 0.51, 0.001, 4), run(0.1, 0.5, 0.001, 3))).toBe(false);
+    expect(withinNoise(run(0.316, 0.52, 0.001, 4), run(0.1, 0.5, 0.001, 3))).toBe(false);
+    // ... but not when it is under 2% (practically equivalent: the learning-rate-free comparison's "as good")
+    expect(withinNoise(run(0.316, 0.509, 0.001, 4), run(0.1, 0.5, 0.001, 3))).toBe(true);
   });
 
   it('the training noise widens the ties: a bracket that looked pinned becomes flat', () => {
@@ -106,6 +114,53 @@ describe('bracketRate: pinning the rate down from short runs', () => {
     // the lowest tie's lower neighbour is more than a half-decade away: that gap is closed next
     expect(b.pinned).toBe(false);
     expect(b.next).toBeCloseTo(0.191 / HALF_DECADE, 12);
+  });
+});
+
+describe("a run's own wobble and practical equivalence (the confident misses of f649349)", () => {
+  it('wobble: how far the held-out loss rose and came back down; none for a run that only falls, only rises or rises at its end', () => {
+    expect(wobble([1.481, 1.606, 1.647, 1.386])).toBeCloseTo(0.166, 12);
+    expect(wobble([1.457, 1.437, 1.346, 1.35])).toBe(0);
+    expect(wobble([7e7, 2.7e16, 1.1e25, 4.7e33])).toBe(0);
+    expect(wobble([0.5, 0.7, 0.6, 0.9, 0.4])).toBeCloseTo(0.4, 12);
+    expect(wobble([0.5, Number.NaN, 0.7, 0.6])).toBeCloseTo(0.1, 12);
+    expect(wobble([])).toBe(0);
+  });
+
+  it('tab-raw-scales seed 2: the run above the winner was worse by 3% but wobbled by 12%: not a closing run, so the bracket goes on up', () => {
+    // the real held-out losses (marks after 25, 50, 75, 100 steps) of the f649349 run
+    const marks: [number, number[]][] = [
+      [1.148e-4, [1.83, 1.477, 1.447, 1.438]],
+      [3.631e-4, [1.457, 1.437, 1.346, 1.35]],
+      [1.148e-3, [1.481, 1.606, 1.647, 1.386]],
+    ];
+    const tried = marks.map(([lr, l]) => ({ ...run(lr, Math.min(...l)), wobble: wobble(l) }));
+    const b = bracketRate(tried, limits);
+    expect(b.winner?.lr).toBe(3.631e-4);
+    expect(b.ties.map((t) => t.lr)).toEqual([3.631e-4, 1.148e-3]);
+    expect(b.pinned).toBe(false);
+    expect(b.next).toBeCloseTo(1.148e-3 * HALF_DECADE, 12);
+    // without the wobble it was pinned, and wrongly: the grid's best was 0.0316 (held-out 1.22)
+    expect(
+      bracketRate(
+        tried.map((t) => ({ ...t, wobble: 0 })),
+        limits,
+      ).pinned,
+    ).toBe(true);
+  });
+
+  it('linreg seed 1: losses within 1.1% from 0.0457 to 0.331 are flat, not a pinned 0.0457', () => {
+    const tried = [
+      run(0.01445, 0.04057),
+      run(0.04571, 0.01013),
+      run(0.1445, 0.0102),
+      run(0.3311, 0.01024),
+      { ...run(1.047, 7.025e7), fell: false },
+    ];
+    const b = bracketRate(tried, limits);
+    expect(b.ties.map((t) => t.lr)).toEqual([0.04571, 0.1445, 0.3311]);
+    expect(b.flat).toBe(true);
+    expect(b.pinned).toBe(false);
   });
 });
 

@@ -5,10 +5,12 @@ import { HALF_DECADE } from '../../src/diagnostics/bracket.js';
 import { type ProcedureState, procedure } from '../../src/diagnostics/procedure.js';
 import type { RangeTestResult } from '../../src/diagnostics/rangeTest.js';
 import {
+  compareLrFree,
   confirmLearningRate,
   fallRegion,
   pairedDifference,
   proposals,
+  shortRun,
 } from '../../src/diagnostics/recommend.js';
 import { chanceFlag } from '../../src/diagnostics/redFlags.js';
 import { smoothDebiased, suggestAll } from '../../src/diagnostics/suggest.js';
@@ -276,6 +278,26 @@ describe('the learning-rate-free path', () => {
     expect(s.recommendations.lrFree!.value).not.toContain('test-frozen');
     expect(s.recommendations.lrFree!.value).toEqual(verdicts.filter((v) => v.asGood).map((v) => v.name));
     expect(s.recommendations.lrFree!.evidence).toMatch(/2 standard errors/);
+    // a method that never matches the tuned rate runs all the steps
+    expect(verdicts[1].run.steps).toBe(40);
+    model.dispose();
+  });
+
+  it('a method that already matches the tuned run stops there: "as good" is decided, fewer steps', async () => {
+    const data = problem(5);
+    const model = tinyMlp(8, 16, 3);
+    const opts = { steps: 40, batchSize: 32, seed: 1 };
+    // the tuned run: SGD at a rate too small to learn in 40 steps
+    const tuned = await shortRun(model, data, { variant: 'sgd', lr: 1e-6 }, opts);
+    const before = tf.memory().numTensors;
+    const [v] = await compareLrFree(model, data, tuned, ['prodigy'], opts);
+    expect(v.asGood).toBe(true);
+    expect(v.difference).toBeLessThanOrEqual(0);
+    // decided at its first held-out measurement (after 10 of 40 steps)
+    expect(v.run.steps).toBe(10);
+    expect(v.run.at).toEqual([0, 10]);
+    expect(v.run.backwards).toBe(10);
+    expect(tf.memory().numTensors).toBe(before);
     model.dispose();
   });
 });
