@@ -35,10 +35,25 @@ export interface SimdKernels {
     hi: number,
   ): void;
   /**
-   * C[m, n] = A[m, k] @ B[k, n] for one slice: B and C row-major and contiguous, A read with byte strides
-   * `sai` (between rows) and `sak` (along k).
+   * Packs B[k, n] (B[kk, j] at byte offset b + kk * sbk + j * sbn) into panels of 8 columns at `dst`:
+   * ceil(n / 8) * k * 8 floats, zeros past column n.
    */
-  matmul(a: number, b: number, c: number, m: number, k: number, n: number, sai: number, sak: number): void;
+  pack_b(b: number, dst: number, k: number, n: number, sbk: number, sbn: number): void;
+  /**
+   * C[m, n] (row-major, contiguous) = A @ B, A[i, kk] at byte offset a + i * sai + kk * sak, B packed by
+   * `pack_b` at `p`; `scratch` is 128 free bytes.
+   */
+  matmul_packed(
+    a: number,
+    p: number,
+    c: number,
+    m: number,
+    k: number,
+    n: number,
+    sai: number,
+    sak: number,
+    scratch: number,
+  ): void;
   /** out[j] = sum over i of x[i, j] for a row-major [rows, cols] x, in float32, rows in order. */
   col_sum(x: number, out: number, rows: number, cols: number): void;
 }
