@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { backendInfo, ready } from '../../src/backend/ready.js';
 import { fusedAdamAvailable } from '../../src/backend/wasm/fusedAdam.js';
+import { matMulPool } from '../../src/backend/wasm/simd/pool.js';
 import { adamMoments } from '../../src/directions/adamMoments.js';
 
 const threads = Number(process.argv[2]);
@@ -119,6 +120,7 @@ console.log(
     info: backendInfo(),
     pthreads: wasm.PThread !== undefined,
     fusedAdam: fused,
+    matMulHelpers: matMulPool(tf.backend())?.helpers ?? 0,
     tensorsLeft: tf.memory().numTensors - start,
     outputs,
   }),

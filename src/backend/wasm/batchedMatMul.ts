@@ -10,6 +10,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { offsetOf, type WasmBackendLike } from './heap.js';
 import type { SimdKernels } from './simd/instance.js';
+import { matMulPool, SPLIT_MIN_MACS } from './simd/pool.js';
 
 /** The product's dimensions and the output's batch shape, or undefined when the shapes do not fit. */
 export interface BatchedShapes {
@@ -91,9 +92,13 @@ export function batchedMatMul(
   const count = outer.reduce((p, d) => p * d, 1);
   if (count * m * n === 0) return out;
   // Each slice of b packed once into 8-column panels (a transposed b is read through strides), then a
-  // 128-byte scratch for the kernel's partial tiles.
+  // 128-byte scratch per thread for the kernel's partial tiles.
   const panelFloats = Math.ceil(n / 8) * 8 * k;
-  const packed = backend.makeOutput([slicesB * panelFloats + 32], 'float32');
+  // Split over helper threads (threaded build): products big enough, one slice (batched ones are many
+  // small products, which the helpers' wake-ups would outweigh).
+  const pool = count === 1 && m >= 8 && m * k * n >= SPLIT_MIN_MACS ? matMulPool(backend) : undefined;
+  const threads = pool ? pool.helpers + 1 : 1;
+  const packed = backend.makeOutput([slicesB * panelFloats + 32 * threads], 'float32');
   try {
     const ia = sliceIndices(outer, shapes.outerA);
     const ib = sliceIndices(outer, shapes.outerB);
@@ -107,19 +112,21 @@ export function batchedMatMul(
       kernels.pack_b(pb + s * k * n * 4, pp + s * panelFloats * 4, k, n, sbk, sbn);
     const scratch = pp + slicesB * panelFloats * 4;
     const [sai, sak] = transposeA ? [4, 4 * m] : [4 * k, 4];
-    for (let o = 0; o < count; o++) {
-      kernels.matmul_packed(
-        pa + ia[o] * m * k * 4,
-        pp + ib[o] * panelFloats * 4,
-        pc + o * m * n * 4,
-        m,
-        k,
-        n,
-        sai,
-        sak,
-        scratch,
-      );
-    }
+    if (pool) pool.matmul(kernels, pa, pp, pc, m, k, n, sai, sak, scratch);
+    else
+      for (let o = 0; o < count; o++) {
+        kernels.matmul_packed(
+          pa + ia[o] * m * k * 4,
+          pp + ib[o] * panelFloats * 4,
+          pc + o * m * n * 4,
+          m,
+          k,
+          n,
+          sai,
+          sak,
+          scratch,
+        );
+      }
   } finally {
     backend.disposeData(packed.dataId);
   }

@@ -76,7 +76,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 }
 
 /** The module for a shared memory (TF.js's threaded build): the same code, its memory import shared. */
-function sharedModuleBytes(): Uint8Array<ArrayBuffer> {
+export function sharedModuleBytes(): Uint8Array<ArrayBuffer> {
   sharedBytes ??= withSharedMemoryImport(moduleBytes());
   return sharedBytes;
 }
