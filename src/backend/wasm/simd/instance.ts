@@ -54,6 +54,13 @@ export interface SimdKernels {
     sak: number,
     scratch: number,
   ): void;
+  /**
+   * out[i] = x[i] op y[i mod period] over n floats (y[i mod period] op x[i] when yFirst = 1); op 0 add,
+   * 1 sub, 2 mul, 3 div; n a multiple of period.
+   */
+  binary(op: number, x: number, y: number, out: number, n: number, period: number, yFirst: number): void;
+  /** out[i] = sqrt(x[i]) (op 0) or x[i] * x[i] (op 1, unused: stock Square is as fast) over n floats. */
+  unary(op: number, x: number, out: number, n: number): void;
   /** out[j] = sum over i of x[i, j] for a row-major [rows, cols] x, in float32, rows in order. */
   col_sum(x: number, out: number, rows: number, cols: number): void;
 }

@@ -293,4 +293,314 @@
         (local.set $j (i32.add (local.get $j) (i32.const 8)))
         (br $panels))))
 
+
+  ;; ---------------------------------------------------------------------------------------------------
+  ;; Elementwise float32 arithmetic (TF.js's Add, Sub, Multiply, RealDiv) where one operand repeats:
+  ;; out[i] = x[i] op y[i mod period] (period = n: same shape; 1: a scalar; the last axes' size: a bias),
+  ;; or y[i mod period] op x[i] with $yFirst. One IEEE float32 operation per element, as the stock kernels.
+  ;; $op: 0 add, 1 sub, 2 mul, 3 div. n must be a multiple of period.
+
+  (func $bin_add (param $x i32) (param $y i32) (param $out i32) (param $n i32) (param $period i32)
+    (local $i i32) (local $j i32) (local $end i32) (local $rowEnd i32) (local $vecEnd i32) (local $yv v128) (local $ys f32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (if (i32.eq (local.get $period) (i32.const 1))
+      (then
+        (local.set $ys (f32.load (local.get $y)))
+        (local.set $yv (f32x4.splat (local.get $ys)))
+        (local.set $vecEnd (i32.and (local.get $end) (i32.const -16)))
+        (block $vd (loop $v
+          (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+          (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+            (f32x4.add (v128.load align=4 (i32.add (local.get $x) (local.get $i))) (local.get $yv)))
+          (local.set $i (i32.add (local.get $i) (i32.const 16)))
+          (br $v)))
+        (block $td (loop $t
+          (br_if $td (i32.ge_u (local.get $i) (local.get $end)))
+          (f32.store (i32.add (local.get $out) (local.get $i))
+            (f32.add (f32.load (i32.add (local.get $x) (local.get $i))) (local.get $ys)))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $t)))
+        (return)))
+    ;; Rows of `period` elements, each against y[0 .. period).
+    (block $rd (loop $r
+      (br_if $rd (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $rowEnd (i32.add (local.get $i) (i32.shl (local.get $period) (i32.const 2))))
+      (local.set $vecEnd (i32.add (local.get $i) (i32.and (i32.shl (local.get $period) (i32.const 2)) (i32.const -16))))
+      (local.set $j (i32.const 0))
+      (block $vd (loop $v
+        (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+          (f32x4.add (v128.load align=4 (i32.add (local.get $x) (local.get $i))) (v128.load align=4 (i32.add (local.get $y) (local.get $j)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $v)))
+      (block $td (loop $t
+        (br_if $td (i32.ge_u (local.get $i) (local.get $rowEnd)))
+        (f32.store (i32.add (local.get $out) (local.get $i))
+          (f32.add (f32.load (i32.add (local.get $x) (local.get $i))) (f32.load (i32.add (local.get $y) (local.get $j)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $t)))
+      (br $r))))
+
+  (func $bin_sub (param $x i32) (param $y i32) (param $out i32) (param $n i32) (param $period i32)
+    (local $i i32) (local $j i32) (local $end i32) (local $rowEnd i32) (local $vecEnd i32) (local $yv v128) (local $ys f32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (if (i32.eq (local.get $period) (i32.const 1))
+      (then
+        (local.set $ys (f32.load (local.get $y)))
+        (local.set $yv (f32x4.splat (local.get $ys)))
+        (local.set $vecEnd (i32.and (local.get $end) (i32.const -16)))
+        (block $vd (loop $v
+          (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+          (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+            (f32x4.sub (v128.load align=4 (i32.add (local.get $x) (local.get $i))) (local.get $yv)))
+          (local.set $i (i32.add (local.get $i) (i32.const 16)))
+          (br $v)))
+        (block $td (loop $t
+          (br_if $td (i32.ge_u (local.get $i) (local.get $end)))
+          (f32.store (i32.add (local.get $out) (local.get $i))
+            (f32.sub (f32.load (i32.add (local.get $x) (local.get $i))) (local.get $ys)))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $t)))
+        (return)))
+    ;; Rows of `period` elements, each against y[0 .. period).
+    (block $rd (loop $r
+      (br_if $rd (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $rowEnd (i32.add (local.get $i) (i32.shl (local.get $period) (i32.const 2))))
+      (local.set $vecEnd (i32.add (local.get $i) (i32.and (i32.shl (local.get $period) (i32.const 2)) (i32.const -16))))
+      (local.set $j (i32.const 0))
+      (block $vd (loop $v
+        (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+          (f32x4.sub (v128.load align=4 (i32.add (local.get $x) (local.get $i))) (v128.load align=4 (i32.add (local.get $y) (local.get $j)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $v)))
+      (block $td (loop $t
+        (br_if $td (i32.ge_u (local.get $i) (local.get $rowEnd)))
+        (f32.store (i32.add (local.get $out) (local.get $i))
+          (f32.sub (f32.load (i32.add (local.get $x) (local.get $i))) (f32.load (i32.add (local.get $y) (local.get $j)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $t)))
+      (br $r))))
+
+  (func $bin_sub_yx (param $x i32) (param $y i32) (param $out i32) (param $n i32) (param $period i32)
+    (local $i i32) (local $j i32) (local $end i32) (local $rowEnd i32) (local $vecEnd i32) (local $yv v128) (local $ys f32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (if (i32.eq (local.get $period) (i32.const 1))
+      (then
+        (local.set $ys (f32.load (local.get $y)))
+        (local.set $yv (f32x4.splat (local.get $ys)))
+        (local.set $vecEnd (i32.and (local.get $end) (i32.const -16)))
+        (block $vd (loop $v
+          (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+          (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+            (f32x4.sub (local.get $yv) (v128.load align=4 (i32.add (local.get $x) (local.get $i)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 16)))
+          (br $v)))
+        (block $td (loop $t
+          (br_if $td (i32.ge_u (local.get $i) (local.get $end)))
+          (f32.store (i32.add (local.get $out) (local.get $i))
+            (f32.sub (local.get $ys) (f32.load (i32.add (local.get $x) (local.get $i)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $t)))
+        (return)))
+    ;; Rows of `period` elements, each against y[0 .. period).
+    (block $rd (loop $r
+      (br_if $rd (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $rowEnd (i32.add (local.get $i) (i32.shl (local.get $period) (i32.const 2))))
+      (local.set $vecEnd (i32.add (local.get $i) (i32.and (i32.shl (local.get $period) (i32.const 2)) (i32.const -16))))
+      (local.set $j (i32.const 0))
+      (block $vd (loop $v
+        (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+          (f32x4.sub (v128.load align=4 (i32.add (local.get $y) (local.get $j))) (v128.load align=4 (i32.add (local.get $x) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $v)))
+      (block $td (loop $t
+        (br_if $td (i32.ge_u (local.get $i) (local.get $rowEnd)))
+        (f32.store (i32.add (local.get $out) (local.get $i))
+          (f32.sub (f32.load (i32.add (local.get $y) (local.get $j))) (f32.load (i32.add (local.get $x) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $t)))
+      (br $r))))
+
+  (func $bin_mul (param $x i32) (param $y i32) (param $out i32) (param $n i32) (param $period i32)
+    (local $i i32) (local $j i32) (local $end i32) (local $rowEnd i32) (local $vecEnd i32) (local $yv v128) (local $ys f32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (if (i32.eq (local.get $period) (i32.const 1))
+      (then
+        (local.set $ys (f32.load (local.get $y)))
+        (local.set $yv (f32x4.splat (local.get $ys)))
+        (local.set $vecEnd (i32.and (local.get $end) (i32.const -16)))
+        (block $vd (loop $v
+          (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+          (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+            (f32x4.mul (v128.load align=4 (i32.add (local.get $x) (local.get $i))) (local.get $yv)))
+          (local.set $i (i32.add (local.get $i) (i32.const 16)))
+          (br $v)))
+        (block $td (loop $t
+          (br_if $td (i32.ge_u (local.get $i) (local.get $end)))
+          (f32.store (i32.add (local.get $out) (local.get $i))
+            (f32.mul (f32.load (i32.add (local.get $x) (local.get $i))) (local.get $ys)))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $t)))
+        (return)))
+    ;; Rows of `period` elements, each against y[0 .. period).
+    (block $rd (loop $r
+      (br_if $rd (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $rowEnd (i32.add (local.get $i) (i32.shl (local.get $period) (i32.const 2))))
+      (local.set $vecEnd (i32.add (local.get $i) (i32.and (i32.shl (local.get $period) (i32.const 2)) (i32.const -16))))
+      (local.set $j (i32.const 0))
+      (block $vd (loop $v
+        (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+          (f32x4.mul (v128.load align=4 (i32.add (local.get $x) (local.get $i))) (v128.load align=4 (i32.add (local.get $y) (local.get $j)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $v)))
+      (block $td (loop $t
+        (br_if $td (i32.ge_u (local.get $i) (local.get $rowEnd)))
+        (f32.store (i32.add (local.get $out) (local.get $i))
+          (f32.mul (f32.load (i32.add (local.get $x) (local.get $i))) (f32.load (i32.add (local.get $y) (local.get $j)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $t)))
+      (br $r))))
+
+  (func $bin_div (param $x i32) (param $y i32) (param $out i32) (param $n i32) (param $period i32)
+    (local $i i32) (local $j i32) (local $end i32) (local $rowEnd i32) (local $vecEnd i32) (local $yv v128) (local $ys f32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (if (i32.eq (local.get $period) (i32.const 1))
+      (then
+        (local.set $ys (f32.load (local.get $y)))
+        (local.set $yv (f32x4.splat (local.get $ys)))
+        (local.set $vecEnd (i32.and (local.get $end) (i32.const -16)))
+        (block $vd (loop $v
+          (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+          (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+            (f32x4.div (v128.load align=4 (i32.add (local.get $x) (local.get $i))) (local.get $yv)))
+          (local.set $i (i32.add (local.get $i) (i32.const 16)))
+          (br $v)))
+        (block $td (loop $t
+          (br_if $td (i32.ge_u (local.get $i) (local.get $end)))
+          (f32.store (i32.add (local.get $out) (local.get $i))
+            (f32.div (f32.load (i32.add (local.get $x) (local.get $i))) (local.get $ys)))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $t)))
+        (return)))
+    ;; Rows of `period` elements, each against y[0 .. period).
+    (block $rd (loop $r
+      (br_if $rd (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $rowEnd (i32.add (local.get $i) (i32.shl (local.get $period) (i32.const 2))))
+      (local.set $vecEnd (i32.add (local.get $i) (i32.and (i32.shl (local.get $period) (i32.const 2)) (i32.const -16))))
+      (local.set $j (i32.const 0))
+      (block $vd (loop $v
+        (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+          (f32x4.div (v128.load align=4 (i32.add (local.get $x) (local.get $i))) (v128.load align=4 (i32.add (local.get $y) (local.get $j)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $v)))
+      (block $td (loop $t
+        (br_if $td (i32.ge_u (local.get $i) (local.get $rowEnd)))
+        (f32.store (i32.add (local.get $out) (local.get $i))
+          (f32.div (f32.load (i32.add (local.get $x) (local.get $i))) (f32.load (i32.add (local.get $y) (local.get $j)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $t)))
+      (br $r))))
+
+  (func $bin_div_yx (param $x i32) (param $y i32) (param $out i32) (param $n i32) (param $period i32)
+    (local $i i32) (local $j i32) (local $end i32) (local $rowEnd i32) (local $vecEnd i32) (local $yv v128) (local $ys f32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (if (i32.eq (local.get $period) (i32.const 1))
+      (then
+        (local.set $ys (f32.load (local.get $y)))
+        (local.set $yv (f32x4.splat (local.get $ys)))
+        (local.set $vecEnd (i32.and (local.get $end) (i32.const -16)))
+        (block $vd (loop $v
+          (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+          (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+            (f32x4.div (local.get $yv) (v128.load align=4 (i32.add (local.get $x) (local.get $i)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 16)))
+          (br $v)))
+        (block $td (loop $t
+          (br_if $td (i32.ge_u (local.get $i) (local.get $end)))
+          (f32.store (i32.add (local.get $out) (local.get $i))
+            (f32.div (local.get $ys) (f32.load (i32.add (local.get $x) (local.get $i)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $t)))
+        (return)))
+    ;; Rows of `period` elements, each against y[0 .. period).
+    (block $rd (loop $r
+      (br_if $rd (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $rowEnd (i32.add (local.get $i) (i32.shl (local.get $period) (i32.const 2))))
+      (local.set $vecEnd (i32.add (local.get $i) (i32.and (i32.shl (local.get $period) (i32.const 2)) (i32.const -16))))
+      (local.set $j (i32.const 0))
+      (block $vd (loop $v
+        (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+          (f32x4.div (v128.load align=4 (i32.add (local.get $y) (local.get $j))) (v128.load align=4 (i32.add (local.get $x) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $v)))
+      (block $td (loop $t
+        (br_if $td (i32.ge_u (local.get $i) (local.get $rowEnd)))
+        (f32.store (i32.add (local.get $out) (local.get $i))
+          (f32.div (f32.load (i32.add (local.get $y) (local.get $j))) (f32.load (i32.add (local.get $x) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $t)))
+      (br $r))))
+
+  (func (export "binary") (param $op i32) (param $x i32) (param $y i32) (param $out i32) (param $n i32)
+    (param $period i32) (param $yFirst i32)
+    (if (i32.eqz (local.get $n)) (then (return)))
+    (block $div (block $mul (block $sub (block $add
+      (br_table $add $sub $mul $div (local.get $op)))
+      (call $bin_add (local.get $x) (local.get $y) (local.get $out) (local.get $n) (local.get $period))
+      (return))
+      (if (local.get $yFirst)
+        (then (call $bin_sub_yx (local.get $x) (local.get $y) (local.get $out) (local.get $n) (local.get $period)))
+        (else (call $bin_sub (local.get $x) (local.get $y) (local.get $out) (local.get $n) (local.get $period))))
+      (return))
+      (call $bin_mul (local.get $x) (local.get $y) (local.get $out) (local.get $n) (local.get $period))
+      (return))
+    (if (local.get $yFirst)
+      (then (call $bin_div_yx (local.get $x) (local.get $y) (local.get $out) (local.get $n) (local.get $period)))
+      (else (call $bin_div (local.get $x) (local.get $y) (local.get $out) (local.get $n) (local.get $period)))))
+
+  ;; out[i] = sqrt(x[i]) ($op 0) or x[i] * x[i] ($op 1), float32 (TF.js's Sqrt and Square).
+  (func (export "unary") (param $op i32) (param $x i32) (param $out i32) (param $n i32)
+    (local $i i32) (local $end i32) (local $vecEnd i32) (local $v v128) (local $s f32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $vecEnd (i32.and (local.get $end) (i32.const -16)))
+    (if (i32.eqz (local.get $op))
+      (then
+        (block $vd (loop $v
+          (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+          (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+            (f32x4.sqrt (v128.load align=4 (i32.add (local.get $x) (local.get $i)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 16)))
+          (br $v))))
+      (else
+        (block $vd (loop $v
+          (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+          (local.set $v (v128.load align=4 (i32.add (local.get $x) (local.get $i))))
+          (v128.store align=4 (i32.add (local.get $out) (local.get $i)) (f32x4.mul (local.get $v) (local.get $v)))
+          (local.set $i (i32.add (local.get $i) (i32.const 16)))
+          (br $v)))))
+    (block $td (loop $t
+      (br_if $td (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $s (f32.load (i32.add (local.get $x) (local.get $i))))
+      (f32.store (i32.add (local.get $out) (local.get $i))
+        (select (f32.sqrt (local.get $s)) (f32.mul (local.get $s) (local.get $s)) (i32.eqz (local.get $op))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $t))))
+
 )
