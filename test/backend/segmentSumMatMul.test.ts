@@ -119,6 +119,11 @@ describe('patchWasm', () => {
       'Conv2DBackpropInput',
       'Transpose',
       'Sum',
+      'Add',
+      'Sub',
+      'Multiply',
+      'RealDiv',
+      'Sqrt',
       'LrfreeFusedAdam',
     ]);
     expect(second.map((n) => tf.getKernel(n, 'wasm')!.kernelFunc)).toEqual(kernels);
