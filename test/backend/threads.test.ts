@@ -52,8 +52,9 @@ describe('threaded wasm in Node', () => {
         expect(p.outputs[`adam ${k} (fused kernel)`]).toEqual(p.outputs[`adam ${k} (ops)`]);
       }
     }
-    // lrfree's matrix product splits rows over a helper thread on 2 threads; each element is the same sum
-    // in the same order, so the products are bit-identical to one thread's.
+    // lrfree's matrix product splits rows over a helper thread on 2 threads (started and taking work before
+    // the probe computes); each element is the same sum in the same order, so the products are
+    // bit-identical to one thread's.
     expect(one.matMulHelpers).toBe(0);
     expect(two.matMulHelpers).toBe(1);
     for (const name of Object.keys(one.outputs).filter((n) => n.startsWith('matMul '))) {

@@ -17,6 +17,11 @@ import { adamMoments } from '../../src/directions/adamMoments.js';
 const threads = Number(process.argv[2]);
 await ready({ backend: 'wasm', threads, quiet: true });
 const start = tf.memory().numTensors;
+// lrfree's matmul helpers start asynchronously; wait (up to 60 s) so that the products below use them.
+const pool = matMulPool(tf.backend());
+for (let t = 0; pool && pool.readyHelpers() < pool.helpers && t < 600; t++) {
+  await new Promise((r) => setTimeout(r, 100));
+}
 
 /** Deterministic values in [-1, 1) (no RNG state shared with TF.js). */
 const data = (shape: number[], seed: number) => {
@@ -120,7 +125,7 @@ console.log(
     info: backendInfo(),
     pthreads: wasm.PThread !== undefined,
     fusedAdam: fused,
-    matMulHelpers: matMulPool(tf.backend())?.helpers ?? 0,
+    matMulHelpers: pool?.readyHelpers() ?? 0,
     tensorsLeft: tf.memory().numTensors - start,
     outputs,
   }),

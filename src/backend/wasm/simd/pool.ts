@@ -13,7 +13,9 @@ import type { BackendWithMemory, SimdKernels } from './instance.js';
 /** Products below this many multiply-adds (m * k * n) run on the calling thread alone. */
 export const SPLIT_MIN_MACS = 1 << 20;
 
-/** Int32 slots per helper in the control buffer: [job, done, a, p, c, m, k, n, sai, sak, scratch]. */
+/**
+ * Int32 slots per helper in the control buffer: [job, done, a, p, c, m, k, n, sai, sak, scratch, ready].
+ */
 const SLOTS = 16;
 
 /** What a helper runs (CommonJS, evaluated): instantiate, then one job per bump of slot 0. */
@@ -21,7 +23,8 @@ const HELPER = `const { workerData } = require('node:worker_threads');
 const { memory, bytes, control, index } = workerData;
 const kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
 const c = new Int32Array(control, index * ${SLOTS * 4}, ${SLOTS});
-let seen = 0;
+let seen = Atomics.load(c, 0);
+Atomics.store(c, 11, 1);
 for (;;) {
   Atomics.wait(c, 0, seen);
   seen = Atomics.load(c, 0);
@@ -41,6 +44,8 @@ interface WorkerThreads {
 export interface MatMulPool {
   /** Helper threads (the calling thread computes too). */
   helpers: number;
+  /** Helpers that have started and take work (the others' rows run on the calling thread meanwhile). */
+  readyHelpers(): number;
   /**
    * `kernels.matmul_packed(a, p, c, m, k, n, sai, sak, scratch)` split by rows over the calling thread and
    * the helpers; `scratch` must hold 128 bytes per thread (the calling thread's first, then one per helper).
@@ -95,16 +100,23 @@ export async function startMatMulPool(
   let job = 0;
   pools.set(memory, {
     helpers,
+    readyHelpers: () => slots.filter((s) => Atomics.load(s, 11) === 1).length,
     matmul(kernels, a, p, c, m, k, n, sai, sak, scratch) {
       // Row blocks of a multiple of 4 rows (the kernel's tile height), the calling thread's first.
       const threads = helpers + 1;
       const per = Math.ceil(m / threads / 4) * 4;
       job++;
       const used: Int32Array[] = [];
+      const mine: number[] = []; // first rows of blocks the calling thread computes itself
       for (let h = 0; h < helpers; h++) {
         const first = (h + 1) * per;
         if (first >= m) break;
         const s = slots[h];
+        // A helper that has not started yet (its first seconds) leaves its block to the calling thread.
+        if (Atomics.load(s, 11) !== 1) {
+          mine.push(first);
+          continue;
+        }
         s[2] = a + first * sai;
         s[3] = p;
         s[4] = c + first * n * 4;
@@ -119,6 +131,10 @@ export async function startMatMulPool(
         used.push(s);
       }
       kernels.matmul_packed(a, p, c, Math.min(per, m), k, n, sai, sak, scratch);
+      for (const first of mine) {
+        const rows = Math.min(per, m - first);
+        kernels.matmul_packed(a + first * sai, p, c + first * n * 4, rows, k, n, sai, sak, scratch);
+      }
       for (const s of used) {
         for (let done = Atomics.load(s, 1); done !== job; done = Atomics.load(s, 1)) Atomics.wait(s, 1, done);
       }
