@@ -106,7 +106,9 @@ console.log(
   `MLP 784-128-128-10, batch 128, Adam, wasm ${threads}T, ${STEPS} steps (load average ${load} on ${os.cpus().length} cores)`,
 );
 console.log(`step: ${wall.toFixed(2)} ms wall, ${cpu.toFixed(2)} ms CPU (all threads)`);
-console.log(`kernels: ${all.calls.toFixed(0)} per step, ${all.ms.toFixed(2)} ms CPU on this thread`);
+console.log(
+  `kernels: ${all.calls.toFixed(0)} per step, ${all.ms.toFixed(2)} ms CPU (the process, all threads, while kernels ran)`,
+);
 console.log(`rest (TF.js engine, tape, tensor objects, timing calls): ${(cpu - all.ms).toFixed(2)} ms CPU`);
 for (const p of ['gradient', 'adam']) {
   const t = total(`${p} `);
