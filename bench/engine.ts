@@ -13,6 +13,7 @@
  * median (min-max) over rounds of the ratio within a round. Only one engine computes at a time.
  */
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { createInterface, type Interface } from 'node:readline';
 import { defaultWasmThreads } from '../src/backend/wasmThreads.js';
@@ -45,6 +46,8 @@ class Peer {
 
   constructor(
     readonly label: string,
+    /** Threads this engine computes on (for the load sampling). */
+    readonly threads: number,
     command: string,
     argv: string[],
   ) {
@@ -96,17 +99,42 @@ const tsx = (engine: string, threads: number): [string, string[]] => [
 ];
 const missing = torchMissing();
 const peers: Peer[] = [
-  new Peer('lrfree wasm 1T', ...tsx('lrfree', 1)),
-  new Peer('stock wasm 1T', ...tsx('stock', 1)),
-  ...(N > 1 ? [new Peer(`lrfree wasm ${N}T`, ...tsx('lrfree', N))] : []),
+  new Peer('lrfree wasm 1T', 1, ...tsx('lrfree', 1)),
+  new Peer('stock wasm 1T', 1, ...tsx('stock', 1)),
+  ...(N > 1 ? [new Peer(`lrfree wasm ${N}T`, N, ...tsx('lrfree', N))] : []),
   ...(missing
     ? []
     : [
-        new Peer('PyTorch 1T', PYTHON, ['bench/engine_torch.py', '1']),
-        ...(N > 1 ? [new Peer(`PyTorch ${N}T`, PYTHON, ['bench/engine_torch.py', String(N)])] : []),
+        new Peer('PyTorch 1T', 1, PYTHON, ['bench/engine_torch.py', '1']),
+        ...(N > 1 ? [new Peer(`PyTorch ${N}T`, N, PYTHON, ['bench/engine_torch.py', String(N)])] : []),
       ]),
 ];
 const ready = await Promise.all(peers.map((p) => p.started));
+
+/**
+ * Runnable threads on the whole machine right now (/proc/loadavg's 4th field, "running/total"), or undefined
+ * off Linux. Unlike the load average, which still counts processes that stopped a minute ago, this is the
+ * state at the moment of sampling.
+ */
+function runnable(): number | undefined {
+  try {
+    return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[3].split('/')[0]);
+  } catch {
+    return undefined;
+  }
+}
+/** Runnable threads other than this script and the engine being timed, sampled every 100 ms of the run. */
+const others: number[] = [];
+/** Per sample: did the runnable threads (the timed engine's included) outnumber the cores? */
+const crowded: boolean[] = [];
+let busy: Peer | undefined;
+const sampler = setInterval(() => {
+  const r = runnable();
+  // The sampler itself is running while it reads; the engine being timed runs its own threads.
+  if (r === undefined || !busy) return;
+  others.push(Math.max(0, r - 1 - busy.threads));
+  crowded.push(r - 1 > os.cpus().length);
+}, 100);
 
 const load0 = os.loadavg();
 const cpu = os.cpus();
@@ -127,7 +155,9 @@ for (let round = 0; round < ROUNDS; round++) {
       const peer = peers[(k + round) % peers.length];
       const before = row.get(peer.label);
       if (typeof before === 'string') continue; // this engine cannot run it
+      busy = peer;
       const reply = await peer.ask(task.name, BUDGET_MS);
+      busy = undefined;
       if ('error' in reply) row.set(peer.label, reply.error);
       else {
         const c = before ?? { wall: [], cpu: [] };
@@ -140,6 +170,7 @@ for (let round = 0; round < ROUNDS; round++) {
   process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
 }
 const load1 = os.loadavg();
+clearInterval(sampler);
 
 const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 type Measure = 'wall' | 'cpu';
@@ -189,12 +220,31 @@ if (N > 1) {
     if (r) console.log(`- ${task.label}:${r}`);
   }
 }
-const loaded = Math.max(load0[0], load1[0]) > cpu.length;
+// What BLAS the PyTorch peers run on: Debian's python3-torch takes whatever libblas.so.3 points at.
+for (const [i, p] of peers.entries()) {
+  const r = (ready[i] as { ready?: { blas?: string; path?: string } }).ready;
+  if (!r?.blas) continue;
+  console.log(`\n${p.label} runs on BLAS: ${r.blas}${r.path ? ` (${r.path})` : ''}.`);
+  if (r.blas === 'reference')
+    console.log(
+      "That is netlib's reference BLAS (plain loops): PyTorch runs far below its usual speed (about 10x slower on these products), so every ratio above flatters lrfree. Install an optimised one (`apt-get install libopenblas0-openmp`, which the alternatives system then selects) and re-run.",
+    );
+}
+const sorted = [...others].sort((a, b) => a - b);
+const pct = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+// Oversubscribed: in at least a quarter of the samples, the timed engine's threads and the others
+// outnumbered the cores.
+const contended = crowded.filter(Boolean).length / Math.max(1, crowded.length);
 console.log(
-  `\nLoad average (1 min) ${load0[0].toFixed(1)} at the start, ${load1[0].toFixed(1)} at the end, on ${cpu.length} cores.${
-    loaded
-      ? ' The machine was oversubscribed: every time is inflated, and threads that meet at a barrier in every kernel suffer most when one of them is descheduled. Treat these ratios as inconclusive.'
-      : ''
-  }`,
+  sorted.length
+    ? `\nOther runnable threads while an engine was timed (/proc/loadavg's running count, less this script and the engine's own threads; ${sorted.length} samples every 100 ms): median ${pct(0.5)}, 90th percentile ${pct(0.9)}, max ${sorted.at(-1)} on ${cpu.length} cores. ${
+        contended >= 0.25
+          ? `In ${(100 * contended).toFixed(0)}% of the samples they and the timed engine's threads outnumbered the cores: the machine was oversubscribed, every time is inflated, and threads that meet at a barrier in every kernel suffer most when one of them is descheduled. Treat these ratios as inconclusive.`
+          : 'The machine was quiet enough for these ratios.'
+      }`
+    : '\n(No /proc/loadavg here: the load during the run is unknown.)',
+);
+console.log(
+  `Load average (1 min, which still counts processes stopped in the last minute) ${load0[0].toFixed(1)} at the start, ${load1[0].toFixed(1)} at the end.`,
 );
 await Promise.all(peers.map((p) => p.close()));

@@ -4,7 +4,9 @@
 
 Speaks engine-peer.ts's protocol: one JSON request a line on stdin, {"task": name, "ms": budget}; runs
 training steps (Adam, lr 1e-3, loss.item() each step) until budget ms have passed (at least 3 steps) and
-answers {"ms": [per-step ms...], "cpuMs": CPU ms per step, all threads} or {"error": text}. Models are built once, with 3 warm-up steps. The shapes
+answers {"ms": [per-step ms...], "cpuMs": CPU ms per step, all threads} or {"error": text}. Models are built once,
+with 3 warm-up steps. Its first line says what runs: torch version, threads, and the BLAS library this process
+has loaded ({"blas": "openblas" | "mkl" | "blis" | "atlas" | "reference" | "unknown", "path": ...}). The shapes
 mirror engine-peer.ts and src/bench/tasks/{fashion,charLstm}.ts (NCHW here, NHWC there: the same convolutions).
 """
 import json
@@ -15,6 +17,32 @@ import torch
 from torch import nn
 
 torch.set_num_threads(int(sys.argv[1]))
+
+
+def blas_loaded():
+    """Which BLAS this process has loaded, from the shared objects mapped in /proc/self/maps.
+
+    Debian's python3-torch links the generic libblas.so.3, which the alternatives system points at
+    OpenBLAS, BLIS, MKL or the reference BLAS (netlib's plain Fortran loops, ~10x slower on these shapes).
+    Returns {"blas": kind, "path": file}: kind is "openblas", "mkl", "blis", "atlas", "reference" or
+    "unknown" (no BLAS mapped, or /proc unreadable).
+    """
+    try:
+        with open("/proc/self/maps") as f:
+            paths = sorted({line.split()[-1] for line in f if "/" in line})
+    except OSError:
+        return {"blas": "unknown", "path": None}
+    for kind, marks in (("mkl", ("libmkl",)), ("openblas", ("openblas",)), ("blis", ("blis",)),
+                        ("atlas", ("atlas",))):
+        for path in paths:
+            if any(m in path.lower() for m in marks):
+                return {"blas": kind, "path": path}
+    for path in paths:
+        name = path.rsplit("/", 1)[-1]
+        if name.startswith("libblas.so"):
+            # Debian's reference BLAS lives in .../blas/libblas.so.3 (the others in their own folders).
+            return {"blas": "reference" if "/blas/" in path else "unknown", "path": path}
+    return {"blas": "unknown", "path": None}
 torch.manual_seed(1)
 
 
@@ -133,7 +161,10 @@ def run(name, budget_ms):
     return {"ms": ms, "cpuMs": (time.process_time() - cpu0) * 1000 / len(ms)}
 
 
-print(json.dumps({"ready": {"torch": torch.__version__, "threads": torch.get_num_threads()}}), flush=True)
+# A tiny product first, so that a lazily loaded BLAS is mapped before it is looked for.
+torch.ones(8, 8) @ torch.ones(8, 8)
+print(json.dumps({"ready": {"torch": torch.__version__, "threads": torch.get_num_threads(), **blas_loaded()}}),
+      flush=True)
 for line in sys.stdin:
     if line.strip():
         req = json.loads(line)

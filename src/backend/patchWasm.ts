@@ -3,8 +3,8 @@
  * (docs/backends.md): the four training kernels stock wasm lacks, a BatchMatMul that keeps transposed
  * products (every Dense/LSTM backward pass) on XNNPACK, a Tile by block copies (every BatchNorm backward), a Slice
  * and GatherV2 that read through heap views instead of copying whole inputs (batches, predict, embeddings),
- * faster MaxPoolGrad and Conv2DBackpropInput (every CNN backward pass), and a fused SIMD kernel for Adam's
- * direction.
+ * faster MaxPoolGrad and Conv2DBackpropInput (every CNN backward pass), SIMD Sqrt and broadcasting
+ * Add/Sub/Multiply/RealDiv (Adam's update, bias adds), and a fused SIMD kernel for Adam's direction.
  */
 import * as tf from '@tensorflow/tfjs';
 import { installBatchMatMul } from './wasm/batchMatMul.js';
@@ -12,6 +12,7 @@ import { conv2dBackpropFilterConfig } from './wasm/conv2dBackpropFilter.js';
 import { installConv2dBackpropInput } from './wasm/conv2dBackpropInput.js';
 import { depthwiseConv2dBackpropFilterConfig } from './wasm/depthwiseConv2dBackpropFilter.js';
 import { depthwiseConv2dBackpropInputConfig } from './wasm/depthwiseConv2dBackpropInput.js';
+import { installElementwise } from './wasm/elementwise.js';
 import { FUSED_ADAM, fusedAdamConfig } from './wasm/fusedAdam.js';
 import { FUSED_AUTO, fusedAutoConfig } from './wasm/fusedAuto.js';
 import { installFusedMatMul } from './wasm/fusedMatMul.js';
@@ -38,7 +39,8 @@ const MISSING: tf.KernelConfig[] = [
  * DepthwiseConv2dNativeBackpropInput and UnsortedSegmentSum where wasm has none (a native kernel, e.g. in a
  * later TF.js, is left alone), wraps BatchMatMul so transposed products run on XNNPACK, and replaces Tile
  * with a block-copy version, Slice and GatherV2 with versions that copy only what they take, MaxPoolGrad and
- * Conv2DBackpropInput with a window scan and col2im(dy @ W^T), and adds
+ * Conv2DBackpropInput with a window scan and col2im(dy @ W^T), Sqrt and broadcasting Add, Sub, Multiply and
+ * RealDiv with single SIMD passes, and adds
  * `LrfreeFusedAdam` (lrfree's Adam direction in one SIMD pass) and `LrfreeFusedAuto` (auto()'s direction and
  * Schedule-Free step in three). Call it after importing
  * `@tensorflow/tfjs-backend-wasm` (`lrfree.ready()` does both); before or after `tf.setBackend('wasm')` both
@@ -50,7 +52,7 @@ const MISSING: tf.KernelConfig[] = [
  * ```ts
  * import '@tensorflow/tfjs-backend-wasm';
  * import * as lrfree from 'lrfree';
- * lrfree.backend.patchWasm(); // ['Conv2DBackpropFilter', ..., '_FusedMatMul', 'MaxPoolGrad', 'Conv2DBackpropInput', 'LrfreeFusedAdam', 'LrfreeFusedAuto']
+ * lrfree.backend.patchWasm(); // ['Conv2DBackpropFilter', ..., '_FusedMatMul', 'MaxPoolGrad', ..., 'Sqrt', 'LrfreeFusedAdam', 'LrfreeFusedAuto']
  * await tf.setBackend('wasm');
  * ```
  */
@@ -70,6 +72,7 @@ export function patchWasm(): string[] {
   if (installConv2dBackpropInput()) names.push('Conv2DBackpropInput');
   if (installTranspose()) names.push('Transpose');
   if (installSum()) names.push('Sum');
+  names.push(...installElementwise());
   // A new kernel name rather than a replacement: register it only where the wasm backend's kernels are.
   if (tf.getKernel('BatchMatMul', 'wasm')) {
     if (!tf.getKernel(FUSED_ADAM, 'wasm')) tf.registerKernel(fusedAdamConfig);

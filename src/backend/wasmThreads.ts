@@ -21,6 +21,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { nodeImport } from '../core/platform.js';
 import { LrfreeConfigError } from '../core/validate.js';
+import { sharedModuleBytes } from './wasm/simd/instance.js';
+import { startMatMulPool } from './wasm/simd/pool.js';
 
 /** TF.js creates 8 pthread workers up front and caps its pool there (tfjs-backend-wasm's cc/BUILD). */
 export const MAX_WASM_THREADS = 8;
@@ -160,6 +162,8 @@ export async function startThreadedWasm<T>(
     wasmModule.setThreadsCount?.(threads);
     const result = await start();
     unrefWorkers(tf.findBackend('wasm'));
+    // lrfree's own matrix product splits its rows over threads - 1 helpers of its own.
+    if (result) await startMatMulPool(tf.findBackend('wasm'), sharedModuleBytes(), threads - 1);
     return result;
   } finally {
     globalThis.Blob = realBlob;

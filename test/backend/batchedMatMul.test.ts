@@ -30,9 +30,24 @@ function shapesFor(
   ];
 }
 
-// Every region of the SIMD kernel: 4 x 8 blocks, 1 x 4 edges, single columns; batches with size-1 axes,
-// one side unbatched, rank 4 (attention's [batch, heads, T, T]), and sizes 1 in m, k and n.
+// Every region of the SIMD kernel: full 4 x 8 tiles, partial tiles (m mod 4, n mod 8 in every combination,
+// including n = 8 with m mod 4 > 0),
+// panels of B with zeros past n; batches with size-1 axes, one side unbatched, rank 4 (attention's
+// [batch, heads, T, T]), and sizes 1 in m, k and n. Plain 2-D products (every Dense layer) included, up to
+// an MNIST layer's size and past it with odd sizes.
 const DIMS: [number[], number[], number, number, number][] = [
+  [[], [], 1, 1, 1],
+  [[], [], 1, 7, 1],
+  [[], [], 3, 5, 7],
+  [[], [], 4, 8, 8],
+  [[], [], 5, 9, 17],
+  [[], [], 7, 3, 9],
+  // n = 8 exactly with a partial row block: the partial tile's row stride equals C's.
+  [[], [], 6, 5, 8],
+  [[2], [2], 10, 10, 8],
+  [[], [], 128, 784, 128],
+  [[], [], 131, 257, 67],
+  [[1], [1], 6, 10, 13],
   [[3], [3], 5, 7, 3],
   [[2], [2], 4, 3, 8],
   [[2], [2], 8, 16, 16],
@@ -58,7 +73,7 @@ const CASES: Case[] = DIMS.flatMap(([oa, ob, m, k, n]) =>
   }),
 );
 
-describe('batched BatchMatMul on patched wasm vs the cpu reference', () => {
+describe('BatchMatMul (2-D and batched) on patched wasm vs the cpu reference', () => {
   beforeAll(async () => {
     patchWasm();
     await tf.setBackend('wasm');

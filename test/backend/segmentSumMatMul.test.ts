@@ -119,6 +119,11 @@ describe('patchWasm', () => {
       'Conv2DBackpropInput',
       'Transpose',
       'Sum',
+      'Add',
+      'Sub',
+      'Multiply',
+      'RealDiv',
+      'Sqrt',
       'LrfreeFusedAdam',
       'LrfreeFusedAuto',
     ]);

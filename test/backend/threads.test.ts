@@ -13,6 +13,7 @@ interface Probe {
   info: { backend: string; threads: number; simd: boolean };
   pthreads: boolean;
   fusedAdam: boolean;
+  matMulHelpers: number;
   tensorsLeft: number;
   outputs: Record<string, number[]>;
 }
@@ -50,6 +51,14 @@ describe('threaded wasm in Node', () => {
       for (const k of ['m', 'v', 'd', 's']) {
         expect(p.outputs[`adam ${k} (fused kernel)`]).toEqual(p.outputs[`adam ${k} (ops)`]);
       }
+    }
+    // lrfree's matrix product splits rows over a helper thread on 2 threads (started and taking work before
+    // the probe computes); each element is the same sum in the same order, so the products are
+    // bit-identical to one thread's.
+    expect(one.matMulHelpers).toBe(0);
+    expect(two.matMulHelpers).toBe(1);
+    for (const name of Object.keys(one.outputs).filter((n) => n.startsWith('matMul '))) {
+      expect(two.outputs[name], name).toEqual(one.outputs[name]);
     }
     expect(one.tensorsLeft).toBe(0);
     expect(two.tensorsLeft).toBe(0);

@@ -11,11 +11,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { backendInfo, ready } from '../../src/backend/ready.js';
 import { fusedAdamAvailable } from '../../src/backend/wasm/fusedAdam.js';
+import { matMulPool } from '../../src/backend/wasm/simd/pool.js';
 import { adamMoments } from '../../src/directions/adamMoments.js';
 
 const threads = Number(process.argv[2]);
 await ready({ backend: 'wasm', threads, quiet: true });
 const start = tf.memory().numTensors;
+// lrfree's matmul helpers start asynchronously; wait (up to 60 s) so that the products below use them.
+const pool = matMulPool(tf.backend());
+for (let t = 0; pool && pool.readyHelpers() < pool.helpers && t < 600; t++) {
+  await new Promise((r) => setTimeout(r, 100));
+}
 
 /** Deterministic values in [-1, 1) (no RNG state shared with TF.js). */
 const data = (shape: number[], seed: number) => {
@@ -119,6 +125,7 @@ console.log(
     info: backendInfo(),
     pthreads: wasm.PThread !== undefined,
     fusedAdam: fused,
+    matMulHelpers: pool?.readyHelpers() ?? 0,
     tensorsLeft: tf.memory().numTensors - start,
     outputs,
   }),

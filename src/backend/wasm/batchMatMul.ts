@@ -1,9 +1,11 @@
 /**
- * BatchMatMul for wasm that keeps transposed products on the fast path. The stock kernel uses XNNPACK only
- * when neither input is transposed (and batch = 1); otherwise it runs a naive loop at ~2 GFLOP/s. Every
- * Dense/LSTM backward product is transposed, so we transpose the operand with wasm's Transpose kernel
- * (O(n^2), memory-bound) and run the O(n^3) product on XNNPACK. Batched products (attention's) run on
- * lrfree's SIMD kernel instead (batchedMatMul.ts).
+ * BatchMatMul for wasm. float32 products run on lrfree's SIMD kernel (batchedMatMul.ts), which reads
+ * transposed operands through strides and packs `b` itself: in training XNNPACK repacked its weights operand
+ * on every call (each step's weights and gradients are new tensors), which cost more than the product
+ * saved. Where wasm SIMD cannot run lrfree's module, the stock kernel uses XNNPACK only when neither input
+ * is transposed (and batch = 1), otherwise a naive loop at ~2 GFLOP/s; every Dense/LSTM backward product is
+ * transposed, so there the operand is transposed with wasm's Transpose kernel (O(n^2), memory-bound) and
+ * the O(n^3) product runs on XNNPACK.
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchedMatMul, batchedShapes } from './batchedMatMul.js';
@@ -56,14 +58,14 @@ function batchMatMul(args: KernelArgs): tf.TensorInfo {
   const run = stockMatMul();
   const backend = args.backend as WasmBackendLike;
   const float = a.dtype === 'float32' && b.dtype === 'float32';
-  if (float && (batchOf(a) !== 1 || batchOf(b) !== 1)) {
-    // Batched: stock wasm's naive loop; lrfree's SIMD kernel where it runs. Shapes that do not fit go to
-    // the stock kernel and its error message.
+  if (float) {
+    // lrfree's SIMD kernel where it runs, batched or not. Shapes that do not fit go to the stock kernel and
+    // its error message.
     const kernels = simdKernels(backend);
     const shapes = batchedShapes(a, b, !!transposeA, !!transposeB);
     if (kernels && shapes) return batchedMatMul(backend, kernels, a, b, !!transposeA, !!transposeB, shapes);
   }
-  // Untransposed (XNNPACK already), still batched (no SIMD here) or non-float: defer to stock.
+  // Without wasm SIMD: untransposed (XNNPACK already), batched or non-float products go to stock.
   if ((!transposeA && !transposeB) || batchOf(a) !== 1 || batchOf(b) !== 1 || !float) {
     return run(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
   }

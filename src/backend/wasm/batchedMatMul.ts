@@ -1,14 +1,16 @@
 /**
- * Batched BatchMatMul (batch > 1, what attention computes) on lrfree's SIMD kernel. Stock wasm runs these
- * on a naive scalar loop (~2 GFLOP/s); XNNPACK would need a fresh operator (a packing of `b`) per slice.
- * Here each slice is one call of `matmul` in src/backend/wasm/simd/kernels.wat, reading the operands where
- * they lie on the heap: a transposed `a` is read through strides, a transposed `b` is first transposed
- * slice-wise by wasm's own Transpose kernel (O(k n) per slice against the product's O(m k n)). Batch
- * dimensions broadcast as NumPy's do (size-1 axes repeat, missing leading axes count as 1).
+ * BatchMatMul on lrfree's SIMD kernel, batched (what attention computes) or not (every Dense layer). Stock
+ * wasm runs batched or transposed products on a naive scalar loop (~2 GFLOP/s), and XNNPACK repacks its
+ * weights operand whenever that tensor is new, which in training is every call (updated weights, fresh
+ * gradients). Here each slice of `b` is packed once into 8-column panels by `pack_b`
+ * (src/backend/wasm/simd/kernels.wat), reading a transposed `b` through strides, and each output slice is
+ * one call of `matmul_packed`, which reads `a` where it lies on the heap (a transposed `a` through strides).
+ * Batch dimensions broadcast as NumPy's do (size-1 axes repeat, missing leading axes count as 1).
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { offsetOf, type WasmBackendLike } from './heap.js';
 import type { SimdKernels } from './simd/instance.js';
+import { matMulPool, SPLIT_MIN_MACS } from './simd/pool.js';
 
 /** The product's dimensions and the output's batch shape, or undefined when the shapes do not fit. */
 export interface BatchedShapes {
@@ -74,18 +76,7 @@ export function sliceIndices(outer: number[], inputOuter: number[]): Int32Array 
   return out;
 }
 
-/** `t` read as [slices, rows, cols] with its last two axes swapped (a new tensor the caller disposes). */
-function transposeSlices(backend: WasmBackendLike, t: tf.TensorInfo, slices: number): tf.TensorInfo {
-  const rows = t.shape[t.shape.length - 2];
-  const cols = t.shape[t.shape.length - 1];
-  return tf.getKernel('Transpose', 'wasm')!.kernelFunc({
-    inputs: { x: { dataId: t.dataId, shape: [slices, rows, cols], dtype: t.dtype } },
-    backend: backend as unknown as tf.KernelBackend,
-    attrs: { perm: [0, 2, 1] },
-  }) as tf.TensorInfo;
-}
-
-/** The batched product on the SIMD kernel; `shapes` from {@link batchedShapes}. float32 only. */
+/** The product on the SIMD kernel; `shapes` from {@link batchedShapes}. float32 only. */
 export function batchedMatMul(
   backend: WasmBackendLike,
   kernels: SimdKernels,
@@ -100,20 +91,44 @@ export function batchedMatMul(
   const out = backend.makeOutput([...outer, m, n], 'float32');
   const count = outer.reduce((p, d) => p * d, 1);
   if (count * m * n === 0) return out;
-  const bRows = transposeB ? transposeSlices(backend, b, slicesB) : b;
+  // Each slice of b packed once into 8-column panels (a transposed b is read through strides), then a
+  // 128-byte scratch per thread for the kernel's partial tiles.
+  const panelFloats = Math.ceil(n / 8) * 8 * k;
+  // Split over helper threads (threaded build): products big enough, one slice (batched ones are many
+  // small products, which the helpers' wake-ups would outweigh).
+  const pool = count === 1 && m >= 8 && m * k * n >= SPLIT_MIN_MACS ? matMulPool(backend) : undefined;
+  const threads = pool ? pool.helpers + 1 : 1;
+  const packed = backend.makeOutput([slicesB * panelFloats + 32 * threads], 'float32');
   try {
     const ia = sliceIndices(outer, shapes.outerA);
     const ib = sliceIndices(outer, shapes.outerB);
     // Offsets after every allocation (they are stable; views would not be).
     const pa = offsetOf(backend, a);
-    const pb = offsetOf(backend, bRows);
+    const pb = offsetOf(backend, b);
     const pc = offsetOf(backend, out);
+    const pp = offsetOf(backend, packed);
+    const [sbk, sbn] = transposeB ? [4, 4 * k] : [4 * n, 4];
+    for (let s = 0; s < slicesB; s++)
+      kernels.pack_b(pb + s * k * n * 4, pp + s * panelFloats * 4, k, n, sbk, sbn);
+    const scratch = pp + slicesB * panelFloats * 4;
     const [sai, sak] = transposeA ? [4, 4 * m] : [4 * k, 4];
-    for (let o = 0; o < count; o++) {
-      kernels.matmul(pa + ia[o] * m * k * 4, pb + ib[o] * k * n * 4, pc + o * m * n * 4, m, k, n, sai, sak);
-    }
+    if (pool) pool.matmul(kernels, pa, pp, pc, m, k, n, sai, sak, scratch);
+    else
+      for (let o = 0; o < count; o++) {
+        kernels.matmul_packed(
+          pa + ia[o] * m * k * 4,
+          pp + ib[o] * panelFloats * 4,
+          pc + o * m * n * 4,
+          m,
+          k,
+          n,
+          sai,
+          sak,
+          scratch,
+        );
+      }
   } finally {
-    if (bRows !== b) backend.disposeData(bRows.dataId);
+    backend.disposeData(packed.dataId);
   }
   return out;
 }

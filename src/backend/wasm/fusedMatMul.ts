@@ -1,11 +1,11 @@
 /**
- * _FusedMatMul for wasm: the product runs on the BatchMatMul kernel (lrfree's, so transposed operands stay
- * on XNNPACK), then the bias and the activation are applied to the output. Two reasons:
- * - Shared packed weights. The stock kernels cache one XNNPACK operator (the weights packed into its own
+ * _FusedMatMul for wasm: the product runs on the BatchMatMul kernel (lrfree's SIMD kernel, transposed
+ * operands read through strides), then the bias and the activation are applied to the output. Two reasons:
+ * - No per-weights packing. The stock kernels cache one XNNPACK operator (the weights packed into its own
  *   layout) per (weights, bias, activation). A Dense layer runs fused outside a gradient tape and unfused
  *   under one, so the same weights were packed twice: once for a line search's probe, once more for the
  *   next step's gradient at the accepted point. Packing a 784x128 kernel costs ~0.25 ms, a quarter of the
- *   MNIST MLP's forward. Here both passes use the one BatchMatMul operator of the weights.
+ *   MNIST MLP's forward. Here both passes run the one BatchMatMul kernel, which packs its `b` per call.
  * - Correct bias on the stock slow path. With a transposed or batched operand, stock wasm adds the bias at
  *   index min(row * N + col, N - 1) instead of col, and once per 48-wide block of the shared dimension.
  */

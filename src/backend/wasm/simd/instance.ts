@@ -35,10 +35,32 @@ export interface SimdKernels {
     hi: number,
   ): void;
   /**
-   * C[m, n] = A[m, k] @ B[k, n] for one slice: B and C row-major and contiguous, A read with byte strides
-   * `sai` (between rows) and `sak` (along k).
+   * Packs B[k, n] (B[kk, j] at byte offset b + kk * sbk + j * sbn) into panels of 8 columns at `dst`:
+   * ceil(n / 8) * k * 8 floats, zeros past column n.
    */
-  matmul(a: number, b: number, c: number, m: number, k: number, n: number, sai: number, sak: number): void;
+  pack_b(b: number, dst: number, k: number, n: number, sbk: number, sbn: number): void;
+  /**
+   * C[m, n] (row-major, contiguous) = A @ B, A[i, kk] at byte offset a + i * sai + kk * sak, B packed by
+   * `pack_b` at `p`; `scratch` is 128 free bytes.
+   */
+  matmul_packed(
+    a: number,
+    p: number,
+    c: number,
+    m: number,
+    k: number,
+    n: number,
+    sai: number,
+    sak: number,
+    scratch: number,
+  ): void;
+  /**
+   * out[i] = x[i] op y[i mod period] over n floats (y[i mod period] op x[i] when yFirst = 1); op 0 add,
+   * 1 sub, 2 mul, 3 div; n a multiple of period.
+   */
+  binary(op: number, x: number, y: number, out: number, n: number, period: number, yFirst: number): void;
+  /** out[i] = sqrt(x[i]) (op 0) or x[i] * x[i] (op 1, unused: stock Square is as fast) over n floats. */
+  unary(op: number, x: number, out: number, n: number): void;
   /** out[j] = sum over i of x[i, j] for a row-major [rows, cols] x, in float32, rows in order. */
   col_sum(x: number, out: number, rows: number, cols: number): void;
   /** auto()'s pass 1: v = v0*b2 + g*g*ob2 into vOut; returns the sum of v/c2 (float32 terms, float64 sum). */
@@ -88,7 +110,7 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 }
 
 /** The module for a shared memory (TF.js's threaded build): the same code, its memory import shared. */
-function sharedModuleBytes(): Uint8Array<ArrayBuffer> {
+export function sharedModuleBytes(): Uint8Array<ArrayBuffer> {
   sharedBytes ??= withSharedMemoryImport(moduleBytes());
   return sharedBytes;
 }

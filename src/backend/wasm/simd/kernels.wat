@@ -115,137 +115,6 @@
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rowLoop))))
 
-  ;; ---------------------------------------------------------------------------------------------------
-  ;; One matrix product C[m, n] = A[m, k] @ B[k, n] (a slice of a batched BatchMatMul). B and C are
-  ;; row-major and contiguous; A is read through byte strides ($sai between rows, $sak along k), so a
-  ;; transposed A costs nothing. Each C element is one float32 sum over k in order (c += a * b), like the
-  ;; cpu kernel within a block. Blocks of 4 rows x 8 columns keep 8 accumulators in registers and load each
-  ;; B vector once per 4 rows; the edges use 1 x 4 vectors, then scalars.
-  (func $block4x8
-    (param $a i32) (param $b i32) (param $c i32) (param $k i32) (param $nb i32) (param $sai i32) (param $sak i32)
-    (local $s2 i32) (local $s3 i32)
-    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
-    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local $b0 v128) (local $b1 v128) (local $x v128)
-    (local.set $s2 (i32.shl (local.get $sai) (i32.const 1)))
-    (local.set $s3 (i32.add (local.get $s2) (local.get $sai)))
-    (block $done
-      (loop $kLoop
-        (br_if $done (i32.eqz (local.get $k)))
-        (local.set $b0 (v128.load align=4 (local.get $b)))
-        (local.set $b1 (v128.load offset=16 align=4 (local.get $b)))
-        (local.set $x (f32x4.splat (f32.load (local.get $a))))
-        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x) (local.get $b0))))
-        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x) (local.get $b1))))
-        (local.set $x (f32x4.splat (f32.load (i32.add (local.get $a) (local.get $sai)))))
-        (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x) (local.get $b0))))
-        (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x) (local.get $b1))))
-        (local.set $x (f32x4.splat (f32.load (i32.add (local.get $a) (local.get $s2)))))
-        (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x) (local.get $b0))))
-        (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x) (local.get $b1))))
-        (local.set $x (f32x4.splat (f32.load (i32.add (local.get $a) (local.get $s3)))))
-        (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
-        (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x) (local.get $b1))))
-        (local.set $a (i32.add (local.get $a) (local.get $sak)))
-        (local.set $b (i32.add (local.get $b) (local.get $nb)))
-        (local.set $k (i32.sub (local.get $k) (i32.const 1)))
-        (br $kLoop)))
-    (v128.store align=4 (local.get $c) (local.get $c00))
-    (v128.store offset=16 align=4 (local.get $c) (local.get $c01))
-    (local.set $c (i32.add (local.get $c) (local.get $nb)))
-    (v128.store align=4 (local.get $c) (local.get $c10))
-    (v128.store offset=16 align=4 (local.get $c) (local.get $c11))
-    (local.set $c (i32.add (local.get $c) (local.get $nb)))
-    (v128.store align=4 (local.get $c) (local.get $c20))
-    (v128.store offset=16 align=4 (local.get $c) (local.get $c21))
-    (local.set $c (i32.add (local.get $c) (local.get $nb)))
-    (v128.store align=4 (local.get $c) (local.get $c30))
-    (v128.store offset=16 align=4 (local.get $c) (local.get $c31)))
-
-  ;; C[i, j..j+3] for one row i: $a points at A[i, 0], $b at B[0, j], $c at C[i, j].
-  (func $block1x4 (param $a i32) (param $b i32) (param $c i32) (param $k i32) (param $nb i32) (param $sak i32)
-    (local $acc v128)
-    (block $done
-      (loop $kLoop
-        (br_if $done (i32.eqz (local.get $k)))
-        (local.set $acc (f32x4.add (local.get $acc)
-          (f32x4.mul (f32x4.splat (f32.load (local.get $a))) (v128.load align=4 (local.get $b)))))
-        (local.set $a (i32.add (local.get $a) (local.get $sak)))
-        (local.set $b (i32.add (local.get $b) (local.get $nb)))
-        (local.set $k (i32.sub (local.get $k) (i32.const 1)))
-        (br $kLoop)))
-    (v128.store align=4 (local.get $c) (local.get $acc)))
-
-  ;; C[i, j] alone (the last n mod 4 columns).
-  (func $dot1 (param $a i32) (param $b i32) (param $c i32) (param $k i32) (param $nb i32) (param $sak i32)
-    (local $acc f32)
-    (block $done
-      (loop $kLoop
-        (br_if $done (i32.eqz (local.get $k)))
-        (local.set $acc (f32.add (local.get $acc) (f32.mul (f32.load (local.get $a)) (f32.load (local.get $b)))))
-        (local.set $a (i32.add (local.get $a) (local.get $sak)))
-        (local.set $b (i32.add (local.get $b) (local.get $nb)))
-        (local.set $k (i32.sub (local.get $k) (i32.const 1)))
-        (br $kLoop)))
-    (f32.store (local.get $c) (local.get $acc)))
-
-  (func (export "matmul")
-    (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32)
-    (param $sai i32) (param $sak i32)
-    (local $nb i32) (local $m4 i32) (local $n8 i32) (local $n4 i32)
-    (local $i i32) (local $j i32) (local $rowA i32) (local $rowC i32)
-    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
-    (local.set $m4 (i32.and (local.get $m) (i32.const -4)))
-    (local.set $n8 (i32.and (local.get $n) (i32.const -8)))
-    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
-    ;; Rows [0, m4) x columns [0, n8) in 4 x 8 blocks.
-    (block $rowsDone
-      (loop $rows
-        (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $m4)))
-        (local.set $rowA (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $sai))))
-        (local.set $rowC (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))))
-        (local.set $j (i32.const 0))
-        (block $colsDone
-          (loop $cols
-            (br_if $colsDone (i32.ge_u (local.get $j) (local.get $n8)))
-            (call $block4x8 (local.get $rowA)
-              (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2)))
-              (i32.add (local.get $rowC) (i32.shl (local.get $j) (i32.const 2)))
-              (local.get $k) (local.get $nb) (local.get $sai) (local.get $sak))
-            (local.set $j (i32.add (local.get $j) (i32.const 8)))
-            (br $cols)))
-        (local.set $i (i32.add (local.get $i) (i32.const 4)))
-        (br $rows)))
-    ;; Everything else, row by row: columns from n8 (rows < m4) or 0 (the last m mod 4 rows) in 1 x 4
-    ;; vectors up to n4, then single columns.
-    (local.set $i (i32.const 0))
-    (block $edgeDone
-      (loop $edge
-        (br_if $edgeDone (i32.ge_u (local.get $i) (local.get $m)))
-        (local.set $rowA (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $sai))))
-        (local.set $rowC (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))))
-        (local.set $j (select (local.get $n8) (i32.const 0) (i32.lt_u (local.get $i) (local.get $m4))))
-        (block $vecDone
-          (loop $vec
-            (br_if $vecDone (i32.ge_u (local.get $j) (local.get $n4)))
-            (call $block1x4 (local.get $rowA)
-              (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2)))
-              (i32.add (local.get $rowC) (i32.shl (local.get $j) (i32.const 2)))
-              (local.get $k) (local.get $nb) (local.get $sak))
-            (local.set $j (i32.add (local.get $j) (i32.const 4)))
-            (br $vec)))
-        (block $tailDone
-          (loop $tail
-            (br_if $tailDone (i32.ge_u (local.get $j) (local.get $n)))
-            (call $dot1 (local.get $rowA)
-              (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2)))
-              (i32.add (local.get $rowC) (i32.shl (local.get $j) (i32.const 2)))
-              (local.get $k) (local.get $nb) (local.get $sak))
-            (local.set $j (i32.add (local.get $j) (i32.const 1)))
-            (br $tail)))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $edge))))
-
   ;; out[j] = x[0, j] + x[1, j] + ... + x[rows-1, j] over a row-major [rows, cols] x: the reduction of a
   ;; leading axis (bias and layer-norm gradients sum over the batch). Summed in float32 from 0, row by row
   ;; in order, as stock wasm's Sum accumulates (the cpu kernel accumulates in float64).
@@ -471,4 +340,454 @@
           (local.get $beta) (local.get $obeta))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $tailLoop))))
+
+  ;; The 2-D product C[m, n] = A[m, k] @ B[k, n] with both operands read through byte strides (so either
+  ;; may be transposed), for Dense layers' forward and backward passes. B is first packed by `pack_b`
+  ;; into panels of 8 columns, [ceil(n/8)][k][8] floats (zeros past column n), then `matmul_packed` runs
+  ;; 4 x 8 tiles panel by panel: a panel (k x 32 bytes) stays in L1 while every row block passes over it,
+  ;; and is read contiguously. Each C element is one float32 sum over k in order (c += a * b) from 0, like
+  ;; the cpu kernel within a block.
+
+  ;; dst[p][kk][jj] = B[kk, 8p + jj] (0 where 8p + jj >= n); B[kk, j] is at b + kk * sbk + j * sbn bytes.
+  (func (export "pack_b") (param $b i32) (param $dst i32) (param $k i32) (param $n i32) (param $sbk i32) (param $sbn i32)
+    (local $j i32) (local $kk i32) (local $jj i32) (local $src i32) (local $full i32)
+    (block $panelsDone
+      (loop $panels
+        (br_if $panelsDone (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $full (i32.and (i32.le_u (i32.add (local.get $j) (i32.const 8)) (local.get $n))
+                                  (i32.eq (local.get $sbn) (i32.const 4))))
+        (local.set $kk (i32.const 0))
+        (block $rowsDone
+          (loop $rows
+            (br_if $rowsDone (i32.ge_u (local.get $kk) (local.get $k)))
+            (local.set $src (i32.add (i32.add (local.get $b) (i32.mul (local.get $kk) (local.get $sbk)))
+                                     (i32.mul (local.get $j) (local.get $sbn))))
+            (if (local.get $full)
+              (then
+                (v128.store align=4 (local.get $dst) (v128.load align=4 (local.get $src)))
+                (v128.store offset=16 align=4 (local.get $dst) (v128.load offset=16 align=4 (local.get $src))))
+              (else
+                (local.set $jj (i32.const 0))
+                (block $colsDone
+                  (loop $cols
+                    (br_if $colsDone (i32.ge_u (local.get $jj) (i32.const 8)))
+                    (f32.store (i32.add (local.get $dst) (i32.shl (local.get $jj) (i32.const 2)))
+                      (if (result f32) (i32.lt_u (i32.add (local.get $j) (local.get $jj)) (local.get $n))
+                        (then (f32.load (i32.add (local.get $src) (i32.mul (local.get $jj) (local.get $sbn)))))
+                        (else (f32.const 0))))
+                    (local.set $jj (i32.add (local.get $jj) (i32.const 1)))
+                    (br $cols)))))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+            (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
+            (br $rows)))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $panels))))
+
+  ;; One tile: C[i..i+rows, j..j+cols] (rows <= 4, cols <= 8) from A rows at $a (A[i, 0]) and the panel at
+  ;; $p. Missing rows re-read row i (their results are dropped); a partial tile goes through $scratch
+  ;; (128 bytes) and only its valid part is copied to C.
+  (func $tile4x8
+    (param $a i32) (param $sai i32) (param $sak i32) (param $rows i32) (param $p i32) (param $k i32)
+    (param $c i32) (param $nb i32) (param $cols i32) (param $scratch i32)
+    (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $r i32) (local $jj i32) (local $out i32) (local $partial i32)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local $b0 v128) (local $b1 v128) (local $x v128)
+    (local.set $a1 (select (i32.add (local.get $a) (local.get $sai)) (local.get $a) (i32.gt_u (local.get $rows) (i32.const 1))))
+    (local.set $a2 (select (i32.add (local.get $a) (i32.shl (local.get $sai) (i32.const 1))) (local.get $a) (i32.gt_u (local.get $rows) (i32.const 2))))
+    (local.set $a3 (select (i32.add (local.get $a) (i32.mul (local.get $sai) (i32.const 3))) (local.get $a) (i32.gt_u (local.get $rows) (i32.const 3))))
+    (block $done
+      (loop $kLoop
+        (br_if $done (i32.eqz (local.get $k)))
+        (local.set $b0 (v128.load align=4 (local.get $p)))
+        (local.set $b1 (v128.load offset=16 align=4 (local.get $p)))
+        (local.set $x (v128.load32_splat align=4 (local.get $a)))
+        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x) (local.get $b0))))
+        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x) (local.get $b1))))
+        (local.set $x (v128.load32_splat align=4 (local.get $a1)))
+        (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x) (local.get $b0))))
+        (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x) (local.get $b1))))
+        (local.set $x (v128.load32_splat align=4 (local.get $a2)))
+        (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x) (local.get $b0))))
+        (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x) (local.get $b1))))
+        (local.set $x (v128.load32_splat align=4 (local.get $a3)))
+        (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
+        (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x) (local.get $b1))))
+        (local.set $a (i32.add (local.get $a) (local.get $sak)))
+        (local.set $a1 (i32.add (local.get $a1) (local.get $sak)))
+        (local.set $a2 (i32.add (local.get $a2) (local.get $sak)))
+        (local.set $a3 (i32.add (local.get $a3) (local.get $sak)))
+        (local.set $p (i32.add (local.get $p) (i32.const 32)))
+        (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+        (br $kLoop)))
+    (local.set $partial (i32.eqz
+      (i32.and (i32.eq (local.get $rows) (i32.const 4)) (i32.eq (local.get $cols) (i32.const 8)))))
+    (local.set $out (select (local.get $scratch) (local.get $c) (local.get $partial)))
+    (local.set $r (select (i32.const 32) (local.get $nb) (local.get $partial)))
+    (v128.store align=4 (local.get $out) (local.get $c00))
+    (v128.store offset=16 align=4 (local.get $out) (local.get $c01))
+    (local.set $out (i32.add (local.get $out) (local.get $r)))
+    (v128.store align=4 (local.get $out) (local.get $c10))
+    (v128.store offset=16 align=4 (local.get $out) (local.get $c11))
+    (local.set $out (i32.add (local.get $out) (local.get $r)))
+    (v128.store align=4 (local.get $out) (local.get $c20))
+    (v128.store offset=16 align=4 (local.get $out) (local.get $c21))
+    (local.set $out (i32.add (local.get $out) (local.get $r)))
+    (v128.store align=4 (local.get $out) (local.get $c30))
+    (v128.store offset=16 align=4 (local.get $out) (local.get $c31))
+    (if (local.get $partial)
+      (then
+        (local.set $r (i32.const 0))
+        (block $rowsDone
+          (loop $rowCopy
+            (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+            (local.set $jj (i32.const 0))
+            (block $colsDone
+              (loop $colCopy
+                (br_if $colsDone (i32.ge_u (local.get $jj) (local.get $cols)))
+                (f32.store (i32.add (i32.add (local.get $c) (i32.mul (local.get $r) (local.get $nb))) (i32.shl (local.get $jj) (i32.const 2)))
+                  (f32.load (i32.add (i32.add (local.get $scratch) (i32.shl (local.get $r) (i32.const 5))) (i32.shl (local.get $jj) (i32.const 2)))))
+                (local.set $jj (i32.add (local.get $jj) (i32.const 1)))
+                (br $colCopy)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $rowCopy))))))
+
+  ;; C[m, n] (row-major, contiguous) = A @ B with A[i, kk] at a + i * sai + kk * sak bytes and B packed by
+  ;; `pack_b` at $p; $scratch: 128 bytes of free memory.
+  (func (export "matmul_packed")
+    (param $a i32) (param $p i32) (param $c i32) (param $m i32) (param $k i32) (param $n i32)
+    (param $sai i32) (param $sak i32) (param $scratch i32)
+    (local $nb i32) (local $i i32) (local $j i32) (local $rows i32) (local $cols i32)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (block $colsDone
+      (loop $panels
+        (br_if $colsDone (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $cols (select (i32.const 8) (i32.sub (local.get $n) (local.get $j))
+          (i32.le_u (i32.add (local.get $j) (i32.const 8)) (local.get $n))))
+        (local.set $i (i32.const 0))
+        (block $rowsDone
+          (loop $rowBlocks
+            (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $m)))
+            (local.set $rows (select (i32.const 4) (i32.sub (local.get $m) (local.get $i))
+              (i32.le_u (i32.add (local.get $i) (i32.const 4)) (local.get $m))))
+            (call $tile4x8 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $sai)))
+              (local.get $sai) (local.get $sak) (local.get $rows) (local.get $p) (local.get $k)
+              (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $nb))) (i32.shl (local.get $j) (i32.const 2)))
+              (local.get $nb) (local.get $cols) (local.get $scratch))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $rowBlocks)))
+        (local.set $p (i32.add (local.get $p) (i32.shl (local.get $k) (i32.const 5))))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $panels))))
+
+
+  ;; ---------------------------------------------------------------------------------------------------
+  ;; Elementwise float32 arithmetic (TF.js's Add, Sub, Multiply, RealDiv) where one operand repeats:
+  ;; out[i] = x[i] op y[i mod period] (period = n: same shape; 1: a scalar; the last axes' size: a bias),
+  ;; or y[i mod period] op x[i] with $yFirst. One IEEE float32 operation per element, as the stock kernels.
+  ;; $op: 0 add, 1 sub, 2 mul, 3 div. n must be a multiple of period.
+
+  (func $bin_add (param $x i32) (param $y i32) (param $out i32) (param $n i32) (param $period i32)
+    (local $i i32) (local $j i32) (local $end i32) (local $rowEnd i32) (local $vecEnd i32) (local $yv v128) (local $ys f32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (if (i32.eq (local.get $period) (i32.const 1))
+      (then
+        (local.set $ys (f32.load (local.get $y)))
+        (local.set $yv (f32x4.splat (local.get $ys)))
+        (local.set $vecEnd (i32.and (local.get $end) (i32.const -16)))
+        (block $vd (loop $v
+          (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+          (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+            (f32x4.add (v128.load align=4 (i32.add (local.get $x) (local.get $i))) (local.get $yv)))
+          (local.set $i (i32.add (local.get $i) (i32.const 16)))
+          (br $v)))
+        (block $td (loop $t
+          (br_if $td (i32.ge_u (local.get $i) (local.get $end)))
+          (f32.store (i32.add (local.get $out) (local.get $i))
+            (f32.add (f32.load (i32.add (local.get $x) (local.get $i))) (local.get $ys)))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $t)))
+        (return)))
+    ;; Rows of `period` elements, each against y[0 .. period).
+    (block $rd (loop $r
+      (br_if $rd (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $rowEnd (i32.add (local.get $i) (i32.shl (local.get $period) (i32.const 2))))
+      (local.set $vecEnd (i32.add (local.get $i) (i32.and (i32.shl (local.get $period) (i32.const 2)) (i32.const -16))))
+      (local.set $j (i32.const 0))
+      (block $vd (loop $v
+        (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+          (f32x4.add (v128.load align=4 (i32.add (local.get $x) (local.get $i))) (v128.load align=4 (i32.add (local.get $y) (local.get $j)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $v)))
+      (block $td (loop $t
+        (br_if $td (i32.ge_u (local.get $i) (local.get $rowEnd)))
+        (f32.store (i32.add (local.get $out) (local.get $i))
+          (f32.add (f32.load (i32.add (local.get $x) (local.get $i))) (f32.load (i32.add (local.get $y) (local.get $j)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $t)))
+      (br $r))))
+
+  (func $bin_sub (param $x i32) (param $y i32) (param $out i32) (param $n i32) (param $period i32)
+    (local $i i32) (local $j i32) (local $end i32) (local $rowEnd i32) (local $vecEnd i32) (local $yv v128) (local $ys f32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (if (i32.eq (local.get $period) (i32.const 1))
+      (then
+        (local.set $ys (f32.load (local.get $y)))
+        (local.set $yv (f32x4.splat (local.get $ys)))
+        (local.set $vecEnd (i32.and (local.get $end) (i32.const -16)))
+        (block $vd (loop $v
+          (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+          (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+            (f32x4.sub (v128.load align=4 (i32.add (local.get $x) (local.get $i))) (local.get $yv)))
+          (local.set $i (i32.add (local.get $i) (i32.const 16)))
+          (br $v)))
+        (block $td (loop $t
+          (br_if $td (i32.ge_u (local.get $i) (local.get $end)))
+          (f32.store (i32.add (local.get $out) (local.get $i))
+            (f32.sub (f32.load (i32.add (local.get $x) (local.get $i))) (local.get $ys)))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $t)))
+        (return)))
+    ;; Rows of `period` elements, each against y[0 .. period).
+    (block $rd (loop $r
+      (br_if $rd (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $rowEnd (i32.add (local.get $i) (i32.shl (local.get $period) (i32.const 2))))
+      (local.set $vecEnd (i32.add (local.get $i) (i32.and (i32.shl (local.get $period) (i32.const 2)) (i32.const -16))))
+      (local.set $j (i32.const 0))
+      (block $vd (loop $v
+        (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+          (f32x4.sub (v128.load align=4 (i32.add (local.get $x) (local.get $i))) (v128.load align=4 (i32.add (local.get $y) (local.get $j)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $v)))
+      (block $td (loop $t
+        (br_if $td (i32.ge_u (local.get $i) (local.get $rowEnd)))
+        (f32.store (i32.add (local.get $out) (local.get $i))
+          (f32.sub (f32.load (i32.add (local.get $x) (local.get $i))) (f32.load (i32.add (local.get $y) (local.get $j)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $t)))
+      (br $r))))
+
+  (func $bin_sub_yx (param $x i32) (param $y i32) (param $out i32) (param $n i32) (param $period i32)
+    (local $i i32) (local $j i32) (local $end i32) (local $rowEnd i32) (local $vecEnd i32) (local $yv v128) (local $ys f32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (if (i32.eq (local.get $period) (i32.const 1))
+      (then
+        (local.set $ys (f32.load (local.get $y)))
+        (local.set $yv (f32x4.splat (local.get $ys)))
+        (local.set $vecEnd (i32.and (local.get $end) (i32.const -16)))
+        (block $vd (loop $v
+          (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+          (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+            (f32x4.sub (local.get $yv) (v128.load align=4 (i32.add (local.get $x) (local.get $i)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 16)))
+          (br $v)))
+        (block $td (loop $t
+          (br_if $td (i32.ge_u (local.get $i) (local.get $end)))
+          (f32.store (i32.add (local.get $out) (local.get $i))
+            (f32.sub (local.get $ys) (f32.load (i32.add (local.get $x) (local.get $i)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $t)))
+        (return)))
+    ;; Rows of `period` elements, each against y[0 .. period).
+    (block $rd (loop $r
+      (br_if $rd (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $rowEnd (i32.add (local.get $i) (i32.shl (local.get $period) (i32.const 2))))
+      (local.set $vecEnd (i32.add (local.get $i) (i32.and (i32.shl (local.get $period) (i32.const 2)) (i32.const -16))))
+      (local.set $j (i32.const 0))
+      (block $vd (loop $v
+        (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+          (f32x4.sub (v128.load align=4 (i32.add (local.get $y) (local.get $j))) (v128.load align=4 (i32.add (local.get $x) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $v)))
+      (block $td (loop $t
+        (br_if $td (i32.ge_u (local.get $i) (local.get $rowEnd)))
+        (f32.store (i32.add (local.get $out) (local.get $i))
+          (f32.sub (f32.load (i32.add (local.get $y) (local.get $j))) (f32.load (i32.add (local.get $x) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $t)))
+      (br $r))))
+
+  (func $bin_mul (param $x i32) (param $y i32) (param $out i32) (param $n i32) (param $period i32)
+    (local $i i32) (local $j i32) (local $end i32) (local $rowEnd i32) (local $vecEnd i32) (local $yv v128) (local $ys f32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (if (i32.eq (local.get $period) (i32.const 1))
+      (then
+        (local.set $ys (f32.load (local.get $y)))
+        (local.set $yv (f32x4.splat (local.get $ys)))
+        (local.set $vecEnd (i32.and (local.get $end) (i32.const -16)))
+        (block $vd (loop $v
+          (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+          (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+            (f32x4.mul (v128.load align=4 (i32.add (local.get $x) (local.get $i))) (local.get $yv)))
+          (local.set $i (i32.add (local.get $i) (i32.const 16)))
+          (br $v)))
+        (block $td (loop $t
+          (br_if $td (i32.ge_u (local.get $i) (local.get $end)))
+          (f32.store (i32.add (local.get $out) (local.get $i))
+            (f32.mul (f32.load (i32.add (local.get $x) (local.get $i))) (local.get $ys)))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $t)))
+        (return)))
+    ;; Rows of `period` elements, each against y[0 .. period).
+    (block $rd (loop $r
+      (br_if $rd (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $rowEnd (i32.add (local.get $i) (i32.shl (local.get $period) (i32.const 2))))
+      (local.set $vecEnd (i32.add (local.get $i) (i32.and (i32.shl (local.get $period) (i32.const 2)) (i32.const -16))))
+      (local.set $j (i32.const 0))
+      (block $vd (loop $v
+        (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+          (f32x4.mul (v128.load align=4 (i32.add (local.get $x) (local.get $i))) (v128.load align=4 (i32.add (local.get $y) (local.get $j)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $v)))
+      (block $td (loop $t
+        (br_if $td (i32.ge_u (local.get $i) (local.get $rowEnd)))
+        (f32.store (i32.add (local.get $out) (local.get $i))
+          (f32.mul (f32.load (i32.add (local.get $x) (local.get $i))) (f32.load (i32.add (local.get $y) (local.get $j)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $t)))
+      (br $r))))
+
+  (func $bin_div (param $x i32) (param $y i32) (param $out i32) (param $n i32) (param $period i32)
+    (local $i i32) (local $j i32) (local $end i32) (local $rowEnd i32) (local $vecEnd i32) (local $yv v128) (local $ys f32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (if (i32.eq (local.get $period) (i32.const 1))
+      (then
+        (local.set $ys (f32.load (local.get $y)))
+        (local.set $yv (f32x4.splat (local.get $ys)))
+        (local.set $vecEnd (i32.and (local.get $end) (i32.const -16)))
+        (block $vd (loop $v
+          (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+          (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+            (f32x4.div (v128.load align=4 (i32.add (local.get $x) (local.get $i))) (local.get $yv)))
+          (local.set $i (i32.add (local.get $i) (i32.const 16)))
+          (br $v)))
+        (block $td (loop $t
+          (br_if $td (i32.ge_u (local.get $i) (local.get $end)))
+          (f32.store (i32.add (local.get $out) (local.get $i))
+            (f32.div (f32.load (i32.add (local.get $x) (local.get $i))) (local.get $ys)))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $t)))
+        (return)))
+    ;; Rows of `period` elements, each against y[0 .. period).
+    (block $rd (loop $r
+      (br_if $rd (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $rowEnd (i32.add (local.get $i) (i32.shl (local.get $period) (i32.const 2))))
+      (local.set $vecEnd (i32.add (local.get $i) (i32.and (i32.shl (local.get $period) (i32.const 2)) (i32.const -16))))
+      (local.set $j (i32.const 0))
+      (block $vd (loop $v
+        (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+          (f32x4.div (v128.load align=4 (i32.add (local.get $x) (local.get $i))) (v128.load align=4 (i32.add (local.get $y) (local.get $j)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $v)))
+      (block $td (loop $t
+        (br_if $td (i32.ge_u (local.get $i) (local.get $rowEnd)))
+        (f32.store (i32.add (local.get $out) (local.get $i))
+          (f32.div (f32.load (i32.add (local.get $x) (local.get $i))) (f32.load (i32.add (local.get $y) (local.get $j)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $t)))
+      (br $r))))
+
+  (func $bin_div_yx (param $x i32) (param $y i32) (param $out i32) (param $n i32) (param $period i32)
+    (local $i i32) (local $j i32) (local $end i32) (local $rowEnd i32) (local $vecEnd i32) (local $yv v128) (local $ys f32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (if (i32.eq (local.get $period) (i32.const 1))
+      (then
+        (local.set $ys (f32.load (local.get $y)))
+        (local.set $yv (f32x4.splat (local.get $ys)))
+        (local.set $vecEnd (i32.and (local.get $end) (i32.const -16)))
+        (block $vd (loop $v
+          (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+          (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+            (f32x4.div (local.get $yv) (v128.load align=4 (i32.add (local.get $x) (local.get $i)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 16)))
+          (br $v)))
+        (block $td (loop $t
+          (br_if $td (i32.ge_u (local.get $i) (local.get $end)))
+          (f32.store (i32.add (local.get $out) (local.get $i))
+            (f32.div (local.get $ys) (f32.load (i32.add (local.get $x) (local.get $i)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $t)))
+        (return)))
+    ;; Rows of `period` elements, each against y[0 .. period).
+    (block $rd (loop $r
+      (br_if $rd (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $rowEnd (i32.add (local.get $i) (i32.shl (local.get $period) (i32.const 2))))
+      (local.set $vecEnd (i32.add (local.get $i) (i32.and (i32.shl (local.get $period) (i32.const 2)) (i32.const -16))))
+      (local.set $j (i32.const 0))
+      (block $vd (loop $v
+        (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+        (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+          (f32x4.div (v128.load align=4 (i32.add (local.get $y) (local.get $j))) (v128.load align=4 (i32.add (local.get $x) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $v)))
+      (block $td (loop $t
+        (br_if $td (i32.ge_u (local.get $i) (local.get $rowEnd)))
+        (f32.store (i32.add (local.get $out) (local.get $i))
+          (f32.div (f32.load (i32.add (local.get $y) (local.get $j))) (f32.load (i32.add (local.get $x) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $t)))
+      (br $r))))
+
+  (func (export "binary") (param $op i32) (param $x i32) (param $y i32) (param $out i32) (param $n i32)
+    (param $period i32) (param $yFirst i32)
+    (if (i32.eqz (local.get $n)) (then (return)))
+    (block $div (block $mul (block $sub (block $add
+      (br_table $add $sub $mul $div (local.get $op)))
+      (call $bin_add (local.get $x) (local.get $y) (local.get $out) (local.get $n) (local.get $period))
+      (return))
+      (if (local.get $yFirst)
+        (then (call $bin_sub_yx (local.get $x) (local.get $y) (local.get $out) (local.get $n) (local.get $period)))
+        (else (call $bin_sub (local.get $x) (local.get $y) (local.get $out) (local.get $n) (local.get $period))))
+      (return))
+      (call $bin_mul (local.get $x) (local.get $y) (local.get $out) (local.get $n) (local.get $period))
+      (return))
+    (if (local.get $yFirst)
+      (then (call $bin_div_yx (local.get $x) (local.get $y) (local.get $out) (local.get $n) (local.get $period)))
+      (else (call $bin_div (local.get $x) (local.get $y) (local.get $out) (local.get $n) (local.get $period)))))
+
+  ;; out[i] = sqrt(x[i]) ($op 0) or x[i] * x[i] ($op 1), float32 (TF.js's Sqrt and Square).
+  (func (export "unary") (param $op i32) (param $x i32) (param $out i32) (param $n i32)
+    (local $i i32) (local $end i32) (local $vecEnd i32) (local $v v128) (local $s f32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $vecEnd (i32.and (local.get $end) (i32.const -16)))
+    (if (i32.eqz (local.get $op))
+      (then
+        (block $vd (loop $v
+          (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+          (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+            (f32x4.sqrt (v128.load align=4 (i32.add (local.get $x) (local.get $i)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 16)))
+          (br $v))))
+      (else
+        (block $vd (loop $v
+          (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+          (local.set $v (v128.load align=4 (i32.add (local.get $x) (local.get $i))))
+          (v128.store align=4 (i32.add (local.get $out) (local.get $i)) (f32x4.mul (local.get $v) (local.get $v)))
+          (local.set $i (i32.add (local.get $i) (i32.const 16)))
+          (br $v)))))
+    (block $td (loop $t
+      (br_if $td (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $s (f32.load (i32.add (local.get $x) (local.get $i))))
+      (f32.store (i32.add (local.get $out) (local.get $i))
+        (select (f32.sqrt (local.get $s)) (f32.mul (local.get $s) (local.get $s)) (i32.eqz (local.get $op))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $t))))
+
 )

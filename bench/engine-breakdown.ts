@@ -1,0 +1,121 @@
+/**
+ * Where one training step's time goes on lrfree's wasm (not part of npm test): the MLP 784-128-128-10,
+ * batch 128, Adam (tf.train.adam, as bench/engine.ts times it), split into the gradient pass (forward, loss,
+ * backward) and Adam's update, with per-kernel CPU time and call counts.
+ *
+ *   npx tsx bench/engine-breakdown.ts [THREADS] [STEPS]      # defaults: 1 thread, 100 steps
+ *
+ * Every kernel the step runs is wrapped to add up its CPU time (process.cpuUsage: less sensitive to other
+ * load than wall-clock time, but each call adds a system call, so small kernels read high). What the
+ * kernels do not account for is TF.js's own work per kernel (engine bookkeeping, the gradient tape, tensor
+ * objects) plus the timing calls.
+ */
+import os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import { ready } from '../src/backend/ready.js';
+import { crossEntropy } from '../src/bench/task.js';
+
+const threads = Number(process.argv[2] ?? 1);
+const STEPS = Number(process.argv[3] ?? 100);
+await ready({ backend: 'wasm', threads, quiet: true });
+
+const sizes = [784, 128, 128, 10];
+const batch = 128;
+const model = tf.sequential();
+for (let i = 1; i < sizes.length; i++) {
+  model.add(
+    tf.layers.dense({
+      ...(i === 1 ? { inputShape: [sizes[0]] } : {}),
+      units: sizes[i],
+      activation: i === sizes.length - 1 ? 'softmax' : 'relu',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: i }),
+    }),
+  );
+}
+const x = tf.randomUniform([batch, sizes[0]], 0, 1, 'float32', 7);
+const y = tf.tidy(() =>
+  tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: batch }, (_, i) => (i * 7) % 10),
+      'int32',
+    ),
+    10,
+  ),
+);
+const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+const optimizer = tf.train.adam(1e-3);
+const loss = () => crossEntropy(y, model.apply(x, { training: true }) as tf.Tensor);
+
+let phase = 'gradient';
+/** What tf.train.adam's minimize does, in its two phases. */
+function step(): void {
+  phase = 'gradient';
+  const { value, grads } = tf.variableGrads(loss, vars);
+  phase = 'adam';
+  optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+  value.dataSync();
+  tf.dispose([value, ...Object.values(grads)]);
+}
+for (let i = 0; i < 10; i++) step();
+
+// Wrap every kernel the step runs (found by one profiled step).
+const names = new Set((await tf.profile(step)).kernels.map((k) => k.name));
+const spent = new Map<string, { calls: number; ms: number }>();
+let timing = false;
+for (const name of names) {
+  const k = tf.getKernel(name, 'wasm');
+  if (!k) continue;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({
+    ...k,
+    kernelFunc: (args) => {
+      if (!timing) return k.kernelFunc(args);
+      const c0 = process.cpuUsage();
+      const out = k.kernelFunc(args);
+      const c = process.cpuUsage(c0);
+      const key = `${phase} ${name}`;
+      const e = spent.get(key) ?? { calls: 0, ms: 0 };
+      e.calls++;
+      e.ms += (c.user + c.system) / 1000;
+      spent.set(key, e);
+      return out;
+    },
+  });
+}
+for (let i = 0; i < 5; i++) step();
+timing = true;
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+for (let i = 0; i < STEPS; i++) step();
+const wall = (performance.now() - t0) / STEPS;
+const c = process.cpuUsage(cpu0);
+const cpu = (c.user + c.system) / 1000 / STEPS;
+timing = false;
+
+const rows = [...spent.entries()].sort((a, b) => b[1].ms - a[1].ms);
+const total = (prefix = '') =>
+  rows
+    .filter(([k]) => k.startsWith(prefix))
+    .reduce((s, [, e]) => ({ calls: s.calls + e.calls / STEPS, ms: s.ms + e.ms / STEPS }), {
+      calls: 0,
+      ms: 0,
+    });
+const all = total();
+const load = os.loadavg()[0].toFixed(1);
+console.log(
+  `MLP 784-128-128-10, batch 128, Adam, wasm ${threads}T, ${STEPS} steps (load average ${load} on ${os.cpus().length} cores)`,
+);
+console.log(`step: ${wall.toFixed(2)} ms wall, ${cpu.toFixed(2)} ms CPU (all threads)`);
+console.log(
+  `kernels: ${all.calls.toFixed(0)} per step, ${all.ms.toFixed(2)} ms CPU (the process, all threads, while kernels ran)`,
+);
+console.log(`rest (TF.js engine, tape, tensor objects, timing calls): ${(cpu - all.ms).toFixed(2)} ms CPU`);
+for (const p of ['gradient', 'adam']) {
+  const t = total(`${p} `);
+  console.log(`phase ${p}: ${t.calls.toFixed(0)} kernels, ${t.ms.toFixed(2)} ms CPU`);
+}
+console.log('\n| phase kernel | calls/step | ms CPU/step |\n|---|---|---|');
+for (const [k, e] of rows) {
+  if (e.ms / STEPS < 0.02) continue;
+  console.log(`| ${k} | ${(e.calls / STEPS).toFixed(0)} | ${(e.ms / STEPS).toFixed(3)} |`);
+}
