@@ -14,10 +14,7 @@ export const isNode: boolean = typeof process !== 'undefined' && !!process.versi
  * Writes one line of progress where the user sees it: stderr under Node (stdout stays for results), the
  * console elsewhere (a browser has no process.stderr).
  */
-export function logLine(
-  line: string,
-  stderr: { write(s: string): unknown } | null = nodeStderr(),
-): void {
+export function logLine(line: string, stderr: { write(s: string): unknown } | null = nodeStderr()): void {
   if (stderr) stderr.write(`${line}\n`);
   else console.log(line);
 }
