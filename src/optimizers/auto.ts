@@ -58,9 +58,31 @@ export const AUTO_GAIN = 1.5;
 /** Why the scale changed, in `lastStep.info.reason`. */
 export const AUTO_REASONS = { none: 0, calibrated: 1, armijoFailed: 2, wideMargin: 3, checkedOk: 4 } as const;
 
+/**
+ * What auto has found about the loss, in `lastStep.info.regime`: not yet known (step 1), deterministic
+ * (the same point gives the same loss on the next batch: full-batch training) or noisy (mini-batches,
+ * dropout).
+ */
+export const AUTO_REGIMES = { unknown: 0, deterministic: 1, noisy: 2 } as const;
+
+/**
+ * The smallest averaging weight c in the deterministic regime: x forgets old iterates with a horizon of
+ * about 1/c steps. Averaging is there to cancel noise; without noise, an average since step 1 only lags
+ * behind a z that converges (docs/auto.md, "Two regimes").
+ */
+export const DETERMINISTIC_C_FLOOR = 0.1;
+
+/**
+ * Two losses of the same weights agree to float32 round-off (relative): the determinism test. Mini-batch
+ * noise is orders of magnitude larger; the tolerance covers weights that differ by round-off only.
+ */
+const SAME_LOSS_RTOL = 1e-5;
+
 interface AutoDirection extends EvalPointDirection {
   /** The scale for the coming step, set by {@link AutoOptimizer} from the rule's state before each step. */
   scale: number;
+  /** The smallest averaging weight for the coming step (0: Schedule-Free's own), set likewise. */
+  cFloor: number;
   /**
    * The share of the step z takes along -u that the training point y takes in the step just computed:
    * y moves by (1 - beta + beta*c)*eta*u (plus a drift towards x that does not depend on eta).
@@ -92,6 +114,7 @@ function autoDirection(
     kind: 'autoSf',
     config: { weightDecay, beta, clip, average },
     scale: 0,
+    cFloor: 0,
     yShare: 1,
     slotNames: ['z', 'x', 'y', 'v'],
     trainPointSlot: 2,
@@ -105,7 +128,7 @@ function autoDirection(
       const lrMax = Math.max(s.lrMax as number, eta);
       const w = lrMax * lrMax;
       const weightSum = (s.weightSum as number) + w;
-      const c = !average ? 1 : weightSum > 0 ? w / weightSum : 0;
+      const c = !average ? 1 : weightSum > 0 ? Math.max(w / weightSum, eta > 0 ? dir.cFloor : 0) : 0;
       dir.yShare = average ? 1 - beta + beta * c : 1;
       const bc2 = 1 - BETA2 ** (k + 1);
       const update: tf.Tensor[] = [];
@@ -192,7 +215,22 @@ interface AutoScaleConfig {
   calibrate: boolean;
   /** Which move the checks test (default 'line'). */
   checkMove: AutoCheckMove;
+  /**
+   * Tell deterministic from noisy losses (step 2) and, when deterministic, check the committed move at
+   * every step and let the average forget (see {@link AUTO_REGIMES}). Off: every loss is treated as noisy.
+   */
+  regimes: boolean;
+  /**
+   * The checks in the noisy regime: Armijo (default); 'decrease', a cut only when the checked step does not
+   * lower the batch's loss at all; or none after the calibration.
+   */
+  noisyChecks: AutoNoisyChecks;
+  /** What the every-step check of the deterministic regime tests (default 'update'). */
+  deterministicCheck: 'update' | 'line';
 }
+
+/** How the scale is checked on a noisy loss (an ingredient; see {@link AutoIngredients.noisyChecks}). */
+export type AutoNoisyChecks = 'armijo' | 'none' | 'decrease';
 
 /** The start scale of the no-calibration ablation: Adam's customary 1e-3. */
 const UNCALIBRATED_START = 1e-3;
@@ -201,20 +239,54 @@ const UNCALIBRATED_START = 1e-3;
  * The scale rule: calibration ladder, then an occasional Armijo check with a parabolic re-centre. The
  * scale is the step's eta; the line checks are made at eta / gain.
  */
-function autoScaleRule({ probeEvery, gain, calibrate, checkMove }: AutoScaleConfig): AutoScaleRule {
+function autoScaleRule(config: AutoScaleConfig): AutoScaleRule {
+  const { probeEvery, gain, calibrate, checkMove, regimes, noisyChecks, deterministicCheck } = config;
   const rule: AutoScaleRule = {
     kind: 'autoScale',
     yShare: () => 1,
-    config: { probeEvery: Number.isFinite(probeEvery) ? probeEvery : null, gain, calibrate, checkMove },
+    config: {
+      probeEvery: Number.isFinite(probeEvery) ? probeEvery : null,
+      gain,
+      calibrate,
+      checkMove,
+      regimes,
+      noisyChecks,
+      deterministicCheck,
+    },
     slotNames: [],
     needsLoss: true,
     initSlots: () => [],
-    initScalars: () => ({ scale: calibrate ? 0 : UNCALIBRATED_START, nextProbe: calibrate ? 1 : 2 }),
-    choose: (ctx: LineContext, scalars: Readonly<ScalarState>): StepDecision => {
+    initScalars: () => ({
+      scale: calibrate ? 0 : UNCALIBRATED_START,
+      nextProbe: calibrate ? 1 : 2,
+      regime: regimes ? AUTO_REGIMES.unknown : AUTO_REGIMES.noisy,
+      // The loss of the weights this step commits, on this step's batch (to compare at the next step).
+      pending: 0,
+      hasPending: 0,
+    }),
+    choose: (ctx: LineContext, saved: Readonly<ScalarState>): StepDecision => {
+      // The determinism test: this step's weights were the last step's committed ones; the same loss on
+      // this batch as on the last one means there is no batch noise (full batch, no dropout).
+      let regime = (saved.regime as number | undefined) ?? AUTO_REGIMES.noisy;
+      if (regime !== AUTO_REGIMES.noisy && saved.hasPending) {
+        regime = sameLoss(ctx.loss0, saved.pending as number)
+          ? AUTO_REGIMES.deterministic
+          : AUTO_REGIMES.noisy;
+      }
+      const scalars: ScalarState = { ...saved, regime, hasPending: 0 };
+      const decision = chooseIn(ctx, scalars, regime);
+      return { ...decision, info: { ...decision.info, regime } };
+    },
+  };
+  function chooseIn(ctx: LineContext, scalars: ScalarState, regime: number): StepDecision {
+    {
       const scale = scalars.scale as number;
       const step = ctx.step;
-      const keep = { eta: 1, along: 'update' as const, reported: 1 };
-      if (scale > 0 && (step < (scalars.nextProbe as number) || !Number.isFinite(probeEvery))) {
+      const keep = { eta: 1, along: 'update' as const, reported: 1, scalars };
+      const deterministic = regime === AUTO_REGIMES.deterministic;
+      const noChecks =
+        !Number.isFinite(probeEvery) || (regime === AUTO_REGIMES.noisy && noisyChecks === 'none');
+      if (scale > 0 && !deterministic && (step < (scalars.nextProbe as number) || noChecks)) {
         return { ...keep, info: { reason: AUTO_REASONS.none, next: scale } };
       }
       const phi0 = ctx.loss0;
@@ -236,11 +308,30 @@ function autoScaleRule({ probeEvery, gain, calibrate, checkMove }: AutoScaleConf
         }
         const line = best < 0 ? LADDER[0] / 10 : recentre(LADDER[best], phi0, slope, phis[best], 0.5, 2);
         const eta = gain * line;
+        // The calibration step does not move: its loss is the next step's point's loss on this batch.
+        const test: ScalarState =
+          scalars.regime === AUTO_REGIMES.unknown ? { pending: phi0, hasPending: 1 } : {};
         return {
           ...keep,
-          scalars: { scale: eta, nextProbe: step + 1 },
+          scalars: { ...scalars, scale: eta, nextProbe: step + 1, ...test },
           info: { reason: AUTO_REASONS.calibrated, next: eta, probes: LADDER.length },
         };
+      }
+      if (deterministic && deterministicCheck === 'line') {
+        const at = scale / gain;
+        const d = decide(scalars, scale, at, phi0, slope, ctx.phi(at), step, gain);
+        return { ...d, scalars: { ...d.scalars, nextProbe: step + 1 } };
+      }
+      if (deterministic) {
+        // No noise: check the move the step commits, at every step (its loss is also the next step's
+        // determinism test). The scale is the step's own.
+        const s = updateSlope(ctx);
+        if (!(s > 0)) {
+          return { ...keep, info: { reason: AUTO_REASONS.none, next: scale } };
+        }
+        const phi = ctx.phi(1, 'update');
+        const d = decide(scalars, scale, 1, phi0, s, phi, step, 1);
+        return { ...d, scalars: { ...d.scalars, nextProbe: step + 1, pending: phi, hasPending: 1 } };
       }
       // The check: Armijo on the move it tests, `at` along -u (or the committed update, at 1).
       let at = scale / gain;
@@ -261,14 +352,16 @@ function autoScaleRule({ probeEvery, gain, calibrate, checkMove }: AutoScaleConf
         if (checkMove === 'y') at = scale * rule.yShare();
         phi = ctx.phi(at);
       }
-      return decide(scale, at, phi0, checkSlope, phi, step, checkMove === 'line' ? gain : 1);
-    },
-  };
+      const armijo = regime === AUTO_REGIMES.noisy && noisyChecks === 'decrease' ? 0 : ARMIJO_C;
+      return decide(scalars, scale, at, phi0, checkSlope, phi, step, checkMove === 'line' ? gain : 1, armijo);
+    }
+  }
   /**
    * Re-centre the scale from one check of the move `at` along the checked direction: the scale is `per`
    * times the step that direction's line step maps to (`per` = gain for the line check, 1 otherwise).
    */
   function decide(
+    scalars: ScalarState,
     scale: number,
     at: number,
     phi0: number,
@@ -276,12 +369,13 @@ function autoScaleRule({ probeEvery, gain, calibrate, checkMove }: AutoScaleConf
     phi: number,
     step: number,
     per: number,
+    armijo = ARMIJO_C,
   ): StepDecision {
     const toScale = scale / (per * at);
     let next = scale;
     let reason: number = AUTO_REASONS.checkedOk;
     let nextProbe = step + probeEvery;
-    if (!(phi <= phi0 - ARMIJO_C * at * slope)) {
+    if (!(phi <= phi0 - armijo * at * slope)) {
       next = per * toScale * recentre(at, phi0, slope, phi, 0.1, 0.5);
       reason = AUTO_REASONS.armijoFailed;
       nextProbe = step + 1;
@@ -294,7 +388,7 @@ function autoScaleRule({ probeEvery, gain, calibrate, checkMove }: AutoScaleConf
       eta: 1,
       along: 'update',
       reported: 1,
-      scalars: { scale: next, nextProbe },
+      scalars: { ...scalars, scale: next, nextProbe },
       info: { reason, next, ratio: (phi0 - phi) / (at * slope) },
     };
   }
@@ -304,6 +398,15 @@ function autoScaleRule({ probeEvery, gain, calibrate, checkMove }: AutoScaleConf
 /** The scale rule, with the link to its direction's y share (set by {@link AutoOptimizer}). */
 interface AutoScaleRule extends StepRule {
   yShare: () => number;
+}
+
+/** Two losses of the same weights (see {@link SAME_LOSS_RTOL}). */
+function sameLoss(a: number, b: number): boolean {
+  return (
+    Number.isFinite(a) &&
+    Number.isFinite(b) &&
+    Math.abs(a - b) <= SAME_LOSS_RTOL * Math.max(Math.abs(a), Math.abs(b))
+  );
 }
 
 /** <g, update> over all tensors: -phi'(0) along the committed move. */
@@ -322,6 +425,9 @@ registerStepRule('autoScale', (c) =>
     gain: (c.gain as number | undefined) ?? 1,
     calibrate: (c.calibrate as boolean | undefined) ?? true,
     checkMove: (c.checkMove as AutoCheckMove | undefined) ?? 'line',
+    regimes: (c.regimes as boolean | undefined) ?? false,
+    noisyChecks: (c.noisyChecks as AutoNoisyChecks | undefined) ?? 'armijo',
+    deterministicCheck: (c.deterministicCheck as 'update' | 'line' | undefined) ?? 'update',
   }),
 );
 
@@ -344,6 +450,9 @@ export class AutoOptimizer extends EvalPointOptimizer {
     return Function.prototype[Symbol.hasInstance].call(AutoOptimizer, instance);
   }
 
+  /** The deterministic regime's smallest averaging weight (see {@link DETERMINISTIC_C_FLOOR}). */
+  cFloor = DETERMINISTIC_C_FLOOR;
+
   /** The current scale (0 before calibration). */
   get scale(): number {
     return (this.ruleState().scale as number | undefined) ?? 0;
@@ -352,6 +461,7 @@ export class AutoOptimizer extends EvalPointOptimizer {
   override minimize(f: LossFn, returnCost = false, varList?: tf.Variable[]): tf.Scalar | null {
     const dir = this.direction as AutoDirection;
     dir.scale = this.scale;
+    dir.cFloor = this.ruleState().regime === AUTO_REGIMES.deterministic ? this.cFloor : 0;
     (this.rule as AutoScaleRule).yShare = () => dir.yShare;
     return super.minimize(f, returnCost, varList);
   }
@@ -398,6 +508,14 @@ export interface AutoIngredients {
   checkMove?: AutoCheckMove;
   /** The fused kernel where it can run (wasm). Default true; false keeps the TF.js ops (bench/auto-cost.ts). */
   fused?: boolean;
+  /** Tell deterministic from noisy losses ({@link AUTO_REGIMES}). Default true; false: always noisy. */
+  regimes?: boolean;
+  /** The deterministic regime's smallest averaging weight. Default {@link DETERMINISTIC_C_FLOOR}. */
+  deterministicFloor?: number;
+  /** The checks on a noisy loss. Default 'armijo'. */
+  noisyChecks?: AutoNoisyChecks;
+  /** What the deterministic regime's every-step check tests. Default 'update' (the committed move). */
+  deterministicCheck?: 'update' | 'line';
 }
 
 /** {@link auto} with its ingredients switched (bench ablations). */
@@ -418,7 +536,7 @@ export function autoWith(
   });
   if (own.totalSteps !== undefined) checkNumber(W, 'totalSteps', own.totalSteps, { min: 1, integer: true });
   const gain = checkNumber(W, 'gain', ingredients.gain ?? AUTO_GAIN, { min: 1 });
-  return new AutoOptimizer({
+  const opt = new AutoOptimizer({
     ...common,
     direction: autoDirection(
       {
@@ -434,7 +552,12 @@ export function autoWith(
       gain,
       calibrate: ingredients.calibrate ?? true,
       checkMove: ingredients.checkMove ?? 'line',
+      regimes: ingredients.regimes ?? true,
+      noisyChecks: ingredients.noisyChecks ?? 'armijo',
+      deterministicCheck: ingredients.deterministicCheck ?? 'update',
     }),
     name: 'auto',
   });
+  opt.cFloor = ingredients.deterministicFloor ?? DETERMINISTIC_C_FLOOR;
+  return opt;
 }

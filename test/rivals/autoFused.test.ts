@@ -26,16 +26,28 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** `steps` steps of `opt` on a tiny MLP; the records, the weights at y and at x, and the kernels of a step. */
-async function trainRun(opt: AutoOptimizer, steps: number) {
+/**
+ * `steps` steps of `opt` on a tiny MLP, on `batches` mini-batches in turn (1: full batch, auto's
+ * deterministic regime); the records, the weights at y and at x, and the kernels of a step.
+ */
+async function trainRun(opt: AutoOptimizer, steps: number, batches = 4) {
   const model = tinyMlp(6, 33, 3);
   const { x, y } = toyClassification(64, 6, 3, 4);
   const vars = modelVariables(model);
+  const rows = 64 / batches;
+  let batch = 0;
   const lossFn = () =>
-    tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
+    tf.tidy(
+      () =>
+        tf.losses.softmaxCrossEntropy(
+          y.slice(batch * rows, rows),
+          model.apply(x.slice(batch * rows, rows), { training: true }) as tf.Tensor,
+        ) as tf.Scalar,
+    );
   const records: StepRecord[] = [];
   let kernels: string[] = [];
   for (let s = 0; s < steps; s++) {
+    batch = s % batches;
     if (s === 5)
       kernels = (
         await tf.profile(() => {
@@ -66,6 +78,19 @@ const relDiff = (a: Float32Array[], b: Float32Array[]) => {
 };
 
 describe('auto() with the fused wasm kernel', () => {
+  it('takes the same decisions as the TF.js ops path in the deterministic regime (full batch)', async () => {
+    const steps = 15;
+    const fused = await trainRun(auto({ weightDecay: 0.01 }), steps, 1);
+    const ops = await trainRun(autoWith({ weightDecay: 0.01 }, { fused: false }), steps, 1);
+    fused.records.forEach((r, s) => {
+      const o = ops.records[s];
+      expect([r.info.regime, r.info.reason, r.forwards]).toEqual([o.info.regime, o.info.reason, o.forwards]);
+      expect(Math.abs((r.eta as number) - (o.eta as number))).toBeLessThanOrEqual(1e-3 * (o.eta as number));
+    });
+    expect(fused.records.at(-1)!.info.regime).toBe(1);
+    expect(relDiff(fused.atX, ops.atX)).toBeLessThan(1e-4);
+  });
+
   it('takes the same decisions as the TF.js ops path and ends at the same weights to float32 round-off', async () => {
     expect(fusedAutoAvailable()).toBe(true);
     const fused = await trainRun(auto({ weightDecay: 0.01 }), 40);
