@@ -23,11 +23,12 @@ export const AUTO_VARIANTS: Record<string, [AutoOptions, AutoIngredients]> = {
   'auto:checkUpdate': [{}, { checkMove: 'update' }],
   'auto:unfused': [{}, { fused: false }],
   'auto:noRegimes': [{}, { regimes: false }],
-  'auto:noisyNoCheck': [{}, { noisyChecks: 'none' }],
+  'auto:noisyArmijo': [{}, { noisyChecks: 'armijo' }],
   'auto:noisyDecrease': [{}, { noisyChecks: 'decrease' }],
   'auto:floor0.05': [{}, { deterministicFloor: 0.05 }],
   'auto:floor0.2': [{}, { deterministicFloor: 0.2 }],
   'auto:floor0': [{}, { deterministicFloor: 0 }],
+  'auto:floor0.15': [{}, { deterministicFloor: 0.15 }],
   'auto:detLine': [{}, { deterministicCheck: 'line' }],
   'auto:detLine0.2': [{}, { deterministicCheck: 'line', deterministicFloor: 0.2 }],
 };

@@ -56,7 +56,18 @@ const LADDER = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1];
 export const AUTO_GAIN = 1.5;
 
 /** Why the scale changed, in `lastStep.info.reason`. */
-export const AUTO_REASONS = { none: 0, calibrated: 1, armijoFailed: 2, wideMargin: 3, checkedOk: 4 } as const;
+export const AUTO_REASONS = {
+  none: 0,
+  calibrated: 1,
+  armijoFailed: 2,
+  wideMargin: 3,
+  checkedOk: 4,
+  /** Noisy regime: the smoothed training loss rose to twice its value at calibration; the scale halves. */
+  lossRose: 5,
+} as const;
+
+/** Smoothing of the training loss watched by the noisy regime's guard (an exponential average). */
+const GUARD_SMOOTHING = 0.1;
 
 /**
  * What auto has found about the loss, in `lastStep.info.regime`: not yet known (step 1), deterministic
@@ -221,8 +232,8 @@ interface AutoScaleConfig {
    */
   regimes: boolean;
   /**
-   * The checks in the noisy regime: Armijo (default); 'decrease', a cut only when the checked step does not
-   * lower the batch's loss at all; or none after the calibration.
+   * The checks in the noisy regime: none after the calibration, only a guard against a rising loss
+   * (default); Armijo; or 'decrease', a cut only when the checked step does not lower the batch's loss.
    */
   noisyChecks: AutoNoisyChecks;
   /** What the every-step check of the deterministic regime tests (default 'update'). */
@@ -286,6 +297,9 @@ function autoScaleRule(config: AutoScaleConfig): AutoScaleRule {
       const deterministic = regime === AUTO_REGIMES.deterministic;
       const noChecks =
         !Number.isFinite(probeEvery) || (regime === AUTO_REGIMES.noisy && noisyChecks === 'none');
+      if (scale > 0 && !deterministic && noChecks && regime === AUTO_REGIMES.noisy) {
+        return guard(ctx.loss0, scalars, scale);
+      }
       if (scale > 0 && !deterministic && (step < (scalars.nextProbe as number) || noChecks)) {
         return { ...keep, info: { reason: AUTO_REASONS.none, next: scale } };
       }
@@ -313,7 +327,7 @@ function autoScaleRule(config: AutoScaleConfig): AutoScaleRule {
           scalars.regime === AUTO_REGIMES.unknown ? { pending: phi0, hasPending: 1 } : {};
         return {
           ...keep,
-          scalars: { ...scalars, scale: eta, nextProbe: step + 1, ...test },
+          scalars: { ...scalars, scale: eta, nextProbe: step + 1, startLoss: phi0, lossAvg: phi0, ...test },
           info: { reason: AUTO_REASONS.calibrated, next: eta, probes: LADDER.length },
         };
       }
@@ -355,6 +369,25 @@ function autoScaleRule(config: AutoScaleConfig): AutoScaleRule {
       const armijo = regime === AUTO_REGIMES.noisy && noisyChecks === 'decrease' ? 0 : ARMIJO_C;
       return decide(scalars, scale, at, phi0, checkSlope, phi, step, checkMove === 'line' ? gain : 1, armijo);
     }
+  }
+  /**
+   * The noisy regime without checks: no probe, only a guard against a scale that makes training worse.
+   * The smoothed mini-batch loss rising to twice (by the start's magnitude) the loss at calibration halves
+   * the scale; the average restarts from the start's value, so a loss that stays high halves it again.
+   */
+  function guard(loss: number, scalars: ScalarState, scale: number): StepDecision {
+    const start = (scalars.startLoss as number | undefined) ?? loss;
+    const prev = (scalars.lossAvg as number | undefined) ?? start;
+    const avg = Number.isFinite(loss) ? prev + GUARD_SMOOTHING * (loss - prev) : prev;
+    const rose = avg - start > Math.max(Math.abs(start), 1e-30);
+    const next = rose ? scale / 2 : scale;
+    return {
+      eta: 1,
+      along: 'update',
+      reported: 1,
+      scalars: { ...scalars, scale: next, lossAvg: rose ? start : avg, startLoss: start },
+      info: { reason: rose ? AUTO_REASONS.lossRose : AUTO_REASONS.none, next },
+    };
   }
   /**
    * Re-centre the scale from one check of the move `at` along the checked direction: the scale is `per`
@@ -426,7 +459,7 @@ registerStepRule('autoScale', (c) =>
     calibrate: (c.calibrate as boolean | undefined) ?? true,
     checkMove: (c.checkMove as AutoCheckMove | undefined) ?? 'line',
     regimes: (c.regimes as boolean | undefined) ?? false,
-    noisyChecks: (c.noisyChecks as AutoNoisyChecks | undefined) ?? 'armijo',
+    noisyChecks: (c.noisyChecks as AutoNoisyChecks | undefined) ?? 'none',
     deterministicCheck: (c.deterministicCheck as 'update' | 'line' | undefined) ?? 'update',
   }),
 );
@@ -512,7 +545,7 @@ export interface AutoIngredients {
   regimes?: boolean;
   /** The deterministic regime's smallest averaging weight. Default {@link DETERMINISTIC_C_FLOOR}. */
   deterministicFloor?: number;
-  /** The checks on a noisy loss. Default 'armijo'. */
+  /** The checks on a noisy loss. Default 'none' (calibration, then only the guard). */
   noisyChecks?: AutoNoisyChecks;
   /** What the deterministic regime's every-step check tests. Default 'update' (the committed move). */
   deterministicCheck?: 'update' | 'line';
@@ -553,7 +586,7 @@ export function autoWith(
       calibrate: ingredients.calibrate ?? true,
       checkMove: ingredients.checkMove ?? 'line',
       regimes: ingredients.regimes ?? true,
-      noisyChecks: ingredients.noisyChecks ?? 'armijo',
+      noisyChecks: ingredients.noisyChecks ?? 'none',
       deterministicCheck: ingredients.deterministicCheck ?? 'update',
     }),
     name: 'auto',
