@@ -247,8 +247,10 @@ const KNOWN = [
  * evidence and the red flags; a flag that would blame the data is raised only after the optimizer is
  * ruled out (every run tried, plus Adam at 1e-3 when nothing learned).
  *
- * Cost: about 2 range tests + 3-5 confirmation runs + 7 N-epoch runs + the momentum sweep + one short
- * run per learning-rate-free method.
+ * Cost: about 2 range tests + 3-5 confirmation runs + 5 N-epoch runs + the momentum sweep + one short
+ * run per learning-rate-free method. Nothing is trained twice: step 3's run without momentum continues
+ * step 2's confirmation run at the chosen rate, step 4's decay run continues the constant-rate run after
+ * its first epoch, and step 7 is step 3's run (in memory only: a resumed procedure trains them again).
  *
  * @example
  * ```ts
