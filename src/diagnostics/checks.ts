@@ -7,11 +7,12 @@ import type * as tf from '@tensorflow/tfjs';
 import { checkKnownKeys, checkNumber, checkOneOf, LrfreeConfigError } from '../core/validate.js';
 import { cyclical } from '../schedules/cyclical.js';
 import { powerDecay } from '../schedules/powerDecay.js';
+import { continues, type RunCheckpoint, runSettings } from './checkpoint.js';
 import { checkData, type DiagnosticData, evaluate, type LossSpec, preservingModel } from './common.js';
 import { type Curve, heldOut, trainCurve } from './curves.js';
 import { lrRangeTest, type RangeTestOptions, type RangeTestResult } from './rangeTest.js';
 import { npGradient, type Suggestion, smoothDebiased, valley } from './suggest.js';
-import { diagnosticOptimizer, runEpoch, VARIANTS, type Variant } from './trainer.js';
+import { batchesPerEpoch, diagnosticOptimizer, runEpoch, VARIANTS, type Variant } from './trainer.js';
 
 /** Options shared by the checks. */
 interface Common {
@@ -271,6 +272,12 @@ export interface ScheduleCheckOptions extends Common {
   margin?: number;
   /** A constant-rate run already made with the same settings (saves one run). */
   constant?: Curve;
+  /**
+   * A checkpoint of that constant-rate run after its first epoch(s): the scheduled run continues from it
+   * when the schedule's factor is exactly 1 up to there (power decay's first epoch), so those steps are
+   * not trained twice; the result is the same. The caller disposes it.
+   */
+  constantStart?: RunCheckpoint;
 }
 
 /** A schedule compared with the constant rate. */
@@ -298,6 +305,7 @@ const SCHEDULE_KEYS = [
   'tol',
   'margin',
   'constant',
+  'constantStart',
   'batchSize',
   'seed',
   'loss',
@@ -336,7 +344,13 @@ async function scheduleCheck(
     options.plateauEpochs === undefined
       ? plateauEpoch(constant.loss, options.tol ?? 0.1)
       : checkNumber(where, 'plateauEpochs', options.plateauEpochs, { min: 0, minExclusive: true });
-  const scheduled = await trainCurve(model, data, { ...base, schedule: make(M), onEpoch: tick });
+  const start = options.constantStart;
+  const spe = batchesPerEpoch(data.train.x.shape[0], options.batchSize ?? 64);
+  const from =
+    start && continues(start, runSettings(base), { epochs, stepsPerEpoch: spe, schedule: make(M)(spe) })
+      ? { from: start }
+      : {};
+  const scheduled = await trainCurve(model, data, { ...base, schedule: make(M), onEpoch: tick, ...from });
   const improvement = (constant.best - scheduled.best) / Math.abs(constant.best);
   const speedup = constant.logArea - scheduled.logArea;
   return {

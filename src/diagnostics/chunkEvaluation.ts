@@ -5,7 +5,7 @@
  * runs use the chunks; the split's loss and accuracy are their row-weighted means.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type DataSplit, hasAccuracy, type LossSpec, lossFunction, sliceRows } from './common.js';
+import { type DataSplit, hasAccuracy, type LossSpec, lossFunction, predictAll, sliceRows } from './common.js';
 
 /** The loss of each chunk, and the whole split's loss (and accuracy, for one-hot labels). */
 export interface ChunkEvaluation {
@@ -50,7 +50,7 @@ export function chunkEvaluation(
   const rows = tf.tidy(() => {
     const pieces: tf.Tensor[] = [];
     for (let start = 0; start < n; start += batchSize)
-      pieces.push(model.predict(sliceRows(split.x, start, Math.min(batchSize, n - start))) as tf.Tensor);
+      pieces.push(predictAll(model, sliceRows(split.x, start, Math.min(batchSize, n - start))));
     const p = pieces.length === 1 ? pieces[0] : tf.concat(pieces, 0);
     const l = rowLosses(loss, split.y, p);
     if (l === undefined) {

@@ -5,7 +5,14 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { Schedule } from '../core/schedule.js';
-import { checkNumber } from '../core/validate.js';
+import { checkNumber, LrfreeConfigError } from '../core/validate.js';
+import {
+  continues,
+  type RunCheckpoint,
+  restoreCheckpoint,
+  runSettings,
+  takeCheckpoint,
+} from './checkpoint.js';
 import { type DiagnosticData, type Evaluation, evaluate, type LossSpec, preservingModel } from './common.js';
 import { batchesPerEpoch, diagnosticOptimizer, runEpoch, type Variant } from './trainer.js';
 
@@ -46,6 +53,13 @@ export interface CurveOptions {
   onEpoch?: (epoch: number, total: number) => void;
   /** Called with the trained model before it is restored (e.g. to copy the final weights). */
   atEnd?: (model: tf.LayersModel) => void;
+  /**
+   * Continue from this checkpoint of the same run (its first steps are not trained again; the curve is
+   * the same); it must satisfy {@link continues}. The caller keeps and disposes it.
+   */
+  from?: RunCheckpoint;
+  /** Receives the run's checkpoint after this many epochs (the receiver disposes it). */
+  checkpointAfter?: { epochs: number; keep: (c: RunCheckpoint) => void };
 }
 
 /** The held-out split of the diagnostics: validation when given, else the training data. */
@@ -82,6 +96,14 @@ export async function trainCurve(
   const schedule = options.schedule?.(spe);
   const beta = options.momentum ?? 0.9;
   const split = heldOut(data);
+  const settings = runSettings({ ...options, lr, batchSize });
+  const from = options.from;
+  if (from && !continues(from, settings, { epochs, stepsPerEpoch: spe, schedule })) {
+    throw new LrfreeConfigError(
+      'trainCurve: the checkpoint in `from` was not made by the first steps of this run (other settings, ' +
+        'more steps, or a schedule whose factor is not 1 there).',
+    );
+  }
   return preservingModel(model, async () => {
     const opt = diagnosticOptimizer(
       options.variant,
@@ -93,20 +115,43 @@ export async function trainCurve(
         seed: options.seed,
       },
     );
-    const trainLoss = [Number.NaN];
-    const evals: Evaluation[] = [evaluate(model, split, options.loss)];
+    const trainLoss = from ? [...from.trainLoss] : [Number.NaN];
+    const evals: Evaluation[] = from ? from.evals.map((e) => ({ ...e })) : [];
     try {
-      for (let e = 0; e < epochs; e++) {
-        const r = await runEpoch(model, data.train, opt, {
+      if (from) await restoreCheckpoint(model, opt, from);
+      else evals.push(evaluate(model, split, options.loss));
+      for (let e = trainLoss.length - 1; e < epochs; e++) {
+        // A continued partial epoch adds its losses to the checkpoint's sum in the same order as one
+        // uninterrupted epoch would, so its mean is the same number.
+        const resumed = from && e === from.trainLoss.length - 1 ? from.partial : { sum: 0, batches: 0 };
+        let sum = resumed.sum;
+        let batches = resumed.batches;
+        await runEpoch(model, data.train, opt, {
           batchSize,
-          seed: options.seed ?? 0,
+          seed: settings.seed,
           epoch: e,
+          firstBatch: resumed.batches,
           loss: options.loss,
           signal: options.signal,
+          afterBatch: (_, l) => {
+            sum += l;
+            batches += 1;
+            return undefined;
+          },
         });
-        trainLoss.push(r.meanLoss);
+        trainLoss.push(batches > 0 ? sum / batches : Number.NaN);
         evals.push(evaluate(model, split, options.loss));
         options.onEpoch?.(e + 1, epochs);
+        if (options.checkpointAfter?.epochs === e + 1) {
+          options.checkpointAfter.keep(
+            await takeCheckpoint(model, opt, settings, {
+              steps: (e + 1) * spe,
+              trainLoss,
+              partial: { sum: 0, batches: 0 },
+              evals,
+            }),
+          );
+        }
       }
       options.atEnd?.(model);
     } finally {

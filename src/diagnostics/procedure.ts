@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkKnownKeys, checkNumber, checkOneOf, LrfreeConfigError } from '../core/validate.js';
+import { continues, disposeCheckpoint, type RunCheckpoint, runSettings } from './checkpoint.js';
 import {
   compareVariants,
   cyclicalCheck,
@@ -26,6 +27,7 @@ import {
   type SuggestionRule,
 } from './rangeTest.js';
 import {
+  type Candidate,
   compareLrFree,
   confirmLearningRate,
   defaultConfirmSteps,
@@ -245,8 +247,10 @@ const KNOWN = [
  * evidence and the red flags; a flag that would blame the data is raised only after the optimizer is
  * ruled out (every run tried, plus Adam at 1e-3 when nothing learned).
  *
- * Cost: about 2 range tests + 3-5 confirmation runs + 7 N-epoch runs + the momentum sweep + one short
- * run per learning-rate-free method.
+ * Cost: about 2 range tests + 3-5 confirmation runs + 5 N-epoch runs + the momentum sweep + one short
+ * run per learning-rate-free method. Nothing is trained twice: step 3's run without momentum continues
+ * step 2's confirmation run at the chosen rate, step 4's decay run continues the constant-rate run after
+ * its first epoch, and step 7 is step 3's run (in memory only: a resumed procedure trains them again).
  *
  * @example
  * ```ts
@@ -314,16 +318,57 @@ export async function procedure(
   // batch order: the very run step 3 made. Step 3 keeps its runs' final weights here (in memory only; a
   // resumed procedure trains again), so step 7 does not repeat it.
   const trainedWeights = new Map<Curve, tf.Tensor[]>();
-  const trainKeeping = async (o: CurveOptions) => {
+  // Runs that a later step would repeat step for step continue from checkpoints instead (in memory only,
+  // ./checkpoint.ts): step 3's run without momentum continues step 2's confirmation run at the chosen
+  // rate, and step 4's decay run continues the constant-rate run of step 3 after its first epoch.
+  const held = new Set<RunCheckpoint>();
+  const release = (c: RunCheckpoint | undefined) => {
+    if (c && held.delete(c)) disposeCheckpoint(c);
+  };
+  /** The step 2 run with the lowest held-out loss among those that fell (the winner so far). */
+  let leader: { lr: number; best: number; checkpoints: RunCheckpoint[] } | undefined;
+  const keepLeader = (c: Candidate, checkpoints: RunCheckpoint[]) => {
+    for (const k of checkpoints) held.add(k);
+    if (c.fell && Number.isFinite(c.run.best) && (!leader || c.run.best < leader.best)) {
+      leader?.checkpoints.forEach(release);
+      leader = { lr: c.lr, best: c.run.best, checkpoints };
+    } else checkpoints.forEach(release);
+  };
+  /** Step 3's curves' checkpoints after their first epoch (for step 4). */
+  const firstEpoch = new Map<Curve, RunCheckpoint>();
+  const spe = batchesPerEpoch(data.train.x.shape[0], batchSize);
+  /**
+   * trainCurve, keeping the final weights (for step 7) and the checkpoint after the first epoch;
+   * continued from the latest of `earlier` that it would repeat.
+   */
+  const trainKeeping = async (o: CurveOptions, earlier: RunCheckpoint[] = []) => {
     let end: tf.Tensor[] = [];
+    let first: RunCheckpoint | undefined;
+    const settings = runSettings(o);
+    const repeated = earlier.filter((c) => continues(c, settings, { epochs: o.epochs, stepsPerEpoch: spe }));
+    const from = repeated.reduce<RunCheckpoint | undefined>(
+      (a, c) => (a && a.steps >= c.steps ? a : c),
+      undefined,
+    );
     try {
       const curve = await trainCurve(model, data, {
         ...o,
+        ...(from ? { from } : {}),
+        checkpointAfter: {
+          epochs: 1,
+          keep: (c) => {
+            first = c;
+            held.add(c);
+          },
+        },
         atEnd: (m) => {
           end = modelValues(m);
         },
       });
       trainedWeights.set(curve, end);
+      // Continued past its first epoch: that checkpoint is the earlier run's.
+      const start = first ?? repeated.find((c) => c.steps === spe);
+      if (start) firstEpoch.set(curve, start);
       return curve;
     } catch (e) {
       tf.dispose(end);
@@ -435,6 +480,7 @@ export async function procedure(
         signal: options.signal,
         rangeTestSeconds: rangeSeconds,
         onProgress: progress('lr'),
+        keep: keepLeader,
       });
       state.lrChoice = choice;
       const found = Number.isFinite(choice.lr);
@@ -490,10 +536,14 @@ export async function procedure(
         onProgress: progress('momentum'),
       });
       const mu = Math.round(test.suggestion * 100) / 100;
-      const without = await trainKeeping({ variant: 'sgd', lr, epochs, ...common });
+      const confirmed = leader?.lr === lr ? leader.checkpoints : [];
+      const without = await trainKeeping({ variant: 'sgd', lr, epochs, ...common }, confirmed);
       const withMu =
         mu > 0 ? await trainKeeping({ variant: 'momentum', lr, momentum: mu, epochs, ...common }) : without;
       const helps = mu > 0 && Number.isFinite(withMu.best) && withMu.best < without.best * 0.99;
+      // Only the chosen constant-rate run's first epoch is continued later (step 4).
+      const kept = firstEpoch.get(helps ? withMu : without);
+      for (const c of [...held]) if (c !== kept) release(c);
       state.momentum = { test, without, with: withMu, helps };
       rec.momentum = {
         value: helps ? mu : 0,
@@ -504,13 +554,17 @@ export async function procedure(
     });
     await run('decay', async () => {
       if (!haveLr()) return noLr;
+      const constant = constantCurve();
+      const constantStart = constant && firstEpoch.get(constant);
       const r = await decayCheck(model, data, {
         ...chosen(),
         epochs,
-        constant: constantCurve(),
+        constant,
+        ...(constantStart ? { constantStart } : {}),
         ...common,
         onProgress: progress('decay'),
       });
+      release(constantStart);
       state.decay = r;
       rec.decay = {
         value: r.helps,
@@ -669,6 +723,7 @@ export async function procedure(
     throw e;
   } finally {
     for (const w of trainedWeights.values()) tf.dispose(w);
+    for (const c of held) disposeCheckpoint(c);
   }
   state.redFlags = redFlagsOf(state, data, options.loss);
   return state;

@@ -8,6 +8,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { deriveSeed } from '../core/rng.js';
 import { AS_GOOD, bracketRate, HALF_DECADE, wobble } from './bracket.js';
+import { disposeCheckpoint, type RunCheckpoint } from './checkpoint.js';
 import type { DiagnosticData, LossSpec } from './common.js';
 import { fmt } from './format.js';
 import { pairedDifference } from './pairedDifference.js';
@@ -189,6 +190,11 @@ export interface ConfirmOptions {
   onProgress?: (done: number, total: number) => void;
   /** Seconds the range test took (added to the cost). */
   rangeTestSeconds?: number;
+  /**
+   * Receives each candidate's run checkpoints (after its first epoch and at its end, when it got there;
+   * the receiver disposes them), for longer runs at the chosen rate to continue (./checkpoint.ts).
+   */
+  keep?: (candidate: Candidate, checkpoints: RunCheckpoint[]) => void;
 }
 
 /**
@@ -237,18 +243,34 @@ export async function confirmLearningRate(
     upper: (rt.divergedAt ?? rt.lrs[rt.lrs.length - 1] ?? 10) * HALF_DECADE,
   };
   let done = 0;
-  const run = (lr: number, seed: number) =>
+  const run = (lr: number, seed: number, keep?: (c: RunCheckpoint) => void) =>
     shortRun(
       model,
       data,
       { variant, lr, momentum: options.momentum },
-      { steps, batchSize: options.batchSize, seed, loss: options.loss, signal: options.signal },
+      {
+        steps,
+        batchSize: options.batchSize,
+        seed,
+        loss: options.loss,
+        signal: options.signal,
+        ...(keep ? { checkpoints: { afterEpochs: [1], atEnd: true, keep } } : {}),
+      },
     );
   const tryRate = async (lr: number, source: string[]) => {
-    const r = await run(lr, options.seed);
+    const kept: RunCheckpoint[] = [];
+    let r: ShortRun;
+    try {
+      r = await run(lr, options.seed, options.keep ? (c) => kept.push(c) : undefined);
+    } catch (e) {
+      kept.forEach(disposeCheckpoint);
+      throw e;
+    }
     const d = pairedDifference(r.chunks, r.chunks0);
     const fell = Number.isFinite(r.best) && d.mean < -2 * (Number.isFinite(d.se) ? d.se : 0) && d.mean < 0;
-    candidates.push({ lr, source, run: r, fell });
+    const candidate = { lr, source, run: r, fell };
+    candidates.push(candidate);
+    options.keep?.(candidate, kept);
     options.onProgress?.(++done, total);
   };
   const tried = () =>

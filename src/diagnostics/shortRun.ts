@@ -7,8 +7,16 @@ import type * as tf from '@tensorflow/tfjs';
 import { withEvalPoint } from '../core/evalPoint.js';
 import type { LrfreeOptimizer } from '../core/optimizer.js';
 import { catalogEntry } from '../optimizers/catalog.js';
+import { type RunCheckpoint, runSettings, takeCheckpoint } from './checkpoint.js';
 import { type ChunkEvaluation, chunkEvaluation } from './chunkEvaluation.js';
-import { type DataSplit, type DiagnosticData, type LossSpec, preservingModel } from './common.js';
+import {
+  type DataSplit,
+  type DiagnosticData,
+  type Evaluation,
+  evaluate,
+  type LossSpec,
+  preservingModel,
+} from './common.js';
 import { heldOut } from './curves.js';
 import { fmt } from './format.js';
 import { batchesPerEpoch, diagnosticOptimizer, runEpoch, type Variant } from './trainer.js';
@@ -68,6 +76,13 @@ export interface ShortRunOptions {
    * decided, e.g. a learning-rate-free method that has matched the tuned rate).
    */
   decided?: (e: ChunkEvaluation) => boolean;
+  /**
+   * Checkpoints of the run (variant specs only) after the given epochs and at its end when it trained all
+   * its steps, for a longer run with the same settings to continue (see ./checkpoint.ts). The receiver
+   * disposes them. Costs a held-out `evaluate` before training and after each finished epoch (what a
+   * curve records).
+   */
+  checkpoints?: { afterEpochs: number[]; atEnd: boolean; keep: (c: RunCheckpoint) => void };
 }
 
 function specName(spec: RunSpec): string {
@@ -127,9 +142,21 @@ export async function shortRun(
         }
         if (options.decided?.(e)) stop = true;
       });
+    // What a checkpoint records (as trainCurve would): held-out evaluations at the epoch ends, the
+    // mean training loss of each finished epoch and the running sum of the unfinished one.
+    const keeping = 'catalog' in spec ? undefined : options.checkpoints;
+    const settings = 'catalog' in spec ? undefined : runSettings({ ...spec, ...options });
+    const trainLoss = [Number.NaN];
+    const epochEvals: Evaluation[] = keeping ? [evaluate(model, split, options.loss)] : [];
+    let partial = { sum: 0, batches: 0 };
+    const keep = async () =>
+      keeping?.keep(
+        await takeCheckpoint(model, opt, settings!, { steps: done, trainLoss, partial, evals: epochEvals }),
+      );
     try {
       for (let epoch = 0; done < options.steps && !broken && !stop; epoch++) {
-        await runEpoch(model, data.train, opt, {
+        partial = { sum: 0, batches: 0 };
+        const r = await runEpoch(model, data.train, opt, {
           batchSize: options.batchSize,
           seed: options.seed,
           epoch,
@@ -138,6 +165,8 @@ export async function shortRun(
           maxBatches: options.steps - done,
           afterBatch: (_, l) => {
             done += 1;
+            partial.sum += l;
+            partial.batches += 1;
             if (!Number.isFinite(l)) {
               broken = true;
               return false;
@@ -146,7 +175,14 @@ export async function shortRun(
             return done < options.steps && !stop;
           },
         });
+        if (keeping && !broken && r.batches === spe && partial.batches === spe) {
+          trainLoss.push(r.meanLoss);
+          epochEvals.push(evaluate(model, split, options.loss));
+          partial = { sum: 0, batches: 0 };
+          if (keeping.afterEpochs.includes(epoch + 1)) await keep();
+        }
       }
+      if (keeping?.atEnd && !broken && !stop && done === options.steps) await keep();
       if (broken) {
         at.push(done);
         loss.push(Number.NaN);

@@ -63,6 +63,8 @@ export interface EpochOptions {
   loss?: LossSpec;
   /** Stop after this many batches (a partial epoch). */
   maxBatches?: number;
+  /** Start at this batch of the epoch's order (continuing a partial epoch). Default 0. */
+  firstBatch?: number;
   /** Called before every batch (e.g. to set the learning rate). */
   beforeBatch?: (batch: number) => void;
   /** Called after every batch with its loss; return `false` to stop the epoch. */
@@ -92,8 +94,9 @@ export async function runEpoch(
   const order = tf.tensor1d(permutation(n, deriveSeed(options.seed, options.epoch)), 'int32');
   let summary = { meanLoss: Number.NaN, batches: 0 };
   try {
+    const first = options.firstBatch ?? 0;
     const total = Math.min(
-      batchesPerEpoch(n, options.batchSize),
+      batchesPerEpoch(n, options.batchSize) - first,
       options.maxBatches ?? Number.POSITIVE_INFINITY,
     );
     const result = await runTrainingLoop({
@@ -103,9 +106,9 @@ export async function runEpoch(
         checkAbort(options.signal);
         return false;
       },
-      beforeStep: ({ batch }) => options.beforeBatch?.(batch),
+      beforeStep: ({ batch }) => options.beforeBatch?.(first + batch),
       batch: ({ batch }) => {
-        const start = batch * options.batchSize;
+        const start = (first + batch) * options.batchSize;
         return gatherRows(split.x, split.y, order, start, Math.min(options.batchSize, n - start));
       },
       trainStep: ({ x, y }) => {
@@ -116,7 +119,7 @@ export async function runEpoch(
         );
         return optimizer.lastStep.skipped ? Number.NaN : optimizer.lastStep.loss;
       },
-      afterStep: ({ batch, loss }) => options.afterBatch?.(batch, loss),
+      afterStep: ({ batch, loss }) => options.afterBatch?.(first + batch, loss),
       onEpochEnd: (e) => {
         summary = { meanLoss: e.meanLoss, batches: e.batches };
       },
