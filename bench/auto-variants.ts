@@ -26,7 +26,7 @@ export const AUTO_VARIANTS: Record<string, [AutoOptions, AutoIngredients]> = {
   'auto:noisyArmijo': [{}, { noisyChecks: 'armijo' }],
   'auto:noisyDecrease': [{}, { noisyChecks: 'decrease' }],
   'auto:floor0.05': [{}, { deterministicFloor: 0.05 }],
-  'auto:floor0.2': [{}, { deterministicFloor: 0.2 }],
+  'auto:floor0.1': [{}, { deterministicFloor: 0.1 }],
   'auto:floor0': [{}, { deterministicFloor: 0 }],
   'auto:floor0.15': [{}, { deterministicFloor: 0.15 }],
   'auto:detLine': [{}, { deterministicCheck: 'line' }],

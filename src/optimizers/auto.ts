@@ -81,7 +81,7 @@ export const AUTO_REGIMES = { unknown: 0, deterministic: 1, noisy: 2 } as const;
  * about 1/c steps. Averaging is there to cancel noise; without noise, an average since step 1 only lags
  * behind a z that converges (docs/auto.md, "Two regimes").
  */
-export const DETERMINISTIC_C_FLOOR = 0.1;
+export const DETERMINISTIC_C_FLOOR = 0.2;
 
 /**
  * Two losses of the same weights agree to float32 round-off (relative): the determinism test. Mini-batch

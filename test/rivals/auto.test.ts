@@ -86,18 +86,19 @@ describe('auto() prototype', () => {
         const run = trainRun(scale, 40, batches);
         expect(Math.abs(run.final / base.final - 1)).toBeLessThan(0.1);
         // The decisions are invariant in exact arithmetic; in float32 a check near its threshold can go
-        // either way (the parabola's curvature is a difference of nearly equal losses; on this separable toy
-        // problem the full-batch loss also nears round-off), so: the same decision at almost every step and
-        // the same scales on average.
+        // either way (the parabola's curvature is a difference of nearly equal losses, and at convergence
+        // the checked decrease is at round-off), so: the same decisions while the loss falls, the same
+        // decision at most steps, and the same scales on average.
         const reasons = run.records.map((r) => r.info.reason);
         const baseReasons = base.records.map((r) => r.info.reason);
         const same = reasons.filter((r, i) => r === baseReasons[i]).length;
-        expect(same).toBeGreaterThanOrEqual(36);
-        expect(reasons.slice(0, 10)).toEqual(baseReasons.slice(0, 10));
+        expect(same).toBeGreaterThanOrEqual(32);
+        // Identical while the loss still falls well above round-off (the full-batch run has converged by
+        // step ~30, where the checked decreases are differences of equal losses).
+        expect(reasons.slice(0, 25)).toEqual(baseReasons.slice(0, 25));
         const etas = run.records.map((r) => r.eta as number);
         const baseEtas = base.records.map((r) => r.eta as number);
-        const logRatio = etas.slice(1).reduce((a, e, i) => a + Math.log(e / baseEtas[i + 1]), 0) / 39;
-        expect(Math.abs(logRatio)).toBeLessThan(0.1);
+        for (let i = 1; i < 25; i++) expect(Math.abs(etas[i] / baseEtas[i] - 1)).toBeLessThan(0.03);
       }
     }
   });
