@@ -90,6 +90,12 @@ export interface SimdKernels {
     beta: number,
     obeta: number,
   ): void;
+  /** 1 when any of the n floats at x is NaN or infinite, else 0. */
+  any_non_finite(x: number, n: number): number;
+  /** The sum of the squares of the n floats at x, in float32 and in order (as stock Sum of Square). */
+  sum_squares(x: number, n: number): number;
+  /** out[i] = a*d[i] + base[i] over n floats, the product rounded first (a Multiply then an Add). */
+  axpy(d: number, base: number, out: number, n: number, a: number): void;
 }
 
 /**

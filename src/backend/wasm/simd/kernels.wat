@@ -790,4 +790,64 @@
       (local.set $i (i32.add (local.get $i) (i32.const 4)))
       (br $t))))
 
+  ;; ---------------------------------------------------------------------------------------------------
+  ;; The optimizer core's per-step bookkeeping (src/backend/wasm/stepKernels.ts): one pass per tensor
+  ;; instead of two to three TF.js kernels each.
+
+  ;; 1 when any of x[0 .. n) is NaN or infinite (all exponent bits set), else 0.
+  (func (export "any_non_finite") (param $x i32) (param $n i32) (result i32)
+    (local $i i32) (local $end i32) (local $vecEnd i32) (local $acc v128) (local $mask v128)
+    (local.set $mask (i32x4.splat (i32.const 0x7f800000)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $vecEnd (i32.and (local.get $end) (i32.const -16)))
+    (block $vd (loop $v
+      (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+      (local.set $acc (v128.or (local.get $acc)
+        (i32x4.eq (v128.and (v128.load align=4 (i32.add (local.get $x) (local.get $i))) (local.get $mask))
+          (local.get $mask))))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $v)))
+    (block $td (loop $t
+      (br_if $td (i32.ge_u (local.get $i) (local.get $end)))
+      (if (i32.eq (i32.and (i32.load (i32.add (local.get $x) (local.get $i))) (i32.const 0x7f800000))
+            (i32.const 0x7f800000))
+        (then (return (i32.const 1))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $t)))
+    (v128.any_true (local.get $acc)))
+
+  ;; The sum of x[i]*x[i] over x[0 .. n): each square rounded to float32, then added in float32 from 0 in
+  ;; order, as stock wasm's Sum of a Square does (so the two agree bit for bit).
+  (func (export "sum_squares") (param $x i32) (param $n i32) (result f32)
+    (local $i i32) (local $end i32) (local $s f32) (local $v f32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $v (f32.load (i32.add (local.get $x) (local.get $i))))
+      (local.set $s (f32.add (local.get $s) (f32.mul (local.get $v) (local.get $v))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $l)))
+    (local.get $s))
+
+  ;; out[i] = a*d[i] + base[i], the product rounded to float32 before the sum: a Multiply then an Add kernel.
+  (func (export "axpy") (param $d i32) (param $base i32) (param $out i32) (param $n i32) (param $a f32)
+    (local $i i32) (local $end i32) (local $vecEnd i32) (local $av v128)
+    (local.set $av (f32x4.splat (local.get $a)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $vecEnd (i32.and (local.get $end) (i32.const -16)))
+    (block $vd (loop $v
+      (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+      (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+        (f32x4.add (f32x4.mul (local.get $av) (v128.load align=4 (i32.add (local.get $d) (local.get $i))))
+          (v128.load align=4 (i32.add (local.get $base) (local.get $i)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $v)))
+    (block $td (loop $t
+      (br_if $td (i32.ge_u (local.get $i) (local.get $end)))
+      (f32.store (i32.add (local.get $out) (local.get $i))
+        (f32.add (f32.mul (local.get $a) (f32.load (i32.add (local.get $d) (local.get $i))))
+          (f32.load (i32.add (local.get $base) (local.get $i)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $t))))
+
 )
