@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { patchWasm } from '../../src/backend/patchWasm.js';
+import { knownToBeFinite } from '../../src/backend/wasm/finiteMemo.js';
 import {
   ALL_FINITE,
   STEP_ALONG,
@@ -9,6 +10,7 @@ import {
   stepKernelsAvailable,
 } from '../../src/backend/wasm/stepKernels.js';
 import { allFinite, lossAndSquaredNorms, stepAlong } from '../../src/core/stepKernels.js';
+import { adamMoments } from '../../src/directions/adamMoments.js';
 import { adam, sgd } from '../../src/optimizers/baselines.js';
 import { adamSls } from '../../src/optimizers/lineSearch.js';
 import { snapshotWeights, tinyMlp, toyClassification } from '../helpers/tf.js';
@@ -16,6 +18,9 @@ import { data, kernel, on, relErr } from './compare.js';
 
 /** Shapes with every remainder mod 4, a scalar, an empty tensor and a layer's kernel. */
 const SHAPES = [[], [1], [2], [3], [4], [5], [7, 9], [3, 5, 7], [0], [784, 128], [1000, 3]];
+
+/** Whether the fused kernels remembered `t` as finite. */
+const knownFinite = (t: tf.Tensor) => knownToBeFinite({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
 
 /** Runs `f` with the step kernels unregistered (the TF.js-ops path), then puts them back. */
 function withoutStepKernels<T>(f: () => T): T {
@@ -135,6 +140,52 @@ describe("the optimizer core's step kernels on patched wasm", () => {
     },
   );
 
+  it('all finite trusts what the fused Adam and step kernels checked as they wrote, and only that', () => {
+    const values = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+    for (const n of [1, 3, 4, 5, 8, 17]) {
+      for (let at = 0; at < n; at++) {
+        for (const bad of values) {
+          const g = tf.tensor(data([n], at + 2));
+          const base = tf.tensor(data([n], at + 3));
+          const dBad = data([n], at + 4);
+          dBad[at] = bad;
+          const d = tf.tensor(dBad);
+          // Finite inputs: Adam's m and v and the step's output are remembered as finite.
+          const { m, v } = adamMoments(
+            g,
+            g,
+            tf.abs(g),
+            { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 3 },
+            false,
+          );
+          const next = stepAlong(base, g, -0.5);
+          expect([m, v, next].map(knownFinite)).toEqual([true, true, true]);
+          expect(allFinite([m, v, next])).toBe(true);
+          // A bad value in the gradient or the direction: nothing remembered, and the check sees it.
+          const bm = adamMoments(
+            d,
+            g,
+            tf.abs(g),
+            { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, step: 3 },
+            false,
+          );
+          const bnext = stepAlong(base, d, -0.5);
+          expect([bm.m, bm.v, bnext].map(knownFinite)).toEqual([false, false, false]);
+          expect(allFinite([bm.m])).toBe(false);
+          expect(allFinite([bm.v])).toBe(false);
+          expect(allFinite([next, bnext])).toBe(false);
+          tf.dispose([g, base, d, m, v, next, bm.m, bm.v, bm.d, bnext]);
+        }
+      }
+    }
+    // Overflow of finite inputs: 3e38 + 3e38 is infinite.
+    const big = tf.tensor([3e38, 1, 3e38, 2, 3e38]);
+    const over = stepAlong(big, big, 1);
+    expect(knownFinite(over)).toBe(false);
+    expect(allFinite([over])).toBe(false);
+    tf.dispose([big, over]);
+  });
+
   it('step along: the ops inside a gradient tape (the kernel has no gradient)', () => {
     const base = tf.tensor([1, 2, 3]);
     const d = tf.tensor([0.5, -1, 2]);
@@ -162,6 +213,35 @@ describe("the optimizer core's step kernels on patched wasm", () => {
     }
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose(g);
+  });
+
+  it('an update that overflows the weights is skipped on both paths', () => {
+    const run = () => {
+      const w = tf.variable(tf.tensor([3e38, 2, 3, 4, 5]));
+      const c = tf.tensor([-1, 1, 1, 1, 1]);
+      const opt = sgd(1e38);
+      const warn = console.warn;
+      console.warn = () => {};
+      try {
+        // Loss, gradient (c) and eta are finite; w - 1e38 * c overflows float32 in the first entry only.
+        opt.minimize(() => tf.sum(tf.mul(w, c)) as tf.Scalar, false, [w]);
+      } finally {
+        console.warn = warn;
+      }
+      const out = {
+        w: Array.from(w.dataSync()),
+        skipped: opt.counters.skipped,
+        why: opt.lastStep.skipReason,
+      };
+      tf.dispose([w, c]);
+      opt.dispose();
+      return out;
+    };
+    const fused = run();
+    expect(fused.skipped).toBe(1);
+    expect(fused.why).toBe('update');
+    expect(fused.w).toEqual([3e38, 2, 3, 4, 5].map(Math.fround));
+    expect(withoutStepKernels(run)).toEqual(fused);
   });
 
   it.each([

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ALL_FINITE, provideStepKernels, STEP_ALONG, SUM_OF_SQUARES } from '../../core/stepKernels.js';
+import { knownToBeFinite, rememberFinite } from './finiteMemo.js';
 import {
   assertFloat32,
   isLrfreeKernel,
@@ -60,10 +61,13 @@ function allFinite(args: KernelArgs): tf.TensorInfo {
   const list = listed(ALL_FINITE, args);
   const backend = args.backend as WasmBackendLike;
   const kernels = kernelsOf(ALL_FINITE, backend);
-  // Integer and boolean tensors hold no NaN or infinity.
+  // Integer and boolean tensors hold no NaN or infinity; those a fused kernel checked as it wrote them
+  // need no second reading.
   const ok = list.every(
     (t) =>
-      t.dtype !== 'float32' || !kernels.any_non_finite(offsetOf(backend, t), tf.util.sizeFromShape(t.shape)),
+      t.dtype !== 'float32' ||
+      knownToBeFinite(t) ||
+      !kernels.any_non_finite(offsetOf(backend, t), tf.util.sizeFromShape(t.shape)),
   );
   const out = backend.makeOutput([], 'int32');
   (backend.typedArrayFromHeap(out) as Int32Array)[0] = ok ? 1 : 0;
@@ -79,13 +83,14 @@ function stepAlong(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const kernels = kernelsOf(STEP_ALONG, backend);
   const out = backend.makeOutput(base.shape, 'float32');
-  kernels.axpy(
+  const nonFinite = kernels.axpy(
     offsetOf(backend, d),
     offsetOf(backend, base),
     offsetOf(backend, out),
     tf.util.sizeFromShape(base.shape),
     scale,
   );
+  if (!nonFinite) rememberFinite(out);
   return out;
 }
 
