@@ -1,14 +1,16 @@
 /**
  * The TF.js side of bench/engine.ts (run by it, one process per engine configuration):
  *
- *   node --import tsx bench/engine-peer.ts lrfree|stock THREADS
+ *   node --import tsx bench/engine-peer.ts lrfree|stock THREADS [tf|lrfree]
  *
  * Reads one JSON request a line on stdin, `{ "task": name, "ms": budget }`, runs training steps of that task
  * (Adam, lr 1e-3, loss forced to a number each step) until `budget` ms have passed (at least 3 steps) and
  * answers one line `{ "ms": [per-step ms...], "cpuMs": CPU ms per step, all threads }`, or `{ "error": text }` when this engine cannot train it.
  * Models are built once, on first request, with 3 warm-up steps. `lrfree` = `ready()` with lrfree's wasm
  * kernels on THREADS threads; `stock` = TF.js's wasm as shipped (no patchWasm; 1 thread: its threaded build
- * does not start in Node).
+ * does not start in Node). The optimizer is `tf.train.adam(1e-3)` (`tf`, the default) or lrfree's own
+ * `adam(1e-3)` (`lrfree`: the same Adam, bias-corrected, eps 1e-7 outside the square root, run by lrfree's
+ * optimizer core with its fused wasm kernel and its finiteness guard; what a user of lrfree trains with).
  */
 import { createInterface } from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
@@ -17,10 +19,14 @@ import { crossEntropy } from '../src/bench/task.js';
 import { charLstm } from '../src/bench/tasks/charLstm.js';
 import { fashionCnn } from '../src/bench/tasks/fashion.js';
 import { CHAR_TRANSFORMER, charTransformer } from '../src/bench/tasks/transformerModel.js';
+import { adam } from '../src/optimizers/baselines.js';
 import { ENGINE_TASKS, type EngineTaskName } from './engine-tasks.js';
 
-const [engine, threadsArg] = process.argv.slice(2);
-if (engine !== 'lrfree' && engine !== 'stock') throw new Error('usage: engine-peer.ts lrfree|stock THREADS');
+const [engine, threadsArg, optimizerArg = 'tf'] = process.argv.slice(2);
+if ((engine !== 'lrfree' && engine !== 'stock') || (optimizerArg !== 'tf' && optimizerArg !== 'lrfree'))
+  throw new Error('usage: engine-peer.ts lrfree|stock THREADS [tf|lrfree]');
+/** A new Adam at lr 1e-3: TF.js's, or lrfree's. */
+const newAdam = (): tf.Optimizer => (optimizerArg === 'tf' ? tf.train.adam(1e-3) : adam(1e-3));
 await ready({ backend: 'wasm', threads: Number(threadsArg), patch: engine === 'lrfree', quiet: true });
 
 /** One training step's pieces: the loss of a fixed batch and what to dispose afterwards. */
@@ -119,7 +125,7 @@ function run(name: EngineTaskName, budgetMs: number): { ms: number[]; cpuMs: num
     if (!t) {
       const build = BUILDERS[name];
       if (!build) return { error: 'not built yet' };
-      t = { trainer: build(), optimizer: tf.train.adam(1e-3) };
+      t = { trainer: build(), optimizer: newAdam() };
       trainers.set(name, t);
       for (let i = 0; i < 3; i++) step(t);
     }
@@ -139,7 +145,7 @@ function run(name: EngineTaskName, budgetMs: number): { ms: number[]; cpuMs: num
   }
 }
 
-console.log(JSON.stringify({ ready: backendInfo(), tasks: ENGINE_TASKS.length }));
+console.log(JSON.stringify({ ready: backendInfo(), optimizer: optimizerArg, tasks: ENGINE_TASKS.length }));
 for await (const line of createInterface({ input: process.stdin })) {
   if (!line.trim()) continue;
   const req = JSON.parse(line) as { task: EngineTaskName; ms: number };

@@ -1,7 +1,10 @@
 /**
  * Engine benchmark (not part of npm test): training-step times of the MLPs, the benchmark's Fashion CNN and
- * char-LSTM (and the char-transformer once it exists) in lrfree's wasm on 1 and N threads, TF.js's stock
- * wasm, and PyTorch CPU on 1 and N threads, measured side by side in one run and printed as ratios.
+ * char-LSTM and the char-transformer in lrfree's wasm on 1 and N threads, TF.js's stock wasm, and PyTorch CPU
+ * on 1 and N threads, measured side by side in one run and printed as ratios. lrfree's wasm runs twice per
+ * thread count: stepping with `tf.train.adam` (as stock wasm does) and with lrfree's own `adam` (the same
+ * algorithm through lrfree's optimizer core and fused Adam kernel: what a user of lrfree trains with).
+ * PyTorch steps with `torch.optim.Adam`. All read the loss back every step.
  *
  *   npx tsx bench/engine.ts                      # 5 rounds of ~0.4 s per cell, N = cores available
  *   npx tsx bench/engine.ts --rounds 3 --ms 200 --threads 2 --tasks mlp-784-128-128-10
@@ -93,15 +96,23 @@ function torchMissing(): string | undefined {
   return `PyTorch not found for ${PYTHON} (${(r.error?.message ?? r.stderr).trim().split('\n').at(-1)}). Install Debian's CPU build with \`apt-get install python3-torch\` (or point LRFREE_TORCH_PYTHON at a python3 that has torch); the other columns follow.`;
 }
 
-const tsx = (engine: string, threads: number): [string, string[]] => [
+const tsx = (engine: string, threads: number, optimizer: 'tf' | 'lrfree' = 'tf'): [string, string[]] => [
   process.execPath,
-  ['--import', 'tsx', 'bench/engine-peer.ts', engine, String(threads)],
+  ['--import', 'tsx', 'bench/engine-peer.ts', engine, String(threads), optimizer],
 ];
 const missing = torchMissing();
+const T1 = 'PyTorch 1T';
+const TN = `PyTorch ${N}T`;
+const L1 = 'lrfree wasm 1T tf.train.adam';
+const LN = `lrfree wasm ${N}T tf.train.adam`;
+const A1 = 'lrfree wasm 1T lrfree.adam';
+const AN = `lrfree wasm ${N}T lrfree.adam`;
+const S1 = 'stock wasm 1T tf.train.adam';
 const peers: Peer[] = [
-  new Peer('lrfree wasm 1T', 1, ...tsx('lrfree', 1)),
-  new Peer('stock wasm 1T', 1, ...tsx('stock', 1)),
-  ...(N > 1 ? [new Peer(`lrfree wasm ${N}T`, N, ...tsx('lrfree', N))] : []),
+  new Peer(L1, 1, ...tsx('lrfree', 1)),
+  new Peer(A1, 1, ...tsx('lrfree', 1, 'lrfree')),
+  new Peer(S1, 1, ...tsx('stock', 1)),
+  ...(N > 1 ? [new Peer(LN, N, ...tsx('lrfree', N)), new Peer(AN, N, ...tsx('lrfree', N, 'lrfree'))] : []),
   ...(missing
     ? []
     : [
@@ -184,11 +195,7 @@ const ratio = (a: Cell | string | undefined, b: Cell | string | undefined, m: Me
   return ` (${median(r).toFixed(2)}x, ${r[0].toFixed(2)}-${r.at(-1)!.toFixed(2)})`;
 };
 
-const T1 = 'PyTorch 1T';
-const TN = `PyTorch ${N}T`;
-const L1 = 'lrfree wasm 1T';
-const LN = `lrfree wasm ${N}T`;
-const heads = [T1, L1, 'stock wasm 1T', ...(N > 1 ? [TN, LN] : [])];
+const heads = [T1, L1, A1, S1, ...(N > 1 ? [TN, LN, AN] : [])];
 function table(m: Measure): void {
   console.log(`| training step | ${heads.join(' | ')} |`);
   console.log(`|---|${heads.map(() => '---').join('|')}|`);
@@ -197,12 +204,25 @@ function table(m: Measure): void {
     const cells = [
       cell(get(T1), m),
       cell(get(L1), m) + ratio(get(L1), get(T1), m),
-      cell(get('stock wasm 1T'), m) + ratio(get('stock wasm 1T'), get(T1), m),
-      ...(N > 1 ? [cell(get(TN), m), cell(get(LN), m) + ratio(get(LN), get(TN), m)] : []),
+      cell(get(A1), m) + ratio(get(A1), get(T1), m),
+      cell(get(S1), m) + ratio(get(S1), get(T1), m),
+      ...(N > 1
+        ? [
+            cell(get(TN), m),
+            cell(get(LN), m) + ratio(get(LN), get(TN), m),
+            cell(get(AN), m) + ratio(get(AN), get(TN), m),
+          ]
+        : []),
     ];
     console.log(`| ${task.label} | ${cells.join(' | ')} |`);
   }
 }
+console.log(
+  "\nOptimizers: PyTorch steps with torch.optim.Adam (eps 1e-8), the `tf.train.adam` columns with TF.js's Adam (eps 1e-7),",
+);
+console.log(
+  "the `lrfree.adam` columns with lrfree's adam (eps 1e-7; its fused wasm kernel and finiteness guard); all lr 1e-3.",
+);
 console.log('\n## Wall-clock time per step\n');
 console.log('Median over rounds; in brackets the ratio to PyTorch at the same thread count (stock wasm: to');
 console.log('PyTorch 1T), median and range over rounds.\n');
@@ -217,8 +237,16 @@ if (N > 1) {
   console.log(`\nlrfree wasm ${N} threads / 1 thread, wall-clock time (median and range over rounds):`);
   for (const task of TASKS) {
     const r = ratio(times.get(task.name)!.get(LN), times.get(task.name)!.get(L1), 'wall');
-    if (r) console.log(`- ${task.label}:${r}`);
+    const a = ratio(times.get(task.name)!.get(AN), times.get(task.name)!.get(A1), 'wall');
+    if (r || a) console.log(`- ${task.label}: tf.train.adam${r}, lrfree.adam${a}`);
   }
+}
+console.log('\nlrfree.adam / tf.train.adam on lrfree wasm, wall-clock time (median and range over rounds):');
+for (const task of TASKS) {
+  const row = times.get(task.name)!;
+  const one = ratio(row.get(A1), row.get(L1), 'wall');
+  const many = N > 1 ? ratio(row.get(AN), row.get(LN), 'wall') : '';
+  if (one || many) console.log(`- ${task.label}: 1T${one}${many ? `, ${N}T${many}` : ''}`);
 }
 // What BLAS the PyTorch peers run on: Debian's python3-torch takes whatever libblas.so.3 points at.
 for (const [i, p] of peers.entries()) {

@@ -4,7 +4,9 @@
  * products (every Dense/LSTM backward pass) on XNNPACK, a Tile by block copies (every BatchNorm backward), a Slice
  * and GatherV2 that read through heap views instead of copying whole inputs (batches, predict, embeddings),
  * faster MaxPoolGrad and Conv2DBackpropInput (every CNN backward pass), SIMD Sqrt and broadcasting
- * Add/Sub/Multiply/RealDiv (Adam's update, bias adds), and a fused SIMD kernel for Adam's direction.
+ * Add/Sub/Multiply/RealDiv (Adam's update, bias adds), an Identity and Cast that share memory instead of
+ * copying (the gradient tape's clones), a fused SIMD kernel for Adam's direction, and fused kernels for the
+ * optimizer core's per-step norms, finiteness check and commit.
  */
 import * as tf from '@tensorflow/tfjs';
 import { installBatchMatMul } from './wasm/batchMatMul.js';
@@ -18,8 +20,10 @@ import { FUSED_AUTO, fusedAutoConfig } from './wasm/fusedAuto.js';
 import { installFusedMatMul } from './wasm/fusedMatMul.js';
 import { installGather } from './wasm/gather.js';
 import { isLrfreeKernel } from './wasm/heap.js';
+import { installIdentity } from './wasm/identity.js';
 import { installMaxPoolGrad } from './wasm/maxPoolGrad.js';
 import { installSlice } from './wasm/slice.js';
+import { stepKernelConfigs } from './wasm/stepKernels.js';
 import { installSum } from './wasm/sum.js';
 import { installTile } from './wasm/tile.js';
 import { installTranspose } from './wasm/transpose.js';
@@ -40,9 +44,11 @@ const MISSING: tf.KernelConfig[] = [
  * later TF.js, is left alone), wraps BatchMatMul so transposed products run on XNNPACK, and replaces Tile
  * with a block-copy version, Slice and GatherV2 with versions that copy only what they take, MaxPoolGrad and
  * Conv2DBackpropInput with a window scan and col2im(dy @ W^T), Sqrt and broadcasting Add, Sub, Multiply and
- * RealDiv with single SIMD passes, and adds
- * `LrfreeFusedAdam` (lrfree's Adam direction in one SIMD pass) and `LrfreeFusedAuto` (auto()'s direction and
- * Schedule-Free step in three). Call it after importing
+ * RealDiv with single SIMD passes, Identity and same-dtype Cast with versions that share the input's memory
+ * instead of copying it (the gradient tape clones every tensor it saves), and adds
+ * `LrfreeFusedAdam` (lrfree's Adam direction in one SIMD pass), `LrfreeFusedAuto` (auto()'s direction and
+ * Schedule-Free step in three) and the optimizer core's per-step kernels `LrfreeSumOfSquares`,
+ * `LrfreeAllFinite` and `LrfreeStepAlong` (src/backend/wasm/stepKernels.ts). Call it after importing
  * `@tensorflow/tfjs-backend-wasm` (`lrfree.ready()` does both); before or after `tf.setBackend('wasm')` both
  * work. Idempotent: a second call changes nothing.
  *
@@ -52,7 +58,7 @@ const MISSING: tf.KernelConfig[] = [
  * ```ts
  * import '@tensorflow/tfjs-backend-wasm';
  * import * as lrfree from 'lrfree';
- * lrfree.backend.patchWasm(); // ['Conv2DBackpropFilter', ..., '_FusedMatMul', 'MaxPoolGrad', ..., 'Sqrt', 'LrfreeFusedAdam', 'LrfreeFusedAuto']
+ * lrfree.backend.patchWasm(); // ['Conv2DBackpropFilter', ..., '_FusedMatMul', 'MaxPoolGrad', ..., 'Sqrt', 'LrfreeFusedAdam', 'LrfreeFusedAuto', 'LrfreeSumOfSquares', ...]
  * await tf.setBackend('wasm');
  * ```
  */
@@ -72,6 +78,7 @@ export function patchWasm(): string[] {
   if (installConv2dBackpropInput()) names.push('Conv2DBackpropInput');
   if (installTranspose()) names.push('Transpose');
   if (installSum()) names.push('Sum');
+  if (installIdentity()) names.push('Identity', 'Cast');
   names.push(...installElementwise());
   // A new kernel name rather than a replacement: register it only where the wasm backend's kernels are.
   if (tf.getKernel('BatchMatMul', 'wasm')) {
@@ -79,6 +86,10 @@ export function patchWasm(): string[] {
     if (isLrfreeKernel(FUSED_ADAM, 'wasm')) names.push(FUSED_ADAM);
     if (!tf.getKernel(FUSED_AUTO, 'wasm')) tf.registerKernel(fusedAutoConfig);
     if (isLrfreeKernel(FUSED_AUTO, 'wasm')) names.push(FUSED_AUTO);
+    for (const config of stepKernelConfigs) {
+      if (!tf.getKernel(config.kernelName, 'wasm')) tf.registerKernel(config);
+      if (isLrfreeKernel(config.kernelName, 'wasm')) names.push(config.kernelName);
+    }
   }
   return names;
 }

@@ -1,5 +1,6 @@
 /** Applying a step size (number, per group, or per-variable tensor) to a list of tensors. */
 import * as tf from '@tensorflow/tfjs';
+import { stepAlong } from './stepKernels.js';
 import type { Eta, PerVariableEta } from './types.js';
 
 /** True when `eta` holds one tensor per variable. */
@@ -38,7 +39,7 @@ export function isZeroEta(eta: Eta): boolean {
 export function stepFrom(base: tf.Tensor, d: tf.Tensor, eta: number | tf.Tensor): tf.Tensor {
   if (typeof eta === 'number') {
     if (eta === 0) return base.clone();
-    return tf.add(tf.mul(tf.scalar(-eta), d), base);
+    return stepAlong(base, d, -eta);
   }
   // base - eta*d equals base + (-eta)*d bit for bit (negation is exact); one kernel fewer per variable.
   return tf.sub(base, tf.mul(eta, d));

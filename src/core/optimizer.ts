@@ -25,6 +25,7 @@ import {
 import { deriveSeed, withSeededMathRandom } from './rng.js';
 import type { Schedule } from './schedule.js';
 import { decodeState, encodeState } from './stateCodec.js';
+import { allFinite, lossAndSquaredNorms } from './stepKernels.js';
 import type {
   Counters,
   Direction,
@@ -399,17 +400,8 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
     seed: number,
   ): boolean {
     const t0 = performance.now();
-    // One read-back for the loss and every gradient's squared norm: finiteness check and free statistics.
-    const statsTensor = tf.tidy(() =>
-      tf.stack([
-        lossTensor ? tf.reshape(lossTensor, []) : tf.scalar(0),
-        ...grads.map((g) => tf.sum(tf.square(g))),
-      ]),
-    );
-    const stats = statsTensor.dataSync();
-    statsTensor.dispose();
-    const loss0 = lossTensor ? stats[0] : Number.NaN;
-    const gradNormSq = Array.from(stats.subarray(1));
+    // The loss and every gradient's squared norm: finiteness check and free statistics.
+    const { loss: loss0, squaredNorms: gradNormSq } = lossAndSquaredNorms(lossTensor, grads);
     if ((lossTensor && !Number.isFinite(loss0)) || !gradNormSq.every(Number.isFinite)) {
       // Non-finite loss or gradient: touch no weight and no state, count the skip (ALGORITHMS.md §0.3).
       this.skip(loss0, 0, 1, lossTensor && !Number.isFinite(loss0) ? 'loss' : 'gradient');
@@ -1047,15 +1039,6 @@ function finiteEta(eta: Eta): boolean {
   if (typeof eta === 'number') return Number.isFinite(eta);
   if (isPerVariable(eta)) return true;
   return (eta as readonly number[]).every(Number.isFinite);
-}
-
-/** True when no element of any tensor is NaN or infinite; one read-back (0 * x is NaN exactly there). */
-function allFinite(tensors: readonly tf.Tensor[]): boolean {
-  if (tensors.length === 0) return true;
-  const t = tf.tidy(() => tf.addN(tensors.map((x) => tf.sum(tf.mul(x, 0)))));
-  const ok = Number.isFinite(t.dataSync()[0]);
-  t.dispose();
-  return ok;
 }
 
 /** TF.js names a variable created under a name already in use `<name>_<n>`; this strips that suffix. */

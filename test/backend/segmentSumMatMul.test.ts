@@ -119,6 +119,8 @@ describe('patchWasm', () => {
       'Conv2DBackpropInput',
       'Transpose',
       'Sum',
+      'Identity',
+      'Cast',
       'Add',
       'Sub',
       'Multiply',
@@ -126,6 +128,9 @@ describe('patchWasm', () => {
       'Sqrt',
       'LrfreeFusedAdam',
       'LrfreeFusedAuto',
+      'LrfreeSumOfSquares',
+      'LrfreeAllFinite',
+      'LrfreeStepAlong',
     ]);
     expect(second.map((n) => tf.getKernel(n, 'wasm')!.kernelFunc)).toEqual(kernels);
   });

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { FUSED_ADAM, type FusedAdamAttrs, provideFusedAdam } from '../../core/fastKernels.js';
+import { rememberFinite } from './finiteMemo.js';
 import { isLrfreeKernel, type KernelArgs, markKernel, offsetOf, type WasmBackendLike } from './heap.js';
 import { simdKernels } from './simd/instance.js';
 
@@ -48,7 +49,7 @@ function fusedAdam(args: KernelArgs): tf.TensorInfo[] {
     throw new Error(`lrfree ${FUSED_ADAM} (wasm): wasm SIMD or TF.js's memory is unavailable here.`);
   const outs = Array.from({ length: a.withSearch ? 4 : 3 }, () => backend.makeOutput(g.shape, 'float32'));
   // Offsets are taken after every allocation: they are stable even if the heap grew meanwhile.
-  kernels.adam(
+  const nonFinite = kernels.adam(
     offsetOf(backend, g),
     offsetOf(backend, m),
     offsetOf(backend, v),
@@ -66,6 +67,8 @@ function fusedAdam(args: KernelArgs): tf.TensorInfo[] {
     a.c2,
     a.epsilon,
   );
+  // The optimizer's finiteness check of the new state need not read m and v again.
+  if (!nonFinite) for (const t of outs.slice(0, 2)) rememberFinite(t);
   return outs;
 }
 

@@ -10,6 +10,8 @@ export interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   /** A view of a tensor's heap memory, created now: re-take it after any allocation (the heap may grow). */
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+  /** Adds a reference to a tensor's data (a kernel that returns its input's data, as Reshape does). */
+  incRef(dataId: tf.DataId): void;
   /** Decrements the refcount and frees at zero. */
   disposeData(dataId: tf.DataId): boolean;
   /** The emscripten module; its HEAPU8 is used for memcpy between tensors. */

@@ -7,6 +7,7 @@ import { withSharedMemoryImport } from './sharedMemory.js';
 
 /** The module's exports (signatures in kernels.wat; pointers are byte offsets, counts are floats). */
 export interface SimdKernels {
+  /** Adam's moments and direction (kernels.wat); returns 1 when an element of m or v is NaN or infinite. */
   adam(
     g: number,
     m0: number,
@@ -24,7 +25,7 @@ export interface SimdKernels {
     c1: number,
     c2: number,
     eps: number,
-  ): void;
+  ): number;
   bias_clamp(
     out: number,
     bias: number,
@@ -90,6 +91,15 @@ export interface SimdKernels {
     beta: number,
     obeta: number,
   ): void;
+  /** 1 when any of the n floats at x is NaN or infinite, else 0. */
+  any_non_finite(x: number, n: number): number;
+  /** The sum of the squares of the n floats at x, in float32 and in order (as stock Sum of Square). */
+  sum_squares(x: number, n: number): number;
+  /**
+   * out[i] = a*d[i] + base[i] over n floats, the product rounded first (a Multiply then an Add); returns 1
+   * when an element of out is NaN or infinite.
+   */
+  axpy(d: number, base: number, out: number, n: number, a: number): number;
 }
 
 /**

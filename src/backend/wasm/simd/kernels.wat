@@ -2,6 +2,8 @@
 ;; One pass over the gradient instead of TF.js's 13 kernels, with the same float32 operations in the same
 ;; order as the op path of src/directions/adam.ts, so both give bit-identical results:
 ;;   m = m0*b1 + g*(1-b1);  v = v0*b2 + (g*g)*(1-b2);  den = sqrt(v/c2) + eps;  d = (m/c1)/den;  s = g/den
+;; It returns 1 when an element of m or v is NaN or infinite (the optimizer's finiteness check then need not
+;; read them again: src/backend/wasm/finiteMemo.ts).
 ;; Pointers are byte offsets into TF.js's own heap (the memory is imported), n counts float32 elements.
 (module
   (import "env" "memory" (memory 0))
@@ -11,7 +13,8 @@
     (param $n i32)
     (param $b1 f32) (param $ob1 f32) (param $b2 f32) (param $ob2 f32)
     (param $c1 f32) (param $c2 f32) (param $eps f32)
-    (local $i i32) (local $vecEnd i32) (local $end i32)
+    (result i32)
+    (local $i i32) (local $vecEnd i32) (local $end i32) (local $bad v128) (local $EXP v128) (local $badS i32)
     (local $B1 v128) (local $OB1 v128) (local $B2 v128) (local $OB2 v128)
     (local $C1 v128) (local $C2 v128) (local $EPS v128)
     (local $gv v128) (local $mv v128) (local $vv v128) (local $den v128)
@@ -23,6 +26,7 @@
     (local.set $C1 (f32x4.splat (local.get $c1)))
     (local.set $C2 (f32x4.splat (local.get $c2)))
     (local.set $EPS (f32x4.splat (local.get $eps)))
+    (local.set $EXP (i32x4.splat (i32.const 0x7f800000)))
     (local.set $vecEnd (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
     (local.set $end (i32.shl (local.get $n) (i32.const 2)))
     ;; Four lanes at a time.
@@ -38,6 +42,10 @@
           (f32x4.mul (f32x4.mul (local.get $gv) (local.get $gv)) (local.get $OB2))))
         (v128.store align=4 (i32.add (local.get $mOut) (local.get $i)) (local.get $mv))
         (v128.store align=4 (i32.add (local.get $vOut) (local.get $i)) (local.get $vv))
+        ;; Lanes of m or v with all exponent bits set (NaN or infinite), for the returned flag.
+        (local.set $bad (v128.or (local.get $bad) (v128.or
+          (i32x4.eq (v128.and (local.get $mv) (local.get $EXP)) (local.get $EXP))
+          (i32x4.eq (v128.and (local.get $vv) (local.get $EXP)) (local.get $EXP)))))
         (local.set $den (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vv) (local.get $C2))) (local.get $EPS)))
         (v128.store align=4 (i32.add (local.get $dOut) (local.get $i))
           (f32x4.div (f32x4.div (local.get $mv) (local.get $C1)) (local.get $den)))
@@ -59,6 +67,9 @@
           (f32.mul (f32.mul (local.get $gs) (local.get $gs)) (local.get $ob2))))
         (f32.store (i32.add (local.get $mOut) (local.get $i)) (local.get $ms))
         (f32.store (i32.add (local.get $vOut) (local.get $i)) (local.get $vs))
+        (local.set $badS (i32.or (local.get $badS) (i32.or
+          (i32.eq (i32.and (i32.reinterpret_f32 (local.get $ms)) (i32.const 0x7f800000)) (i32.const 0x7f800000))
+          (i32.eq (i32.and (i32.reinterpret_f32 (local.get $vs)) (i32.const 0x7f800000)) (i32.const 0x7f800000)))))
         (local.set $dens (f32.add (f32.sqrt (f32.div (local.get $vs) (local.get $c2))) (local.get $eps)))
         (f32.store (i32.add (local.get $dOut) (local.get $i))
           (f32.div (f32.div (local.get $ms) (local.get $c1)) (local.get $dens)))
@@ -66,7 +77,9 @@
           (then (f32.store (i32.add (local.get $sOut) (local.get $i))
             (f32.div (local.get $gs) (local.get $dens)))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
-        (br $tail))))
+        (br $tail)))
+    ;; 1 when any element of m or v is NaN or infinite.
+    (i32.or (local.get $badS) (v128.any_true (local.get $bad))))
 
   ;; out[r, c] = min(max(out[r, c] + bias, lo), hi) in place, over `rows` rows of `cols` floats.
   ;; biasMode: 0 no bias, 1 one bias per column, 2 one bias for all. NaN stays NaN (as in TF.js's Relu).
@@ -789,5 +802,74 @@
         (select (f32.sqrt (local.get $s)) (f32.mul (local.get $s) (local.get $s)) (i32.eqz (local.get $op))))
       (local.set $i (i32.add (local.get $i) (i32.const 4)))
       (br $t))))
+
+  ;; ---------------------------------------------------------------------------------------------------
+  ;; The optimizer core's per-step bookkeeping (src/backend/wasm/stepKernels.ts): one pass per tensor
+  ;; instead of two to three TF.js kernels each.
+
+  ;; 1 when any of x[0 .. n) is NaN or infinite (all exponent bits set), else 0.
+  (func (export "any_non_finite") (param $x i32) (param $n i32) (result i32)
+    (local $i i32) (local $end i32) (local $vecEnd i32) (local $acc v128) (local $mask v128)
+    (local.set $mask (i32x4.splat (i32.const 0x7f800000)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $vecEnd (i32.and (local.get $end) (i32.const -16)))
+    (block $vd (loop $v
+      (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+      (local.set $acc (v128.or (local.get $acc)
+        (i32x4.eq (v128.and (v128.load align=4 (i32.add (local.get $x) (local.get $i))) (local.get $mask))
+          (local.get $mask))))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $v)))
+    (block $td (loop $t
+      (br_if $td (i32.ge_u (local.get $i) (local.get $end)))
+      (if (i32.eq (i32.and (i32.load (i32.add (local.get $x) (local.get $i))) (i32.const 0x7f800000))
+            (i32.const 0x7f800000))
+        (then (return (i32.const 1))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $t)))
+    (v128.any_true (local.get $acc)))
+
+  ;; The sum of x[i]*x[i] over x[0 .. n): each square rounded to float32, then added in float32 from 0 in
+  ;; order, as stock wasm's Sum of a Square does (so the two agree bit for bit).
+  (func (export "sum_squares") (param $x i32) (param $n i32) (result f32)
+    (local $i i32) (local $end i32) (local $s f32) (local $v f32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $v (f32.load (i32.add (local.get $x) (local.get $i))))
+      (local.set $s (f32.add (local.get $s) (f32.mul (local.get $v) (local.get $v))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $l)))
+    (local.get $s))
+
+  ;; out[i] = a*d[i] + base[i], the product rounded to float32 before the sum: a Multiply then an Add kernel.
+  ;; Returns 1 when any element of out is NaN or infinite.
+  (func (export "axpy") (param $d i32) (param $base i32) (param $out i32) (param $n i32) (param $a f32)
+    (result i32)
+    (local $i i32) (local $end i32) (local $vecEnd i32) (local $av v128) (local $r v128) (local $rs f32)
+    (local $bad v128) (local $EXP v128) (local $badS i32)
+    (local.set $EXP (i32x4.splat (i32.const 0x7f800000)))
+    (local.set $av (f32x4.splat (local.get $a)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $vecEnd (i32.and (local.get $end) (i32.const -16)))
+    (block $vd (loop $v
+      (br_if $vd (i32.ge_u (local.get $i) (local.get $vecEnd)))
+      (local.set $r (f32x4.add (f32x4.mul (local.get $av) (v128.load align=4 (i32.add (local.get $d) (local.get $i))))
+        (v128.load align=4 (i32.add (local.get $base) (local.get $i)))))
+      (v128.store align=4 (i32.add (local.get $out) (local.get $i)) (local.get $r))
+      (local.set $bad (v128.or (local.get $bad)
+        (i32x4.eq (v128.and (local.get $r) (local.get $EXP)) (local.get $EXP))))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br $v)))
+    (block $td (loop $t
+      (br_if $td (i32.ge_u (local.get $i) (local.get $end)))
+      (local.set $rs (f32.add (f32.mul (local.get $a) (f32.load (i32.add (local.get $d) (local.get $i))))
+        (f32.load (i32.add (local.get $base) (local.get $i)))))
+      (f32.store (i32.add (local.get $out) (local.get $i)) (local.get $rs))
+      (local.set $badS (i32.or (local.get $badS)
+        (i32.eq (i32.and (i32.reinterpret_f32 (local.get $rs)) (i32.const 0x7f800000)) (i32.const 0x7f800000))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $t)))
+    (i32.or (local.get $badS) (v128.any_true (local.get $bad))))
 
 )
