@@ -6,15 +6,16 @@
  * u = g/(sqrt(v-hat) + eps), eps relative to the tensor's gradient RMS (so u does not depend on the scale
  * of the loss), with u scaled so its per-tensor RMS is at most 1, times a scale eta. The scale is not
  * guessed: the first step calibrates it by probing the loss along -u on a ladder of step sizes (no move),
- * and an occasional Armijo probe checks it afterwards (one extra forward every `probeEvery` steps). The
- * checks are made at eta / gain (gain 1.5): the step z takes is 1.5 times the step the check accepts,
- * because the training point y moves only part of it (measured on the quick suite, docs/auto.md). The
- * scale is re-centred when the check fails (down, towards the parabola's minimiser, at least halved) or
- * passes by a wide margin (up, towards the parabola's minimiser, at most doubled). Decoupled weight decay
- * at y (off unless hinted).
- *
- * The scale decided by a probe takes effect from the next step (the step's own update is computed before
- * its probe); the calibration step moves nothing.
+ * at gain 1.5 times the line step (y moves only part of z's step). Step 2 sees the same weights on the next
+ * batch and so tells a deterministic loss from a noisy one (AUTO_REGIMES):
+ * - noisy (mini-batches): the calibrated scale is kept, guarded by a halving when the smoothed loss rises to
+ *   twice its calibration value (Armijo checks on one mini-batch pulled it too low; `probeEvery` turns
+ *   them back on);
+ * - deterministic (full batch): every step an Armijo check of the committed move re-centres the scale
+ *   (down towards the parabola's minimiser, at least halved; up by at most 2x on a wide margin), and x
+ *   weighs the newest z by at least 0.2 (averaging is for noise; without it, it only lags).
+ * Decoupled weight decay at y (off unless hinted). A check's scale takes effect from the next step (the
+ * step's own update is computed before its probe); the calibration step moves nothing.
  */
 import * as tf from '@tensorflow/tfjs';
 import { FUSED_AUTO, type FusedAutoAttrs, fusedAutoAvailable } from '../core/fusedAutoKernel.js';
@@ -29,7 +30,10 @@ import { type MethodCommonOptions, splitCommon } from './methodCommon.js';
 export interface AutoOptions {
   /** Decoupled weight decay at y: z <- z - eta*weightDecay*y. Default 0. */
   weightDecay?: number;
-  /** Steps between scale checks once the scale is stable. Default 10. */
+  /**
+   * Check the scale by Armijo every `probeEvery` steps on a noisy loss too (one forward each). Default: no
+   * check on a noisy loss after the calibration (a deterministic loss is checked at every step anyway).
+   */
   probeEvery?: number;
   /** Schedule-Free interpolation beta (0.95-0.98 for very long runs). Default 0.9. */
   beta?: number;
@@ -504,9 +508,10 @@ tf.serialization.registerClass(AutoOptimizer);
 
 /**
  * The optimizer that needs no argument (a prototype, docs/auto.md): Schedule-Free with a clipped Adam
- * direction whose scale is calibrated by probes and re-centred by an occasional Armijo check. 1 forward + 1 backward per
- * step, plus 6 forwards at the first step (which does not move) and 1 forward every `probeEvery` steps or
- * after a change. `lastStep.eta` is the scale used; `lastStep.info.reason` says why it changes
+ * direction whose scale is calibrated by probes at step 1; on a deterministic (full-batch) loss an Armijo
+ * check re-centres it every step, on a noisy one it is kept unless the loss rises. 1 forward + 1 backward
+ * per step, plus 6 forwards at the first step (which does not move) and, on a deterministic loss, 1 forward
+ * per step. `lastStep.eta` is the scale used; `lastStep.info.reason` says why it changes
  * ({@link AUTO_REASONS}) and `info.next` what it becomes. Evaluate at x (`withEvalPoint`, `opt.eval()`).
  *
  * @example
@@ -561,6 +566,8 @@ export function autoWith(
   checkKnownKeys(W, own, ['weightDecay', 'probeEvery', 'beta', 'totalSteps', 'clip']);
   const weightDecay = checkNumber(W, 'weightDecay', own.weightDecay ?? 0, { min: 0 });
   const probeEvery = checkNumber(W, 'probeEvery', own.probeEvery ?? 10, { min: 1, integer: true });
+  // An explicit probeEvery asks for checks on a noisy loss too.
+  const noisyChecks = ingredients.noisyChecks ?? (own.probeEvery !== undefined ? 'armijo' : 'none');
   const beta = checkNumber(W, 'beta', own.beta ?? 0.9, {
     min: 0,
     max: 1,
@@ -586,7 +593,7 @@ export function autoWith(
       calibrate: ingredients.calibrate ?? true,
       checkMove: ingredients.checkMove ?? 'line',
       regimes: ingredients.regimes ?? true,
-      noisyChecks: ingredients.noisyChecks ?? 'none',
+      noisyChecks,
       deterministicCheck: ingredients.deterministicCheck ?? 'update',
     }),
     name: 'auto',

@@ -238,4 +238,21 @@ describe('auto() prototype', () => {
     opt.dispose();
     w.dispose();
   });
+
+  it('an explicit probeEvery turns the Armijo checks on for a noisy loss', () => {
+    const w = tf.variable(tf.tensor1d([1, -1, 2]));
+    const opt = auto({ probeEvery: 5 });
+    const probed: number[] = [];
+    for (let s = 0; s < 30; s++) {
+      const target = s % 2 ? 0.2 : -0.2;
+      opt.minimize(() => tf.tidy(() => tf.sum(tf.square(tf.sub(w, target))) as tf.Scalar), false, [w]);
+      if (s > 0 && opt.lastStep.forwards > 0) probed.push(s);
+    }
+    expect(opt.lastStep.info.regime).toBe(AUTO_REGIMES.noisy);
+    // Checks every 5 steps (sooner after a change), not at every step.
+    expect(probed.length).toBeGreaterThanOrEqual(5);
+    expect(probed.length).toBeLessThan(20);
+    opt.dispose();
+    w.dispose();
+  });
 });
