@@ -12,33 +12,16 @@ import * as tf from '@tensorflow/tfjs';
 import { ready } from '../src/backend/ready.js';
 import { crossEntropy } from '../src/bench/task.js';
 import { adam } from '../src/optimizers/baselines.js';
+import { engineMlp } from './engine-mlp.js';
 
 const threads = Number(process.argv[2] ?? 1);
 const BLOCKS = Number(process.argv[3] ?? 40);
 const STEPS = 10;
 await ready({ backend: 'wasm', threads, quiet: true });
 
-/** The MLP of bench/engine-peer.ts (ReLU hidden layers, softmax output) on a fixed batch; its loss closure. */
+/** The engine benchmark's MLP (bench/engine-mlp.ts) on its fixed batch; its loss closure. */
 function mlp(sizes: number[], batch: number) {
-  const model = tf.sequential();
-  for (let i = 1; i < sizes.length; i++) {
-    model.add(
-      tf.layers.dense({
-        ...(i === 1 ? { inputShape: [sizes[0]] } : {}),
-        units: sizes[i],
-        activation: i === sizes.length - 1 ? 'softmax' : 'relu',
-        kernelInitializer: tf.initializers.glorotUniform({ seed: i }),
-      }),
-    );
-  }
-  const x = tf.randomUniform([batch, sizes[0]], 0, 1, 'float32', 7);
-  const classes = sizes.at(-1)!;
-  const labels = tf.tensor1d(
-    Array.from({ length: batch }, (_, i) => (i * 7) % classes),
-    'int32',
-  );
-  const y = tf.oneHot(labels, classes);
-  labels.dispose();
+  const { model, x, y } = engineMlp(sizes, batch);
   return {
     loss: () => crossEntropy(y, model.apply(x, { training: true }) as tf.Tensor),
     vars: model.trainableWeights.map((w) => w.read() as tf.Variable),

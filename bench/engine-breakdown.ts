@@ -18,6 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ready } from '../src/backend/ready.js';
 import { crossEntropy } from '../src/bench/task.js';
 import { adam } from '../src/optimizers/baselines.js';
+import { engineMlp } from './engine-mlp.js';
 
 const threads = Number(process.argv[2] ?? 1);
 const STEPS = Number(process.argv[3] ?? 100);
@@ -27,27 +28,7 @@ await ready({ backend: 'wasm', threads, quiet: true });
 
 const sizes = [784, 128, 128, 10];
 const batch = 128;
-const model = tf.sequential();
-for (let i = 1; i < sizes.length; i++) {
-  model.add(
-    tf.layers.dense({
-      ...(i === 1 ? { inputShape: [sizes[0]] } : {}),
-      units: sizes[i],
-      activation: i === sizes.length - 1 ? 'softmax' : 'relu',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: i }),
-    }),
-  );
-}
-const x = tf.randomUniform([batch, sizes[0]], 0, 1, 'float32', 7);
-const y = tf.tidy(() =>
-  tf.oneHot(
-    tf.tensor1d(
-      Array.from({ length: batch }, (_, i) => (i * 7) % 10),
-      'int32',
-    ),
-    10,
-  ),
-);
+const { model, x, y } = engineMlp(sizes, batch);
 const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
 const optimizer = OPTIMIZER === 'tf' ? tf.train.adam(1e-3) : adam(1e-3);
 const loss = () => crossEntropy(y, model.apply(x, { training: true }) as tf.Tensor);

@@ -20,6 +20,7 @@ import { charLstm } from '../src/bench/tasks/charLstm.js';
 import { fashionCnn } from '../src/bench/tasks/fashion.js';
 import { CHAR_TRANSFORMER, charTransformer } from '../src/bench/tasks/transformerModel.js';
 import { adam } from '../src/optimizers/baselines.js';
+import { engineMlp } from './engine-mlp.js';
 import { ENGINE_TASKS, type EngineTaskName } from './engine-tasks.js';
 
 const [engine, threadsArg, optimizerArg = 'tf'] = process.argv.slice(2);
@@ -36,31 +37,9 @@ interface Trainer {
   dispose: () => void;
 }
 
-const glorot = (seed: number) => tf.initializers.glorotUniform({ seed });
-
-/** An MLP with ReLU hidden layers and a softmax output, on a fixed random batch. */
+/** The engine benchmark's MLP (bench/engine-mlp.ts) on its fixed batch. */
 function mlp(sizes: number[], batch: number): Trainer {
-  const model = tf.sequential();
-  for (let i = 1; i < sizes.length; i++) {
-    model.add(
-      tf.layers.dense({
-        ...(i === 1 ? { inputShape: [sizes[0]] } : {}),
-        units: sizes[i],
-        activation: i === sizes.length - 1 ? 'softmax' : 'relu',
-        kernelInitializer: glorot(i),
-      }),
-    );
-  }
-  const x = tf.randomUniform([batch, sizes[0]], 0, 1, 'float32', 7);
-  const y = tf.tidy(() =>
-    tf.oneHot(
-      tf.tensor1d(
-        Array.from({ length: batch }, (_, i) => (i * 7) % sizes.at(-1)!),
-        'int32',
-      ),
-      sizes.at(-1)!,
-    ),
-  );
+  const { model, x, y } = engineMlp(sizes, batch);
   return fromModel(model, x, y, () => {
     tf.dispose([x, y]);
     model.dispose();
