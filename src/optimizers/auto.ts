@@ -294,85 +294,83 @@ function autoScaleRule(config: AutoScaleConfig): AutoScaleRule {
     },
   };
   function chooseIn(ctx: LineContext, scalars: ScalarState, regime: number): StepDecision {
-    {
-      const scale = scalars.scale as number;
-      const step = ctx.step;
-      const keep = { eta: 1, along: 'update' as const, reported: 1, scalars };
-      const deterministic = regime === AUTO_REGIMES.deterministic;
-      const noChecks =
-        !Number.isFinite(probeEvery) || (regime === AUTO_REGIMES.noisy && noisyChecks === 'none');
-      if (scale > 0 && !deterministic && noChecks && regime === AUTO_REGIMES.noisy) {
-        return guard(ctx.loss0, scalars, scale);
+    const scale = scalars.scale as number;
+    const step = ctx.step;
+    const keep = { eta: 1, along: 'update' as const, reported: 1, scalars };
+    const deterministic = regime === AUTO_REGIMES.deterministic;
+    const noChecks =
+      !Number.isFinite(probeEvery) || (regime === AUTO_REGIMES.noisy && noisyChecks === 'none');
+    if (scale > 0 && !deterministic && noChecks && regime === AUTO_REGIMES.noisy) {
+      return guard(ctx.loss0, scalars, scale);
+    }
+    if (scale > 0 && !deterministic && (step < (scalars.nextProbe as number) || noChecks)) {
+      return { ...keep, info: { reason: AUTO_REASONS.none, next: scale } };
+    }
+    const phi0 = ctx.loss0;
+    const slope = ctx.gradDotSearch(); // -phi'(0) along -u; > 0 for a descent direction
+    if (!(slope > 0) || !Number.isFinite(phi0)) {
+      return {
+        ...keep,
+        scalars: { ...scalars, nextProbe: step + 1 },
+        info: { reason: AUTO_REASONS.none, next: scale },
+      };
+    }
+    if (scale === 0) {
+      // Calibration: the largest ladder step that satisfies Armijo and does best, refined by a parabola.
+      const phis = ctx.phiMany(LADDER);
+      let best = -1;
+      for (let i = 0; i < LADDER.length; i++) {
+        const ok = phis[i] <= phi0 - ARMIJO_C * LADDER[i] * slope;
+        if (ok && (best < 0 || phis[i] <= phis[best])) best = i;
       }
-      if (scale > 0 && !deterministic && (step < (scalars.nextProbe as number) || noChecks)) {
+      const line = best < 0 ? LADDER[0] / 10 : recentre(LADDER[best], phi0, slope, phis[best], 0.5, 2);
+      const eta = gain * line;
+      // The calibration step does not move: its loss is the next step's point's loss on this batch.
+      const test: ScalarState =
+        scalars.regime === AUTO_REGIMES.unknown ? { pending: phi0, hasPending: 1 } : {};
+      return {
+        ...keep,
+        scalars: { ...scalars, scale: eta, nextProbe: step + 1, startLoss: phi0, lossAvg: phi0, ...test },
+        info: { reason: AUTO_REASONS.calibrated, next: eta, probes: LADDER.length },
+      };
+    }
+    if (deterministic && deterministicCheck === 'line') {
+      const at = scale / gain;
+      const d = decide(scalars, scale, at, phi0, slope, ctx.phi(at), step, gain);
+      return { ...d, scalars: { ...d.scalars, nextProbe: step + 1 } };
+    }
+    if (deterministic) {
+      // No noise: check the move the step commits, at every step (its loss is also the next step's
+      // determinism test). The scale is the step's own.
+      const s = updateSlope(ctx);
+      if (!(s > 0)) {
         return { ...keep, info: { reason: AUTO_REASONS.none, next: scale } };
       }
-      const phi0 = ctx.loss0;
-      const slope = ctx.gradDotSearch(); // -phi'(0) along -u; > 0 for a descent direction
-      if (!(slope > 0) || !Number.isFinite(phi0)) {
+      const phi = ctx.phi(1, 'update');
+      const d = decide(scalars, scale, 1, phi0, s, phi, step, 1);
+      return { ...d, scalars: { ...d.scalars, nextProbe: step + 1, pending: phi, hasPending: 1 } };
+    }
+    // The check: Armijo on the move it tests, `at` along -u (or the committed update, at 1).
+    let at = scale / gain;
+    let phi: number;
+    let checkSlope = slope;
+    if (checkMove === 'update') {
+      checkSlope = updateSlope(ctx);
+      if (!(checkSlope > 0)) {
         return {
           ...keep,
           scalars: { ...scalars, nextProbe: step + 1 },
           info: { reason: AUTO_REASONS.none, next: scale },
         };
       }
-      if (scale === 0) {
-        // Calibration: the largest ladder step that satisfies Armijo and does best, refined by a parabola.
-        const phis = ctx.phiMany(LADDER);
-        let best = -1;
-        for (let i = 0; i < LADDER.length; i++) {
-          const ok = phis[i] <= phi0 - ARMIJO_C * LADDER[i] * slope;
-          if (ok && (best < 0 || phis[i] <= phis[best])) best = i;
-        }
-        const line = best < 0 ? LADDER[0] / 10 : recentre(LADDER[best], phi0, slope, phis[best], 0.5, 2);
-        const eta = gain * line;
-        // The calibration step does not move: its loss is the next step's point's loss on this batch.
-        const test: ScalarState =
-          scalars.regime === AUTO_REGIMES.unknown ? { pending: phi0, hasPending: 1 } : {};
-        return {
-          ...keep,
-          scalars: { ...scalars, scale: eta, nextProbe: step + 1, startLoss: phi0, lossAvg: phi0, ...test },
-          info: { reason: AUTO_REASONS.calibrated, next: eta, probes: LADDER.length },
-        };
-      }
-      if (deterministic && deterministicCheck === 'line') {
-        const at = scale / gain;
-        const d = decide(scalars, scale, at, phi0, slope, ctx.phi(at), step, gain);
-        return { ...d, scalars: { ...d.scalars, nextProbe: step + 1 } };
-      }
-      if (deterministic) {
-        // No noise: check the move the step commits, at every step (its loss is also the next step's
-        // determinism test). The scale is the step's own.
-        const s = updateSlope(ctx);
-        if (!(s > 0)) {
-          return { ...keep, info: { reason: AUTO_REASONS.none, next: scale } };
-        }
-        const phi = ctx.phi(1, 'update');
-        const d = decide(scalars, scale, 1, phi0, s, phi, step, 1);
-        return { ...d, scalars: { ...d.scalars, nextProbe: step + 1, pending: phi, hasPending: 1 } };
-      }
-      // The check: Armijo on the move it tests, `at` along -u (or the committed update, at 1).
-      let at = scale / gain;
-      let phi: number;
-      let checkSlope = slope;
-      if (checkMove === 'update') {
-        checkSlope = updateSlope(ctx);
-        if (!(checkSlope > 0)) {
-          return {
-            ...keep,
-            scalars: { ...scalars, nextProbe: step + 1 },
-            info: { reason: AUTO_REASONS.none, next: scale },
-          };
-        }
-        at = 1;
-        phi = ctx.phi(1, 'update');
-      } else {
-        if (checkMove === 'y') at = scale * rule.yShare();
-        phi = ctx.phi(at);
-      }
-      const armijo = regime === AUTO_REGIMES.noisy && noisyChecks === 'decrease' ? 0 : ARMIJO_C;
-      return decide(scalars, scale, at, phi0, checkSlope, phi, step, checkMove === 'line' ? gain : 1, armijo);
+      at = 1;
+      phi = ctx.phi(1, 'update');
+    } else {
+      if (checkMove === 'y') at = scale * rule.yShare();
+      phi = ctx.phi(at);
     }
+    const armijo = regime === AUTO_REGIMES.noisy && noisyChecks === 'decrease' ? 0 : ARMIJO_C;
+    return decide(scalars, scale, at, phi0, checkSlope, phi, step, checkMove === 'line' ? gain : 1, armijo);
   }
   /**
    * The noisy regime without checks: no probe, only a guard against a scale that makes training worse.
