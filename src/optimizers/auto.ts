@@ -307,6 +307,17 @@ function autoScaleRule(config: AutoScaleConfig): AutoScaleRule {
       return { ...keep, info: { reason: AUTO_REASONS.none, next: scale } };
     }
     const phi0 = ctx.loss0;
+    if (deterministic && scale > 0 && deterministicCheck === 'update' && Number.isFinite(phi0)) {
+      // No noise: check the move the step commits, at every step (its loss is also the next step's
+      // determinism test). The scale is the step's own.
+      const s = updateSlope(ctx);
+      if (!(s > 0)) {
+        return { ...keep, info: { reason: AUTO_REASONS.none, next: scale } };
+      }
+      const phi = ctx.phi(1, 'update');
+      const d = decide(scalars, scale, 1, phi0, s, phi, step, 1);
+      return { ...d, scalars: { ...d.scalars, nextProbe: step + 1, pending: phi, hasPending: 1 } };
+    }
     const slope = ctx.gradDotSearch(); // -phi'(0) along -u; > 0 for a descent direction
     if (!(slope > 0) || !Number.isFinite(phi0)) {
       return {
@@ -338,17 +349,6 @@ function autoScaleRule(config: AutoScaleConfig): AutoScaleRule {
       const at = scale / gain;
       const d = decide(scalars, scale, at, phi0, slope, ctx.phi(at), step, gain);
       return { ...d, scalars: { ...d.scalars, nextProbe: step + 1 } };
-    }
-    if (deterministic) {
-      // No noise: check the move the step commits, at every step (its loss is also the next step's
-      // determinism test). The scale is the step's own.
-      const s = updateSlope(ctx);
-      if (!(s > 0)) {
-        return { ...keep, info: { reason: AUTO_REASONS.none, next: scale } };
-      }
-      const phi = ctx.phi(1, 'update');
-      const d = decide(scalars, scale, 1, phi0, s, phi, step, 1);
-      return { ...d, scalars: { ...d.scalars, nextProbe: step + 1, pending: phi, hasPending: 1 } };
     }
     // The check: Armijo on the move it tests, `at` along -u (or the committed update, at 1).
     let at = scale / gain;
