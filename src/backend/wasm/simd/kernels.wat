@@ -1,5 +1,5 @@
-;; Fused Adam direction for lrfree's wasm backend (compiled by scripts/build-wasm.ts into adam.wasm.ts).
-;; One pass over the gradient instead of TF.js's 13 kernels, with the same float32 operations in the same
+;; lrfree's hand-written SIMD kernels for its wasm backend (compiled by scripts/wasm.ts into kernels.wasm.ts).
+;; The first, the fused Adam direction: one pass over the gradient instead of TF.js's 13 kernels, with the same float32 operations in the same
 ;; order as the op path of src/directions/adam.ts, so both give bit-identical results:
 ;;   m = m0*b1 + g*(1-b1);  v = v0*b2 + (g*g)*(1-b2);  den = sqrt(v/c2) + eps;  d = (m/c1)/den;  s = g/den
 ;; It returns 1 when an element of m or v is NaN or infinite (the optimizer's finiteness check then need not
