@@ -300,7 +300,7 @@ function autoScaleRule(config: AutoScaleConfig): AutoScaleRule {
     const deterministic = regime === AUTO_REGIMES.deterministic;
     const noChecks =
       !Number.isFinite(probeEvery) || (regime === AUTO_REGIMES.noisy && noisyChecks === 'none');
-    if (scale > 0 && !deterministic && noChecks && regime === AUTO_REGIMES.noisy) {
+    if (scale > 0 && noChecks && regime === AUTO_REGIMES.noisy) {
       return guard(ctx.loss0, scalars, scale);
     }
     if (scale > 0 && !deterministic && (step < (scalars.nextProbe as number) || noChecks)) {
