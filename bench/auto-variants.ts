@@ -31,6 +31,8 @@ export const AUTO_VARIANTS: Record<string, [AutoOptions, AutoIngredients]> = {
   'auto:floor0.15': [{}, { deterministicFloor: 0.15 }],
   'auto:detLine': [{}, { deterministicCheck: 'line' }],
   'auto:detLine0.2': [{}, { deterministicCheck: 'line', deterministicFloor: 0.2 }],
+  /** The deterministic regime on the Schedule-Free direction (the design before conjugate gradients). */
+  'auto:detSf': [{}, { deterministicDirection: 'sf' }],
 };
 
 for (const [name, [hints, ingredients]] of Object.entries(AUTO_VARIANTS)) {

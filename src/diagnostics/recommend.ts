@@ -406,10 +406,10 @@ export async function confirmLearningRate(
 // Learning-rate-free methods against the tuned rate
 
 /**
- * The learning-rate-free methods the procedure compares with the tuned rate by default (catalog names;
- * add `auto` here when it exists).
+ * The learning-rate-free methods the procedure compares with the tuned rate by default (catalog names):
+ * `auto` first (the one a user should try without any tuning), then the strongest of each family.
  */
-export const LR_FREE_CANDIDATES: readonly string[] = ['salsa', 'scheduleFreeAdamW', 'prodigy'];
+export const LR_FREE_CANDIDATES: readonly string[] = ['auto', 'salsa', 'scheduleFreeAdamW', 'prodigy'];
 
 /** One learning-rate-free method against the tuned rate. */
 export interface LrFreeVerdict {

@@ -21,7 +21,14 @@ import * as tf from '@tensorflow/tfjs';
 import { FUSED_AUTO, type FusedAutoAttrs, fusedAutoAvailable } from '../core/fusedAutoKernel.js';
 import type { LossFn } from '../core/optimizer.js';
 import { registerDirection, registerStepRule } from '../core/registry.js';
-import type { DirectionResult, LineContext, ScalarState, StepDecision, StepRule } from '../core/types.js';
+import type {
+  DirectionContext,
+  DirectionResult,
+  LineContext,
+  ScalarState,
+  StepDecision,
+  StepRule,
+} from '../core/types.js';
 import { checkKnownKeys, checkNumber } from '../core/validate.js';
 import { committedPoint, type EvalPointDirection, EvalPointOptimizer } from './evalPointMethod.js';
 import { type MethodCommonOptions, splitCommon } from './methodCommon.js';
@@ -103,7 +110,25 @@ interface AutoDirection extends EvalPointDirection {
    * y moves by (1 - beta + beta*c)*eta*u (plus a drift towards x that does not depend on eta).
    */
   yShare: number;
+  /**
+   * Conjugate gradients for the coming step (the deterministic regime's direction, see
+   * {@link AutoDeterministicDirection}), set likewise.
+   */
+  cg: boolean;
 }
+
+/**
+ * The deterministic regime's direction (an ingredient): 'cg' (default) nonlinear conjugate gradients
+ * (Polak-Ribiere+, per-tensor Adam scaling) with a secant step from one extra gradient and a backtrack when
+ * the loss did not fall enough; 'sf' the noisy regime's Schedule-Free direction with an Armijo check of the
+ * committed move and the averaging floor {@link DETERMINISTIC_C_FLOOR}.
+ */
+export type AutoDeterministicDirection = 'cg' | 'sf';
+
+/** Armijo constant of the conjugate-gradient step's acceptance test (a backtrack below it). */
+const CG_ARMIJO = 1e-4;
+/** The secant step is kept within [1/CG_RANGE, CG_RANGE] times the trial step. */
+const CG_RANGE = 10;
 
 /** Which move the occasional check tests (an ingredient; see {@link AutoIngredients.checkMove}). */
 export type AutoCheckMove = 'line' | 'y' | 'update';
@@ -131,12 +156,16 @@ function autoDirection(
     scale: 0,
     cFloor: 0,
     yShare: 1,
-    slotNames: ['z', 'x', 'y', 'v'],
+    cg: false,
+    // s and gPrev: the conjugate-gradient search direction and gradient of the last step (scalar
+    // placeholders until the deterministic regime's conjugate gradients start).
+    slotNames: ['z', 'x', 'y', 'v', 's', 'gPrev'],
     trainPointSlot: 2,
     evalPointOf: (slots) => slots[1].clone(),
-    initSlots: (v) => [v.clone(), v.clone(), v.clone(), tf.zerosLike(v)],
+    initSlots: (v) => [v.clone(), v.clone(), v.clone(), tf.zerosLike(v), tf.scalar(0), tf.scalar(0)],
     initScalars: () => ({ k: 0, lrMax: 0, weightSum: 0 }),
     compute: (ctx): DirectionResult => {
+      if (dir.cg) return conjugateStep(ctx, weightDecay, dir.scale);
       const s = ctx.scalars;
       const k = s.k as number;
       const eta = dir.scale;
@@ -172,7 +201,7 @@ function autoDirection(
             .runKernel(FUSED_AUTO, { g, v0, z0, x0, y }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
           search.push(u);
           update.push(step);
-          slots.push([z, x, yc, v]);
+          slots.push([z, x, yc, v, tf.scalar(0), tf.scalar(0)]);
           return;
         }
         const v = tf.add(tf.mul(v0, BETA2), tf.mul(tf.square(g), 1 - BETA2));
@@ -196,7 +225,7 @@ function autoDirection(
         const yNew = average ? tf.add(tf.mul(x, beta), tf.mul(z, 1 - beta)) : z;
         const step = tf.sub(y, yNew);
         update.push(step);
-        slots.push([z, x, committedPoint(y, step), v]);
+        slots.push([z, x, committedPoint(y, step), v, tf.scalar(0), tf.scalar(0)]);
       });
       return {
         update,
@@ -209,6 +238,118 @@ function autoDirection(
     },
   };
   return dir;
+}
+
+/**
+ * One step of the deterministic regime's conjugate gradients ({@link AutoDeterministicDirection}): first
+ * the last step's acceptance (the loss here is phi(alpha) along its direction; below the Armijo line with
+ * {@link CG_ARMIJO} it is accepted, else this step moves back along the same direction to the parabola's
+ * minimiser, at most half the way); then the Polak-Ribiere+ direction s = p + beta*s' with p the gradient
+ * over each tensor's RMS gradient scale (Adam's v, per tensor so that rotations keep their conjugacy, frozen
+ * at the start), and
+ * the secant step along it from one extra gradient at a trial step (exact on a quadratic). Weight decay is
+ * decoupled (alpha*weightDecay*y). x = y = z: no averaging without noise.
+ */
+function conjugateStep(ctx: DirectionContext, weightDecay: number, start: number): DirectionResult {
+  const sc = ctx.scalars;
+  const k = sc.k as number;
+  const hasPrev = sc.cgHas === 1;
+  const alphaPrev = (sc.cgAlpha as number | undefined) ?? 0;
+  const prevLoss = (sc.cgLoss as number | undefined) ?? Number.NaN;
+  const prevSlope = (sc.cgSlope as number | undefined) ?? 0;
+  const loss = Number.isFinite(ctx.loss) ? ctx.loss : Number.POSITIVE_INFINITY;
+  // Slots after the move: z = x = y = the committed weights, then (v, s, gPrev).
+  const moveTo = (update: tf.Tensor[], keep: (i: number) => tf.Tensor[]) =>
+    update.map((u, i) => {
+      const y = committedPoint(ctx.params[i], u);
+      return [y.clone(), y.clone(), y, ...keep(i)];
+    });
+  if (hasPrev && !(loss <= prevLoss - CG_ARMIJO * alphaPrev * prevSlope)) {
+    // Back along the last direction (the gradient here, at the rejected point, is not used).
+    const back = recentre(alphaPrev, prevLoss, prevSlope, loss, 0.1, 0.5);
+    const update = ctx.slots.map((sl) => tf.mul(sl[4], back - alphaPrev));
+    return {
+      update,
+      slots: moveTo(update, (i) => [ctx.slots[i][3], ctx.slots[i][4], ctx.slots[i][5]]),
+      scalars: { ...sc, cgAlpha: back },
+      etaScale: back,
+      info: { c: 1, cgBacktrack: 1 },
+    };
+  }
+  // The metric is frozen when conjugate gradients start (v as the Schedule-Free steps left it, with its
+  // bias correction then): a metric that changed under them would break their conjugacy.
+  const bc = (sc.cgBc as number | undefined) ?? 1 - BETA2 ** k;
+  const v = ctx.slots.map((sl) => sl[3]);
+  const scale = v.map((vi) => tf.add(tf.sqrt(tf.div(tf.mean(vi), bc)), TINY));
+  const p = ctx.grads.map((g, i) => tf.div(g, scale[i]));
+  let beta = 0;
+  if (hasPrev) {
+    const sums = tf.tidy(() =>
+      tf.stack([
+        tf.addN(p.map((pi, i) => tf.sum(tf.mul(pi, tf.sub(ctx.grads[i], ctx.slots[i][5]))))),
+        tf.addN(ctx.slots.map((sl, i) => tf.div(tf.sum(tf.square(sl[5])), scale[i]))),
+      ]),
+    );
+    const [num, den] = sums.dataSync();
+    sums.dispose();
+    beta = den > 0 && Number.isFinite(num / den) ? Math.max(0, num / den) : 0;
+  }
+  let s = beta > 0 ? p.map((pi, i) => tf.add(pi, tf.mul(ctx.slots[i][4], beta))) : p;
+  const dot = (a: readonly tf.Tensor[], b: readonly tf.Tensor[]) => {
+    const t = tf.addN(a.map((ai, i) => tf.sum(tf.mul(ai, b[i]))));
+    const out = t.dataSync()[0];
+    t.dispose();
+    return out;
+  };
+  let slope = dot(ctx.grads, s);
+  if (beta > 0 && !(slope > 0)) {
+    // Not a descent direction: restart from the scaled gradient.
+    beta = 0;
+    s = p;
+    slope = dot(ctx.grads, s);
+  }
+  // The trial step: the last accepted step times the ratio of the slopes; the first moves the weights by
+  // the rule's scale in RMS, as the clipped Adam direction of the Schedule-Free steps did.
+  const t0 =
+    hasPrev && alphaPrev > 0 && slope > 0
+      ? alphaPrev * Math.min(CG_RANGE, Math.max(1 / CG_RANGE, prevSlope / slope))
+      : start / Math.max(1, Math.sqrt(dot(s, s) / s.reduce((n, si) => n + si.size, 0)));
+  let alpha = t0;
+  if (slope > 0 && Number.isFinite(slope)) {
+    const at = ctx.gradientAt(s.map((si) => tf.mul(si, -t0)));
+    const curvature = (slope - dot(at.grads, s)) / t0;
+    tf.dispose(at.grads);
+    if (curvature > 0 && Number.isFinite(curvature)) {
+      alpha = Math.min(CG_RANGE * t0, Math.max(t0 / CG_RANGE, slope / curvature));
+    } else if (Number.isFinite(at.loss) && at.loss <= loss - CG_ARMIJO * t0 * slope) {
+      alpha = 2 * t0; // no positive curvature seen and the trial fell: go further
+    } else {
+      alpha = t0 / CG_RANGE;
+    }
+  } else {
+    alpha = 0;
+  }
+  const update = s.map((si, i) =>
+    weightDecay > 0
+      ? tf.add(tf.mul(si, alpha), tf.mul(ctx.params[i], alpha * weightDecay))
+      : tf.mul(si, alpha),
+  );
+  return {
+    update,
+    slots: moveTo(update, (i) => [v[i], s[i].clone(), ctx.grads[i].clone()]),
+    scalars: {
+      k: k + 1,
+      lrMax: sc.lrMax as number,
+      weightSum: sc.weightSum as number,
+      cgHas: alpha > 0 ? 1 : 0,
+      cgAlpha: alpha,
+      cgLoss: loss,
+      cgSlope: slope,
+      cgBc: bc,
+    },
+    etaScale: alpha,
+    info: { c: 1, cgBeta: beta, cgBacktrack: 0 },
+  };
 }
 
 registerDirection('autoSf', (c) =>
@@ -242,6 +383,8 @@ interface AutoScaleConfig {
   noisyChecks: AutoNoisyChecks;
   /** What the every-step check of the deterministic regime tests (default 'update'). */
   deterministicCheck: 'update' | 'line';
+  /** The deterministic regime's direction; 'cg' needs no check from the rule (its own secant step). */
+  deterministicDirection: AutoDeterministicDirection;
 }
 
 /** How the scale is checked on a noisy loss (an ingredient; see {@link AutoIngredients.noisyChecks}). */
@@ -255,7 +398,16 @@ const UNCALIBRATED_START = 1e-3;
  * scale is the step's eta; the line checks are made at eta / gain.
  */
 function autoScaleRule(config: AutoScaleConfig): AutoScaleRule {
-  const { probeEvery, gain, calibrate, checkMove, regimes, noisyChecks, deterministicCheck } = config;
+  const {
+    probeEvery,
+    gain,
+    calibrate,
+    checkMove,
+    regimes,
+    noisyChecks,
+    deterministicCheck,
+    deterministicDirection,
+  } = config;
   const rule: AutoScaleRule = {
     kind: 'autoScale',
     yShare: () => 1,
@@ -267,6 +419,7 @@ function autoScaleRule(config: AutoScaleConfig): AutoScaleRule {
       regimes,
       noisyChecks,
       deterministicCheck,
+      deterministicDirection,
     },
     slotNames: [],
     needsLoss: true,
@@ -305,6 +458,16 @@ function autoScaleRule(config: AutoScaleConfig): AutoScaleRule {
     }
     if (scale > 0 && !deterministic && (step < (scalars.nextProbe as number) || noChecks)) {
       return { ...keep, info: { reason: AUTO_REASONS.none, next: scale } };
+    }
+    if (deterministic && scale > 0 && deterministicDirection === 'cg') {
+      // Conjugate gradients choose their own step (a secant from one extra gradient) and backtrack; the
+      // rule only measures the committed weights' loss, the next step's determinism test (one forward).
+      const phi = Number.isFinite(ctx.loss0) ? ctx.phi(1, 'update') : Number.NaN;
+      return {
+        ...keep,
+        scalars: { ...scalars, pending: phi, hasPending: Number.isFinite(phi) ? 1 : 0 },
+        info: { reason: AUTO_REASONS.none, next: scale },
+      };
     }
     const phi0 = ctx.loss0;
     if (deterministic && scale > 0 && deterministicCheck === 'update' && Number.isFinite(phi0)) {
@@ -463,6 +626,8 @@ registerStepRule('autoScale', (c) =>
     regimes: (c.regimes as boolean | undefined) ?? false,
     noisyChecks: (c.noisyChecks as AutoNoisyChecks | undefined) ?? 'none',
     deterministicCheck: (c.deterministicCheck as 'update' | 'line' | undefined) ?? 'update',
+    // States saved before conjugate gradients existed ran the Schedule-Free direction.
+    deterministicDirection: (c.deterministicDirection as AutoDeterministicDirection | undefined) ?? 'sf',
   }),
 );
 
@@ -496,7 +661,9 @@ export class AutoOptimizer extends EvalPointOptimizer {
   override minimize(f: LossFn, returnCost = false, varList?: tf.Variable[]): tf.Scalar | null {
     const dir = this.direction as AutoDirection;
     dir.scale = this.scale;
-    dir.cFloor = this.ruleState().regime === AUTO_REGIMES.deterministic ? this.cFloor : 0;
+    const deterministic = this.ruleState().regime === AUTO_REGIMES.deterministic;
+    dir.cg = deterministic && this.rule.config.deterministicDirection === 'cg';
+    dir.cFloor = deterministic && !dir.cg ? this.cFloor : 0;
     (this.rule as AutoScaleRule).yShare = () => dir.yShare;
     return super.minimize(f, returnCost, varList);
   }
@@ -552,6 +719,8 @@ export interface AutoIngredients {
   noisyChecks?: AutoNoisyChecks;
   /** What the deterministic regime's every-step check tests. Default 'update' (the committed move). */
   deterministicCheck?: 'update' | 'line';
+  /** The deterministic regime's direction. Default 'cg'. */
+  deterministicDirection?: AutoDeterministicDirection;
 }
 
 /** {@link auto} with its ingredients switched (bench ablations). */
@@ -593,6 +762,7 @@ export function autoWith(
       regimes: ingredients.regimes ?? true,
       noisyChecks,
       deterministicCheck: ingredients.deterministicCheck ?? 'update',
+      deterministicDirection: ingredients.deterministicDirection ?? 'cg',
     }),
     name: 'auto',
   });

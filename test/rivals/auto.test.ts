@@ -23,9 +23,13 @@ beforeAll(async () => {
  * deterministic loss); returns the per-step records and the full-batch loss at x.
  */
 function trainRun(scale: number, steps: number, batches = 4) {
+  return trainRunWith(scale, steps, batches, {});
+}
+
+function trainRunWith(scale: number, steps: number, batches: number, ingredients: AutoIngredients) {
   const model = tinyMlp(5, 12, 3);
   const { x, y } = toyClassification(64, 5, 3, 11);
-  const opt = auto();
+  const opt = autoWith({}, ingredients);
   const vars = modelVariables(model);
   const rows = 64 / batches;
   let batch = -1;
@@ -96,9 +100,12 @@ describe('auto() prototype', () => {
         // Identical while the loss still falls well above round-off (the full-batch run has converged by
         // step ~30, where the checked decreases are differences of equal losses).
         expect(reasons.slice(0, 25)).toEqual(baseReasons.slice(0, 25));
+        // The full batch's conjugate-gradient steps are secants of gradient differences: equal to 1e-4 while
+        // the loss falls (10 steps here), then round-off (converged by step ~15).
         const etas = run.records.map((r) => r.eta as number);
         const baseEtas = base.records.map((r) => r.eta as number);
-        for (let i = 1; i < 25; i++) expect(Math.abs(etas[i] / baseEtas[i] - 1)).toBeLessThan(0.03);
+        const falling = batches === 1 ? 11 : 25;
+        for (let i = 1; i < falling; i++) expect(Math.abs(etas[i] / baseEtas[i] - 1)).toBeLessThan(0.03);
       }
     }
   });
@@ -152,8 +159,21 @@ describe('auto() prototype', () => {
       expect(r.info.regime).toBe(AUTO_REGIMES.deterministic);
       // One probe per step: the committed move, whose loss is also the next step's determinism test.
       expect(r.forwards).toBe(1);
-      // The average forgets: x weighs the newest z by at least the floor.
+      // No averaging without noise (conjugate gradients: x = y = z).
       expect(r.info.c as number).toBeGreaterThanOrEqual(DETERMINISTIC_C_FLOOR);
+    }
+    // From step 3 on, conjugate gradients: a second gradient per step for the secant (not when backtracking).
+    for (const r of full.slice(2)) {
+      expect([0, 1]).toContain(r.info.cgBacktrack);
+      if (!r.info.cgBacktrack) expect(r.info.cgBeta).toBeGreaterThanOrEqual(0);
+      expect(r.backwards).toBe(r.info.cgBacktrack ? 1 : 2);
+    }
+    // The Schedule-Free direction instead: the average forgets with the floor, one gradient per step.
+    const sf = trainRunWith(1, 30, 1, { deterministicDirection: 'sf' }).records;
+    for (const r of sf.slice(2)) {
+      expect(r.info.c as number).toBeGreaterThanOrEqual(DETERMINISTIC_C_FLOOR);
+      expect(r.info.c as number).toBeLessThan(1);
+      expect(r.backwards).toBe(1);
     }
     const noisy = trainRun(1, 30, 4).records;
     expect(noisy.slice(1).every((r) => r.info.regime === AUTO_REGIMES.noisy)).toBe(true);

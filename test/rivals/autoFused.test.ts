@@ -80,8 +80,14 @@ const relDiff = (a: Float32Array[], b: Float32Array[]) => {
 describe('auto() with the fused wasm kernel', () => {
   it('takes the same decisions as the TF.js ops path in the deterministic regime (full batch)', async () => {
     const steps = 15;
-    const fused = await trainRun(auto({ weightDecay: 0.01 }), steps, 1);
-    const ops = await trainRun(autoWith({ weightDecay: 0.01 }, { fused: false }), steps, 1);
+    // The Schedule-Free direction in the deterministic regime (the fused kernel's path; the default
+    // conjugate gradients run TF.js ops on both paths).
+    const fused = await trainRun(autoWith({ weightDecay: 0.01 }, { deterministicDirection: 'sf' }), steps, 1);
+    const ops = await trainRun(
+      autoWith({ weightDecay: 0.01 }, { fused: false, deterministicDirection: 'sf' }),
+      steps,
+      1,
+    );
     fused.records.forEach((r, s) => {
       const o = ops.records[s];
       expect([r.info.regime, r.info.reason, r.forwards]).toEqual([o.info.regime, o.info.reason, o.forwards]);

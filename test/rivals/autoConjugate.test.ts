@@ -1,0 +1,129 @@
+/**
+ * auto()'s deterministic regime on conjugate gradients: exact line steps on a quadratic, the backtrack when
+ * a step raised the loss, save/restore in the middle of it, no leak.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AUTO_REGIMES, auto, autoWith } from '../../src/optimizers/auto.js';
+import { useBackend } from '../helpers/tf.js';
+
+beforeAll(async () => {
+  await useBackend('cpu');
+});
+
+/** 0.5 (w - w*)' A (w - w*) with A = Q diag(1..1000 log-spaced) Q', d = 20, Q a fixed rotation. */
+function quadratic() {
+  const d = 20;
+  let seed = 7;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648 - 0.5;
+  };
+  const [A, wStar] = tf.tidy(() => {
+    const q = tf.linalg.qr(tf.tensor2d(Float32Array.from({ length: d * d }, rand), [d, d]))[0];
+    const lambdas = tf.tensor1d(Float32Array.from({ length: d }, (_, i) => 1000 ** (i / (d - 1))));
+    return [
+      tf.keep(tf.matMul(tf.mul(q, lambdas), q, false, true)),
+      tf.keep(tf.tensor2d(Float32Array.from({ length: d }, rand), [d, 1])),
+    ];
+  });
+  const w = tf.variable(tf.zeros([d, 1]));
+  const f = () =>
+    tf.tidy(() => {
+      const e = tf.sub(w, wStar);
+      return tf.mul(0.5, tf.sum(tf.mul(e, tf.matMul(A, e)))) as tf.Scalar;
+    });
+  return { w, f, dispose: () => tf.dispose([w, A, wStar]) };
+}
+
+const lossAfter = (steps: number, deterministicDirection: 'cg' | 'sf') => {
+  const q = quadratic();
+  const opt = autoWith({}, { deterministicDirection });
+  const f0 = q.f().dataSync()[0];
+  for (let s = 0; s < steps; s++) opt.minimize(q.f, false, [q.w]);
+  opt.eval();
+  const loss = q.f().dataSync()[0];
+  opt.train();
+  opt.dispose();
+  q.dispose();
+  return loss / f0;
+};
+
+describe('auto() deterministic regime: conjugate gradients', () => {
+  it('converges on an ill-conditioned quadratic in a few times d steps, far beyond the Schedule-Free direction', () => {
+    // Conjugate gradients with exact line steps end in at most d = 20 steps in exact arithmetic; in float32
+    // they lose conjugacy and converge linearly instead, about 10x per 10 steps here (7e-11 after 100).
+    const cg = lossAfter(100, 'cg');
+    const sf = lossAfter(100, 'sf');
+    expect(cg).toBeLessThan(1e-8);
+    expect(sf).toBeGreaterThan(1e4 * cg);
+  });
+
+  it('moves back along the last direction when a step raised the loss, to below where it started', () => {
+    // A valley whose minimum (w = -1) lies past a wall at w < 0: the secant step, from a trial step that
+    // stays in the smooth part, lands beyond the wall and raises the loss; the next step backtracks.
+    const w = tf.variable(tf.tensor1d([1]));
+    const f = () =>
+      tf.tidy(
+        () =>
+          tf.sum(tf.add(tf.square(tf.add(w, 1)), tf.mul(400, tf.square(tf.relu(tf.neg(w)))))) as tf.Scalar,
+      );
+    const opt = auto();
+    const records = [];
+    const losses: number[] = [];
+    for (let s = 0; s < 12; s++) {
+      opt.minimize(f, false, [w]);
+      records.push(opt.lastStep);
+      losses.push(f().dataSync()[0]);
+    }
+    expect(records[2].info.regime).toBe(AUTO_REGIMES.deterministic);
+    const back = records.findIndex((r) => r.info.cgBacktrack === 1);
+    expect(back).toBeGreaterThan(1);
+    // The step before it raised the loss; the backtrack brought it below the loss before that step.
+    expect(losses[back - 1]).toBeGreaterThan(losses[back - 2]);
+    expect(losses[back]).toBeLessThan(losses[back - 2]);
+    // A backtrack costs no second gradient; it shrinks the step to at most half.
+    expect(records[back].backwards).toBe(1);
+    expect(records[back].eta as number).toBeLessThanOrEqual(0.5 * (records[back - 1].eta as number));
+    // And it ends below where the rise started, near the constrained minimum w ~ -1/401 (loss ~ 0.9975).
+    expect(losses.at(-1)!).toBeLessThan(losses[back - 2]);
+    expect(losses.at(-1)!).toBeLessThan(1.2);
+    opt.dispose();
+    w.dispose();
+  });
+
+  it('saves and restores in the middle of it: 10 + save + load + 10 == 20 straight, bit for bit (cpu)', async () => {
+    const straight = quadratic();
+    const a = auto();
+    for (let s = 0; s < 20; s++) a.minimize(straight.f, false, [straight.w]);
+    const expected = straight.w.dataSync().slice();
+
+    const q = quadratic();
+    const b = auto();
+    for (let s = 0; s < 10; s++) b.minimize(q.f, false, [q.w]);
+    expect(b.lastStep.info.cgBeta).toBeDefined();
+    b.eval();
+    const saved = await b.getWeights();
+    b.train();
+    const c = auto();
+    await c.setWeights(saved);
+    c.train();
+    for (let s = 0; s < 10; s++) c.minimize(q.f, false, [q.w]);
+    expect(Array.from(q.w.dataSync())).toEqual(Array.from(expected));
+    tf.dispose(saved.map((t) => t.tensor));
+    for (const o of [a, b, c]) o.dispose();
+    straight.dispose();
+    q.dispose();
+  });
+
+  it('leaks no tensor over its steps', () => {
+    const q = quadratic();
+    const opt = auto();
+    for (let s = 0; s < 5; s++) opt.minimize(q.f, false, [q.w]);
+    const before = tf.memory().numTensors;
+    for (let s = 0; s < 20; s++) opt.minimize(q.f, false, [q.w]);
+    expect(tf.memory().numTensors).toBe(before);
+    opt.dispose();
+    q.dispose();
+  });
+});
