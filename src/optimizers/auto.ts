@@ -127,8 +127,12 @@ export type AutoDeterministicDirection = 'cg' | 'sf';
 
 /** Armijo constant of the conjugate-gradient step's acceptance test (a backtrack below it). */
 const CG_ARMIJO = 1e-4;
-/** The secant step is kept within [1/CG_RANGE, CG_RANGE] times the trial step. */
+/** The trial step is within [1/CG_RANGE, CG_RANGE] times the last step, the secant step at least 1/CG_RANGE of it. */
 const CG_RANGE = 10;
+/** The secant step is at most this many times the trial step. */
+const CG_EXTRAPOLATE = 4;
+/** Relative float32 round-off of a loss, below which a decrease cannot be tested. */
+const ROUND_OFF = 1e-6;
 
 /** Which move the occasional check tests (an ingredient; see {@link AutoIngredients.checkMove}). */
 export type AutoCheckMove = 'line' | 'y' | 'update';
@@ -191,6 +195,10 @@ function autoDirection(
         beta,
       };
       const useFused = fused && fusedAutoAvailable();
+      const firstMove = k === 1;
+      // Conjugate gradients' state: the first move and its gradient, else scalar placeholders.
+      const lastMove = (step: tf.Tensor, g: tf.Tensor) =>
+        firstMove && eta > 0 ? [step.clone(), g.clone()] : [tf.scalar(0), tf.scalar(0)];
       ctx.grads.forEach((g, i) => {
         const y = ctx.params[i];
         const [z0, x0, , v0] = ctx.slots[i];
@@ -201,7 +209,7 @@ function autoDirection(
             .runKernel(FUSED_AUTO, { g, v0, z0, x0, y }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
           search.push(u);
           update.push(step);
-          slots.push([z, x, yc, v, tf.scalar(0), tf.scalar(0)]);
+          slots.push([z, x, yc, v, ...lastMove(step, g)]);
           return;
         }
         const v = tf.add(tf.mul(v0, BETA2), tf.mul(tf.square(g), 1 - BETA2));
@@ -225,13 +233,21 @@ function autoDirection(
         const yNew = average ? tf.add(tf.mul(x, beta), tf.mul(z, 1 - beta)) : z;
         const step = tf.sub(y, yNew);
         update.push(step);
-        slots.push([z, x, committedPoint(y, step), v, tf.scalar(0), tf.scalar(0)]);
+        slots.push([z, x, committedPoint(y, step), v, ...lastMove(step, g)]);
       });
+      // The first move (step 2, before the regime is known) is kept as conjugate gradients' last step, so
+      // that on a deterministic loss their acceptance test checks it too (and backtracks along it).
+      const moving = firstMove && eta > 0;
       return {
         update,
         search,
         slots,
-        scalars: { k: k + 1, lrMax, weightSum },
+        scalars: {
+          k: k + 1,
+          lrMax,
+          weightSum,
+          ...(moving ? { cgHas: 1, cgAlpha: 1, cgLoss: ctx.loss, cgSlope: dotAll(ctx.grads, update) } : {}),
+        },
         etaScale: eta,
         info: { c },
       };
@@ -244,9 +260,8 @@ function autoDirection(
  * One step of the deterministic regime's conjugate gradients ({@link AutoDeterministicDirection}): first
  * the last step's acceptance (the loss here is phi(alpha) along its direction; below the Armijo line with
  * {@link CG_ARMIJO} it is accepted, else this step moves back along the same direction to the parabola's
- * minimiser, at most half the way); then the Polak-Ribiere+ direction s = p + beta*s' with p the gradient
- * over each tensor's RMS gradient scale (Adam's v, per tensor so that rotations keep their conjugacy, frozen
- * at the start), and
+ * minimiser, at most half the way); then the Polak-Ribiere+ direction s = p + beta*s' with p Adam's
+ * unclipped direction g / (sqrt(v-hat) + eps), and
  * the secant step along it from one extra gradient at a trial step (exact on a quadratic). Weight decay is
  * decoupled (alpha*weightDecay*y). x = y = z: no averaging without noise.
  */
@@ -258,36 +273,51 @@ function conjugateStep(ctx: DirectionContext, weightDecay: number, start: number
   const prevLoss = (sc.cgLoss as number | undefined) ?? Number.NaN;
   const prevSlope = (sc.cgSlope as number | undefined) ?? 0;
   const loss = Number.isFinite(ctx.loss) ? ctx.loss : Number.POSITIVE_INFINITY;
-  // Slots after the move: z = x = y = the committed weights, then (v, s, gPrev).
+  // The evaluation point x is the best point seen: the loss is exact here, so the lowest one is the best
+  // iterate (conjugate gradients end by jittering at the loss's float32 floor, where the last is a draw).
+  const best = (sc.cgBest as number | undefined) ?? Number.POSITIVE_INFINITY;
+  const improved = loss < best;
+  // Slots after the move: z = y = the committed weights, x, then (v, s, gPrev).
   const moveTo = (update: tf.Tensor[], keep: (i: number) => tf.Tensor[]) =>
     update.map((u, i) => {
       const y = committedPoint(ctx.params[i], u);
-      return [y.clone(), y.clone(), y, ...keep(i)];
+      const x = improved ? ctx.params[i].clone() : ctx.slots[i][1];
+      return [y.clone(), x, y, ...keep(i)];
     });
-  if (hasPrev && !(loss <= prevLoss - CG_ARMIJO * alphaPrev * prevSlope)) {
+  const bestScalars = { cgBest: improved ? loss : best };
+  // Accepted: the Armijo decrease, or no rise when that decrease is below the loss's float32 round-off
+  // (it cannot be tested there, and backtracking on round-off would shrink the step to nothing).
+  const decrease = CG_ARMIJO * alphaPrev * prevSlope;
+  const accepted =
+    loss <= prevLoss - decrease || (loss <= prevLoss && decrease <= ROUND_OFF * Math.abs(prevLoss));
+  if (hasPrev && !accepted) {
     // Back along the last direction (the gradient here, at the rejected point, is not used).
     const back = recentre(alphaPrev, prevLoss, prevSlope, loss, 0.1, 0.5);
     const update = ctx.slots.map((sl) => tf.mul(sl[4], back - alphaPrev));
     return {
       update,
       slots: moveTo(update, (i) => [ctx.slots[i][3], ctx.slots[i][4], ctx.slots[i][5]]),
-      scalars: { ...sc, cgAlpha: back },
+      scalars: { ...sc, cgAlpha: back, ...bestScalars },
       etaScale: back,
       info: { c: 1, cgBacktrack: 1 },
     };
   }
-  // The metric is frozen when conjugate gradients start (v as the Schedule-Free steps left it, with its
-  // bias correction then): a metric that changed under them would break their conjugacy.
-  const bc = (sc.cgBc as number | undefined) ?? 1 - BETA2 ** k;
-  const v = ctx.slots.map((sl) => sl[3]);
-  const scale = v.map((vi) => tf.add(tf.sqrt(tf.div(tf.mean(vi), bc)), TINY));
+  // The metric: Adam's second moment, per weight, updated every step (as the noisy regime's direction,
+  // without clipping). Strictly, conjugacy wants a fixed metric; measured, a per-tensor metric (fixed or
+  // updated) lost on deep-regression-relu and Rosenbrock (docs/auto.md, "Conjugate gradients").
+  const bc = 1 - BETA2 ** (k + 1);
+  const v = ctx.grads.map((g, i) => tf.add(tf.mul(ctx.slots[i][3], BETA2), tf.mul(tf.square(g), 1 - BETA2)));
+  const scale = v.map((vi) => {
+    const vHat = tf.div(vi, bc);
+    return tf.add(tf.sqrt(vHat), tf.add(tf.mul(tf.sqrt(tf.mean(vHat)), EPS), TINY));
+  });
   const p = ctx.grads.map((g, i) => tf.div(g, scale[i]));
   let beta = 0;
   if (hasPrev) {
     const sums = tf.tidy(() =>
       tf.stack([
         tf.addN(p.map((pi, i) => tf.sum(tf.mul(pi, tf.sub(ctx.grads[i], ctx.slots[i][5]))))),
-        tf.addN(ctx.slots.map((sl, i) => tf.div(tf.sum(tf.square(sl[5])), scale[i]))),
+        tf.addN(ctx.slots.map((sl, i) => tf.sum(tf.div(tf.square(sl[5]), scale[i])))),
       ]),
     );
     const [num, den] = sums.dataSync();
@@ -295,37 +325,34 @@ function conjugateStep(ctx: DirectionContext, weightDecay: number, start: number
     beta = den > 0 && Number.isFinite(num / den) ? Math.max(0, num / den) : 0;
   }
   let s = beta > 0 ? p.map((pi, i) => tf.add(pi, tf.mul(ctx.slots[i][4], beta))) : p;
-  const dot = (a: readonly tf.Tensor[], b: readonly tf.Tensor[]) => {
-    const t = tf.addN(a.map((ai, i) => tf.sum(tf.mul(ai, b[i]))));
-    const out = t.dataSync()[0];
-    t.dispose();
-    return out;
-  };
-  let slope = dot(ctx.grads, s);
+  let slope = dotAll(ctx.grads, s);
   if (beta > 0 && !(slope > 0)) {
     // Not a descent direction: restart from the scaled gradient.
     beta = 0;
     s = p;
-    slope = dot(ctx.grads, s);
+    slope = dotAll(ctx.grads, s);
   }
   // The trial step: the last accepted step times the ratio of the slopes; the first moves the weights by
   // the rule's scale in RMS, as the clipped Adam direction of the Schedule-Free steps did.
   const t0 =
     hasPrev && alphaPrev > 0 && slope > 0
       ? alphaPrev * Math.min(CG_RANGE, Math.max(1 / CG_RANGE, prevSlope / slope))
-      : start / Math.max(1, Math.sqrt(dot(s, s) / s.reduce((n, si) => n + si.size, 0)));
+      : start / Math.max(1, Math.sqrt(dotAll(s, s) / s.reduce((n, si) => n + si.size, 0)));
   let alpha = t0;
   if (slope > 0 && Number.isFinite(slope)) {
     const at = ctx.gradientAt(s.map((si) => tf.mul(si, -t0)));
-    const curvature = (slope - dot(at.grads, s)) / t0;
+    const curvature = (slope - dotAll(at.grads, s)) / t0;
     tf.dispose(at.grads);
+    const trialFell = Number.isFinite(at.loss) && at.loss <= loss - CG_ARMIJO * t0 * slope;
     if (curvature > 0 && Number.isFinite(curvature)) {
-      alpha = Math.min(CG_RANGE * t0, Math.max(t0 / CG_RANGE, slope / curvature));
-    } else if (Number.isFinite(at.loss) && at.loss <= loss - CG_ARMIJO * t0 * slope) {
-      alpha = 2 * t0; // no positive curvature seen and the trial fell: go further
+      // Beyond the trial step at most CG_EXTRAPOLATE times: a secant over a stretch that was never seen
+      // can land on a wall (a 1000-fold loss on Rosenbrock with 10x).
+      alpha = Math.min(CG_EXTRAPOLATE * t0, Math.max(t0 / CG_RANGE, slope / curvature));
     } else {
-      alpha = t0 / CG_RANGE;
+      alpha = trialFell ? CG_EXTRAPOLATE * t0 : t0 / CG_RANGE; // no positive curvature seen
     }
+    // A trial that already rose above the Armijo line bounds the step by its parabola.
+    if (!trialFell) alpha = Math.min(alpha, recentre(t0, loss, slope, at.loss, 0.1, 0.5));
   } else {
     alpha = 0;
   }
@@ -345,7 +372,7 @@ function conjugateStep(ctx: DirectionContext, weightDecay: number, start: number
       cgAlpha: alpha,
       cgLoss: loss,
       cgSlope: slope,
-      cgBc: bc,
+      ...bestScalars,
     },
     etaScale: alpha,
     info: { c: 1, cgBeta: beta, cgBacktrack: 0 },
@@ -596,6 +623,14 @@ function autoScaleRule(config: AutoScaleConfig): AutoScaleRule {
 /** The scale rule, with the link to its direction's y share (set by {@link AutoOptimizer}). */
 interface AutoScaleRule extends StepRule {
   yShare: () => number;
+}
+
+/** <a, b> summed over all tensors, read back. */
+function dotAll(a: readonly tf.Tensor[], b: readonly tf.Tensor[]): number {
+  const t = tf.addN(a.map((ai, i) => tf.sum(tf.mul(ai, b[i]))));
+  const out = t.dataSync()[0];
+  t.dispose();
+  return out;
 }
 
 /** Two losses of the same weights (see {@link SAME_LOSS_RTOL}). */
