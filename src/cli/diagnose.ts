@@ -418,14 +418,14 @@ export function summary(state: ProcedureState, name: string): string {
       `why: ${lr.why.join('; ') || '-'}\ncost: ${lr.cost.backwards} backwards, ${lr.cost.forwards} extra forwards, ${lr.cost.seconds.toFixed(1)} s`,
     );
   }
-  const flags = state.redFlags.length
-    ? state.redFlags
-        .map(
-          (f) =>
-            `  [${f.severity}, ${f.confidence} confidence] ${f.id}: ${f.message}\n    what to do: ${f.action}`,
-        )
-        .join('\n')
-    : '  none';
-  parts.push(`red flags:\n${flags}`);
+  // Red flags (probably a bug in the code or the data) apart from warnings about the setting.
+  const list = (flags: typeof state.redFlags) =>
+    flags
+      .map((f) => `  [${f.confidence} confidence] ${f.id}: ${f.message}\n    what to do: ${f.action}`)
+      .join('\n');
+  const bugs = state.redFlags.filter((f) => f.severity === 'bug');
+  const warnings = state.redFlags.filter((f) => f.severity !== 'bug');
+  parts.push(`red flags:\n${bugs.length ? list(bugs) : '  none'}`);
+  if (warnings.length) parts.push(`warnings about the setting:\n${list(warnings)}`);
   return parts.join('\n\n');
 }

@@ -191,14 +191,20 @@ export function procedureReport(state: ProcedureState, subtitle?: string): Repor
     table: { columns: ['setting', 'value', 'evidence'], rows },
     text: rows.length === 0 ? ['No recommendation: see the red flags.'] : undefined,
   });
+  // Red flags say "probably a bug in the code or the data"; warnings are about the setting (scaling, the
+  // rate range, the budget) and never blame the data, so they are listed apart.
+  const flagLine = (f: (typeof state.redFlags)[number]) =>
+    `[${f.confidence ?? 'medium'} confidence] ${f.id}: ${f.message} What to do: ${f.action ?? '-'}`;
+  const bugs = state.redFlags.filter((f) => f.severity === 'bug');
+  const warnings = state.redFlags.filter((f) => f.severity !== 'bug');
   sections.push({
     title: 'Red flags',
-    warnings: state.redFlags.map(
-      (f) =>
-        `[${f.severity}, ${f.confidence ?? 'medium'} confidence] ${f.id}: ${f.message} What to do: ${f.action ?? '-'}`,
-    ),
-    text: state.redFlags.length === 0 ? ['None: nothing in the numbers suggests a bug.'] : undefined,
+    warnings: bugs.map(flagLine),
+    text: bugs.length === 0 ? ['None: nothing in the numbers suggests a bug.'] : undefined,
   });
+  if (warnings.length > 0) {
+    sections.push({ title: 'Warnings about the setting', warnings: warnings.map(flagLine) });
+  }
   for (const step of STEPS) {
     const title = STEP_TITLES[step];
     const skipped = state.skipped[step];
