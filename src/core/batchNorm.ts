@@ -3,6 +3,7 @@
  * method evaluated at a point other than the one it trained at), put the previous ones back.
  */
 import * as tf from '@tensorflow/tfjs';
+import { deriveSeed, withSeededMathRandom } from './rng.js';
 import { checkNumber } from './validate.js';
 
 /** How to recompute batch-norm moving statistics at x. */
@@ -14,6 +15,11 @@ export interface BatchNormRecompute {
   batchSize?: number;
   /** At most this many batches (the reference README uses 50). Default 50. */
   batches?: number;
+  /**
+   * Seed of the Dropout masks the recomputing forwards draw (they run in training mode, as the authors'
+   * recomputation does). Default 0: the same statistics every time for the same weights.
+   */
+  seed?: number;
 }
 
 type BnLayer = tf.layers.Layer & { momentum: number };
@@ -49,6 +55,7 @@ export function recomputeBatchNorm(options: BatchNormRecompute): tf.Tensor[] {
     min: 1,
     integer: true,
   });
+  const seed = checkNumber('recomputeBatchNorm', 'seed', options.seed ?? 0, { integer: true });
   const saved = model.nonTrainableWeights.map((w) => tf.keep(w.read().clone()));
   const momenta = layers.map((l) => l.momentum);
   const n = x.shape[0];
@@ -58,9 +65,11 @@ export function recomputeBatchNorm(options: BatchNormRecompute): tf.Tensor[] {
       // momentum (t-1)/t turns TF.js's moving average into the running mean of the batch statistics.
       for (const l of layers) l.momentum = (t - 1) / t;
       const start = (t - 1) * batchSize;
-      tf.tidy(() => {
-        model.apply(x.slice(start, Math.min(batchSize, n - start)), { training: true });
-      });
+      withSeededMathRandom(deriveSeed(seed, t), () =>
+        tf.tidy(() => {
+          model.apply(x.slice(start, Math.min(batchSize, n - start)), { training: true });
+        }),
+      );
     }
   } finally {
     layers.forEach((l, i) => {

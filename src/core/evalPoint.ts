@@ -16,6 +16,8 @@ export interface EvalPointOptions {
   batchSize?: number;
   /** At most this many recomputing batches. Default 50. */
   batches?: number;
+  /** Seed of the Dropout masks the recomputing forwards draw (training mode). Default 0. */
+  seed?: number;
 }
 
 /** An optimizer whose evaluation point differs from the point it trains at. */

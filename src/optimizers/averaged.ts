@@ -79,6 +79,7 @@ export class AveragedOptimizer extends LrfreeOptimizer implements HasEvalPoint {
         x: options.trainX,
         batchSize: options.batchSize,
         batches: options.batches,
+        seed: options.seed,
       });
     }
     let left = false;

@@ -117,6 +117,7 @@ export class PolynomialDecayAverager implements HasEvalPoint {
           x: options.trainX,
           batchSize: options.batchSize,
           batches: options.batches,
+          seed: options.seed,
         });
       } catch (e) {
         this.swapOut();

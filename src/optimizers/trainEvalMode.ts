@@ -109,6 +109,7 @@ export abstract class TrainEvalOptimizer extends LrfreeOptimizer implements HasE
               x: options.trainX!,
               batchSize: options.batchSize,
               batches: options.batches,
+              seed: options.seed,
             },
           }
         : {},
