@@ -312,32 +312,43 @@ function conjugateStep(ctx: DirectionContext, weightDecay: number, start: number
     return tf.add(tf.sqrt(vHat), tf.add(tf.mul(tf.sqrt(tf.mean(vHat)), EPS), TINY));
   });
   const p = ctx.grads.map((g, i) => tf.div(g, scale[i]));
+  // One read-back for every sum the direction and the trial step need: PR+'s numerator and denominator,
+  // <g, p>, <g, s'> (the slope of s = p + beta*s' follows without another sum) and <p, p>.
+  const sums = tf.tidy(() => {
+    const total = (parts: tf.Tensor[]) => tf.addN(parts);
+    const terms = [
+      total(p.map((pi, i) => tf.sum(tf.mul(pi, ctx.grads[i])))),
+      total(p.map((pi) => tf.sum(tf.square(pi)))),
+    ];
+    if (hasPrev) {
+      terms.push(
+        total(p.map((pi, i) => tf.sum(tf.mul(pi, ctx.slots[i][5])))),
+        total(ctx.slots.map((sl, i) => tf.sum(tf.div(tf.square(sl[5]), scale[i])))),
+        total(ctx.grads.map((g, i) => tf.sum(tf.mul(g, ctx.slots[i][4])))),
+      );
+    }
+    return tf.stack(terms);
+  });
+  const [gp, pp, pgPrev, den, gsPrev] = Array.from(sums.dataSync());
+  sums.dispose();
   let beta = 0;
   if (hasPrev) {
-    const sums = tf.tidy(() =>
-      tf.stack([
-        tf.addN(p.map((pi, i) => tf.sum(tf.mul(pi, tf.sub(ctx.grads[i], ctx.slots[i][5]))))),
-        tf.addN(ctx.slots.map((sl, i) => tf.sum(tf.div(tf.square(sl[5]), scale[i])))),
-      ]),
-    );
-    const [num, den] = sums.dataSync();
-    sums.dispose();
+    const num = gp - pgPrev;
     beta = den > 0 && Number.isFinite(num / den) ? Math.max(0, num / den) : 0;
   }
-  let s = beta > 0 ? p.map((pi, i) => tf.add(pi, tf.mul(ctx.slots[i][4], beta))) : p;
-  let slope = dotAll(ctx.grads, s);
+  let slope = gp + beta * (gsPrev ?? 0);
   if (beta > 0 && !(slope > 0)) {
     // Not a descent direction: restart from the scaled gradient.
     beta = 0;
-    s = p;
-    slope = dotAll(ctx.grads, s);
+    slope = gp;
   }
+  const s = beta > 0 ? p.map((pi, i) => tf.add(pi, tf.mul(ctx.slots[i][4], beta))) : p;
   // The trial step: the last accepted step times the ratio of the slopes; the first moves the weights by
   // the rule's scale in RMS, as the clipped Adam direction of the Schedule-Free steps did.
   const t0 =
     hasPrev && alphaPrev > 0 && slope > 0
       ? alphaPrev * Math.min(CG_RANGE, Math.max(1 / CG_RANGE, prevSlope / slope))
-      : start / Math.max(1, Math.sqrt(dotAll(s, s) / s.reduce((n, si) => n + si.size, 0)));
+      : start / Math.max(1, Math.sqrt(pp / p.reduce((n, pi) => n + pi.size, 0)));
   let alpha = t0;
   if (slope > 0 && Number.isFinite(slope)) {
     const at = ctx.gradientAt(s.map((si) => tf.mul(si, -t0)));

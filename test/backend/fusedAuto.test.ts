@@ -64,7 +64,9 @@ function oneStep(shape: number[], c: Case, seed: number): Float32Array[] {
     } as unknown as DirectionContext;
     const r = dir.compute(ctx);
     y.dispose();
-    return [r.update[0], r.search![0], ...r.slots[0]];
+    // After z, x, y, v: conjugate gradients' (s, gPrev), scalar placeholders but at the first move.
+    expect(r.slots[0].slice(4).map((s) => s.rank)).toEqual([0, 0]);
+    return [r.update[0], r.search![0], ...r.slots[0].slice(0, 4)];
   });
   // Read outside tidy: tidy walks its result, element by element for typed arrays.
   const values = outs.map((x) => Float32Array.from(x.dataSync()));
