@@ -436,29 +436,13 @@ const UNCALIBRATED_START = 1e-3;
  * scale is the step's eta; the line checks are made at eta / gain.
  */
 function autoScaleRule(config: AutoScaleConfig): AutoScaleRule {
-  const {
-    probeEvery,
-    gain,
-    calibrate,
-    checkMove,
-    regimes,
-    noisyChecks,
-    deterministicCheck,
-    deterministicDirection,
-  } = config;
+  const { probeEvery, gain, calibrate, checkMove, regimes, noisyChecks, deterministicCheck } = config;
+  const { deterministicDirection } = config;
   const rule: AutoScaleRule = {
     kind: 'autoScale',
     yShare: () => 1,
-    config: {
-      probeEvery: Number.isFinite(probeEvery) ? probeEvery : null,
-      gain,
-      calibrate,
-      checkMove,
-      regimes,
-      noisyChecks,
-      deterministicCheck,
-      deterministicDirection,
-    },
+    // Saved as given, but Infinity (never check) as null: JSON has no Infinity.
+    config: { ...config, probeEvery: Number.isFinite(probeEvery) ? probeEvery : null },
     slotNames: [],
     needsLoss: true,
     initSlots: () => [],
