@@ -2,10 +2,16 @@
  * auto()'s deterministic regime on conjugate gradients: exact line steps on a quadratic, the backtrack when
  * a step raised the loss, save/restore in the middle of it, no leak.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { withEvalPointAsync } from '../../src/core/evalPoint.js';
+import { fileSystem } from '../../src/io/index.js';
 import { AUTO_REGIMES, auto, autoWith } from '../../src/optimizers/auto.js';
-import { useBackend } from '../helpers/tf.js';
+import type { EvalPointOptimizer } from '../../src/optimizers/evalPointMethod.js';
+import { bitEqual, snapshotWeights, tinyMlp, toyClassification, useBackend } from '../helpers/tf.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -116,6 +122,38 @@ describe('auto() deterministic regime: conjugate gradients', () => {
     for (const o of [a, b, c]) o.dispose();
     straight.dispose();
     q.dispose();
+  });
+
+  it('runs inside model.fit on a full batch; fit + save (at x) + load + fit == fit straight, bit for bit (cpu)', async () => {
+    const { x, y } = toyClassification(48, 5, 3, 4);
+    const fitOpts = { batchSize: 48, shuffle: false, verbose: 0 as const };
+    const straight = tinyMlp(5, 12, 3);
+    const sOpt = auto();
+    straight.compile({ optimizer: sOpt, loss: 'categoricalCrossentropy' });
+    await straight.fit(x, y, { ...fitOpts, epochs: 16 });
+    expect(sOpt.lastStep.info.regime).toBe(AUTO_REGIMES.deterministic);
+    expect(sOpt.lastStep.info.cgBacktrack).toBeDefined();
+
+    const first = tinyMlp(5, 12, 3);
+    const opt = auto();
+    first.compile({ optimizer: opt, loss: 'categoricalCrossentropy' });
+    await first.fit(x, y, { ...fitOpts, epochs: 8 });
+    const dir = mkdtempSync(join(tmpdir(), 'lrfree-cg-'));
+    try {
+      await withEvalPointAsync(opt, { model: first }, () =>
+        first.save(fileSystem(dir), { includeOptimizer: true }),
+      );
+      const resumed = await tf.loadLayersModel(fileSystem(dir));
+      (resumed.optimizer as EvalPointOptimizer).attachModel(resumed).train();
+      await resumed.fit(x, y, { ...fitOpts, epochs: 8 });
+      expect(bitEqual(snapshotWeights(resumed), snapshotWeights(straight))).toBe(true);
+      resumed.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    tf.dispose([x, y]);
+    first.dispose();
+    straight.dispose();
   });
 
   it('leaks no tensor over its steps', () => {
