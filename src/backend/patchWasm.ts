@@ -15,6 +15,7 @@ import { installConv2dBackpropInput } from './wasm/conv2dBackpropInput.js';
 import { depthwiseConv2dBackpropFilterConfig } from './wasm/depthwiseConv2dBackpropFilter.js';
 import { depthwiseConv2dBackpropInputConfig } from './wasm/depthwiseConv2dBackpropInput.js';
 import { installElementwise } from './wasm/elementwise.js';
+import { installEmptyReductions } from './wasm/emptyReductions.js';
 import { FUSED_ADAM, fusedAdamConfig } from './wasm/fusedAdam.js';
 import { FUSED_AUTO, fusedAutoConfig } from './wasm/fusedAuto.js';
 import { installFusedMatMul } from './wasm/fusedMatMul.js';
@@ -78,6 +79,7 @@ export function patchWasm(): string[] {
   if (installConv2dBackpropInput()) names.push('Conv2DBackpropInput');
   if (installTranspose()) names.push('Transpose');
   if (installSum()) names.push('Sum');
+  names.push(...installEmptyReductions());
   if (installIdentity()) names.push('Identity', 'Cast');
   names.push(...installElementwise());
   // A new kernel name rather than a replacement: register it only where the wasm backend's kernels are.

@@ -6,6 +6,7 @@
  * axes, mixed axes, int32) go to the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';
+import { fillIfEmpty } from './emptyReductions.js';
 import {
   type KernelArgs,
   offsetOf,
@@ -30,15 +31,16 @@ function sum(args: KernelArgs): tf.TensorInfo {
   const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
   const backend = args.backend as WasmBackendLike;
   const kernels = simdKernels(backend);
-  if (x.dtype !== 'float32' || !kernels) return runStockKernel('Sum', args);
+  const stock = () => fillIfEmpty('Sum', x, runStockKernel('Sum', args), backend);
+  if (x.dtype !== 'float32' || !kernels) return stock();
   const axes = tf.util.parseAxisParam(axis, x.shape);
   const p = leadingAxes(axes, x.shape.length);
-  if (p === 0) return runStockKernel('Sum', args);
+  if (p === 0) return stock();
   const rows = tf.util.sizeFromShape(x.shape.slice(0, p));
   const kept = x.shape.slice(p);
   const out = backend.makeOutput(keepDims ? [...new Array(p).fill(1), ...kept] : kept, 'float32');
   kernels.col_sum(offsetOf(backend, x), offsetOf(backend, out), rows, tf.util.sizeFromShape(kept));
-  return out;
+  return fillIfEmpty('Sum', x, out, backend);
 }
 
 /** Replaces wasm's Sum with the column-sum version for leading axes, once. False when wasm is not imported. */
