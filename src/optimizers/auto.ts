@@ -11,11 +11,13 @@
  * - noisy (mini-batches): the calibrated scale is kept, guarded by a halving when the smoothed loss rises to
  *   twice its calibration value (Armijo checks on one mini-batch pulled it too low; `probeEvery` turns
  *   them back on);
- * - deterministic (full batch): every step an Armijo check of the committed move re-centres the scale
- *   (down towards the parabola's minimiser, at least halved; up by at most 2x on a wide margin), and x
- *   weighs the newest z by at least 0.2 (averaging is for noise; without it, it only lags).
- * Decoupled weight decay at y (off unless hinted). A check's scale takes effect from the next step (the
- * step's own update is computed before its probe); the calibration step moves nothing.
+ * - deterministic (full batch): from step 3, nonlinear conjugate gradients on Adam's metric with a secant
+ *   step from one extra gradient, a backtrack along the last direction when the loss did not fall enough
+ *   (step 2's move included), and the best point seen as the evaluation point (no averaging: it is for
+ *   noise). The ingredient `deterministicDirection: 'sf'` keeps Schedule-Free there instead, with an Armijo
+ *   check of the committed move every step and x weighing the newest z by at least 0.2.
+ * Decoupled weight decay at y (off unless hinted). In the noisy regime a check's scale takes effect from
+ * the next step (the step's own update is computed before its probe); the calibration step moves nothing.
  */
 import * as tf from '@tensorflow/tfjs';
 import { FUSED_AUTO, type FusedAutoAttrs, fusedAutoAvailable } from '../core/fusedAutoKernel.js';
@@ -119,8 +121,8 @@ interface AutoDirection extends EvalPointDirection {
 
 /**
  * The deterministic regime's direction (an ingredient): 'cg' (default) nonlinear conjugate gradients
- * (Polak-Ribiere+, per-tensor Adam scaling) with a secant step from one extra gradient and a backtrack when
- * the loss did not fall enough; 'sf' the noisy regime's Schedule-Free direction with an Armijo check of the
+ * (Polak-Ribiere+ on Adam's per-weight metric) with a secant step from one extra gradient, a backtrack when
+ * the loss did not fall enough, and the best point seen as the evaluation point; 'sf' the noisy regime's Schedule-Free direction with an Armijo check of the
  * committed move and the averaging floor {@link DETERMINISTIC_C_FLOOR}.
  */
 export type AutoDeterministicDirection = 'cg' | 'sf';
@@ -703,10 +705,10 @@ tf.serialization.registerClass(AutoOptimizer);
 
 /**
  * The optimizer that needs no argument (a prototype, docs/auto.md): Schedule-Free with a clipped Adam
- * direction whose scale is calibrated by probes at step 1; on a deterministic (full-batch) loss an Armijo
- * check re-centres it every step, on a noisy one it is kept unless the loss rises. 1 forward + 1 backward
- * per step, plus 6 forwards at the first step (which does not move) and, on a deterministic loss, 1 forward
- * per step. `lastStep.eta` is the scale used; `lastStep.info.reason` says why it changes
+ * direction whose scale is calibrated by probes at step 1 and kept on a noisy (mini-batch) loss unless the
+ * loss rises; on a deterministic (full-batch) loss, conjugate gradients with secant steps. Cost per step:
+ * 1 forward + 1 backward on a noisy loss (plus 6 forwards at the first step, which does not move); on a
+ * deterministic loss 2 forwards + 2 backwards + 1 forward (a backtrack: 1 + 1 + 1). `lastStep.eta` is the scale used; `lastStep.info.reason` says why it changes
  * ({@link AUTO_REASONS}) and `info.next` what it becomes. Evaluate at x (`withEvalPoint`, `opt.eval()`).
  *
  * @example
