@@ -92,9 +92,9 @@ describe('reductions over an empty axis on wasm vs the cpu reference', () => {
       await tf.setBackend('wasm');
       const got = tf.tidy(() => Array.from(reduce(name, x(), c).dataSync()));
       expect(got).toHaveLength(ref.length);
-      got.forEach((v, i) =>
-        expect(Math.abs(v - ref[i])).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(ref[i]))),
-      );
+      for (const [i, v] of got.entries()) {
+        expect(Math.abs(v - ref[i])).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(ref[i])));
+      }
     }
   });
 });
