@@ -77,7 +77,15 @@ export const AUTO_REASONS = {
   checkedOk: 4,
   /** Noisy regime: the smoothed training loss rose to twice its value at calibration; the scale halves. */
   lossRose: 5,
+  /**
+   * Deterministic regime: the committed move would land where the loss is not finite; a tenth or a
+   * hundredth of it was taken (the first whose loss is finite and no higher), or none and the scale fell.
+   */
+  shortened: 6,
 } as const;
+
+/** The fractions of a move tried when the whole of it lands where the loss is not finite. */
+const SHORTER = [0.1, 0.01];
 
 /** Smoothing of the training loss watched by the noisy regime's guard (an exponential average). */
 const GUARD_SMOOTHING = 0.1;
@@ -117,6 +125,8 @@ interface AutoDirection extends EvalPointDirection {
    * {@link AutoDeterministicDirection}), set likewise.
    */
   cg: boolean;
+  /** The fraction of its last move the rule let through (1, or less where the loss was not finite). */
+  cgFraction: number;
 }
 
 /**
@@ -163,6 +173,7 @@ function autoDirection(
     cFloor: 0,
     yShare: 1,
     cg: false,
+    cgFraction: 1,
     // s and gPrev: the conjugate-gradient search direction and gradient of the last step (scalar
     // placeholders until the deterministic regime's conjugate gradients start).
     slotNames: ['z', 'x', 'y', 'v', 's', 'gPrev'],
@@ -171,7 +182,7 @@ function autoDirection(
     initSlots: (v) => [v.clone(), v.clone(), v.clone(), tf.zerosLike(v), tf.scalar(0), tf.scalar(0)],
     initScalars: () => ({ k: 0, lrMax: 0, weightSum: 0 }),
     compute: (ctx): DirectionResult => {
-      if (dir.cg) return conjugateStep(ctx, weightDecay, dir.scale);
+      if (dir.cg) return conjugateStep(ctx, weightDecay, dir.scale, dir.cgFraction);
       const s = ctx.scalars;
       const k = s.k as number;
       const eta = dir.scale;
@@ -267,11 +278,18 @@ function autoDirection(
  * the secant step along it from one extra gradient at a trial step (exact on a quadratic). Weight decay is
  * decoupled (alpha*weightDecay*y). x = y = z: no averaging without noise.
  */
-function conjugateStep(ctx: DirectionContext, weightDecay: number, start: number): DirectionResult {
+function conjugateStep(
+  ctx: DirectionContext,
+  weightDecay: number,
+  start: number,
+  fraction: number,
+): DirectionResult {
   const sc = ctx.scalars;
   const k = sc.k as number;
-  const hasPrev = sc.cgHas === 1;
-  const alphaPrev = (sc.cgAlpha as number | undefined) ?? 0;
+  // The last move as taken: a fraction of it where the whole would have landed on a non-finite loss; none
+  // taken, nothing to judge (the next trial starts from the rule's smaller scale).
+  const hasPrev = sc.cgHas === 1 && fraction > 0;
+  const alphaPrev = ((sc.cgAlpha as number | undefined) ?? 0) * fraction;
   const prevLoss = (sc.cgLoss as number | undefined) ?? Number.NaN;
   const prevSlope = (sc.cgSlope as number | undefined) ?? 0;
   const loss = Number.isFinite(ctx.loss) ? ctx.loss : Number.POSITIVE_INFINITY;
@@ -487,10 +505,33 @@ function autoScaleRule(config: AutoScaleConfig): AutoScaleRule {
       // Conjugate gradients choose their own step (a secant from one extra gradient) and backtrack; the
       // rule only measures the committed weights' loss, the next step's determinism test (one forward).
       const phi = Number.isFinite(ctx.loss0) ? ctx.phi(1, 'update') : Number.NaN;
+      if (Number.isFinite(phi) || !Number.isFinite(ctx.loss0)) {
+        return {
+          ...keep,
+          scalars: { ...scalars, pending: phi, hasPending: Number.isFinite(phi) ? 1 : 0, cgFraction: 1 },
+          info: { reason: AUTO_REASONS.none, next: scale },
+        };
+      }
+      // The move lands where the loss is not finite (a domain edge: a log or a sqrt of the weights). A
+      // skipped step could not undo it (no step runs at such weights), so it is not taken whole: the
+      // largest fraction whose loss is finite and no higher; none, and the next step starts afresh from a
+      // smaller scale. The direction learns the fraction from `cgFraction`.
+      const phis = ctx.phiMany(SHORTER, 'update');
+      const i = phis.findIndex((p) => p <= ctx.loss0);
+      const fraction = i >= 0 ? SHORTER[i] : 0;
+      const next = fraction > 0 ? scale : scale / 100;
       return {
-        ...keep,
-        scalars: { ...scalars, pending: phi, hasPending: Number.isFinite(phi) ? 1 : 0 },
-        info: { reason: AUTO_REASONS.none, next: scale },
+        eta: fraction,
+        along: 'update',
+        reported: fraction,
+        scalars: {
+          ...scalars,
+          scale: next,
+          pending: i >= 0 ? phis[i] : Number.NaN,
+          hasPending: i >= 0 ? 1 : 0,
+          cgFraction: fraction,
+        },
+        info: { reason: AUTO_REASONS.shortened, next },
       };
     }
     const phi0 = ctx.loss0;
@@ -696,8 +737,28 @@ export class AutoOptimizer extends EvalPointOptimizer {
     const deterministic = this.ruleState().regime === AUTO_REGIMES.deterministic;
     dir.cg = deterministic && this.rule.config.deterministicDirection === 'cg';
     dir.cFloor = deterministic && !dir.cg ? this.cFloor : 0;
+    dir.cgFraction = (this.ruleState().cgFraction as number | undefined) ?? 1;
     (this.rule as AutoScaleRule).yShare = () => dir.yShare;
-    return super.minimize(f, returnCost, varList);
+    const out = super.minimize(f, returnCost, varList);
+    if (!this.lastStep.skipped && this.lastStep.info.reason === AUTO_REASONS.shortened) {
+      this.trainPointIsTheWeights(!dir.cg);
+    }
+    return out;
+  }
+
+  /**
+   * After a shortened move the weights are not the point the direction stored as y (and z): store them.
+   * After a Schedule-Free step (step 2) x = z = y too; after a conjugate-gradient step x is the best point
+   * seen, which the move did not change.
+   */
+  private trainPointIsTheWeights(withX: boolean): void {
+    for (const { variable, slots } of this.directionSlots()) {
+      const stale = withX ? [0, 1, 2] : [0, 2];
+      for (const i of stale) {
+        slots[i].dispose();
+        slots[i] = variable.clone();
+      }
+    }
   }
 }
 

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { withEvalPointAsync } from '../../src/core/evalPoint.js';
 import { fileSystem } from '../../src/io/index.js';
-import { AUTO_REGIMES, auto, autoWith } from '../../src/optimizers/auto.js';
+import { AUTO_REASONS, AUTO_REGIMES, auto, autoWith } from '../../src/optimizers/auto.js';
 import type { EvalPointOptimizer } from '../../src/optimizers/evalPointMethod.js';
 import { bitEqual, snapshotWeights, tinyMlp, toyClassification, useBackend } from '../helpers/tf.js';
 
@@ -96,6 +96,33 @@ describe('auto() deterministic regime: conjugate gradients', () => {
     // And it ends below where the rise started, near the constrained minimum w ~ -1/401 (loss ~ 0.9975).
     expect(losses.at(-1)!).toBeLessThan(losses[back - 2]);
     expect(losses.at(-1)!).toBeLessThan(1.2);
+    opt.dispose();
+    w.dispose();
+  });
+
+  it('does not take a move that lands where the loss is not finite: a fraction of it, no step skipped', () => {
+    // sum((w + 3)^2 + sqrt(w)): the whole move towards w = -3 lands where sqrt is NaN. A step there would
+    // be skipped for good (no step runs at such weights); the rule takes a tenth or a hundredth instead.
+    const w = tf.variable(tf.tensor1d([4, 3]));
+    const f = () => tf.tidy(() => tf.add(tf.sum(tf.square(tf.add(w, 3))), tf.sum(tf.sqrt(w))) as tf.Scalar);
+    const start = f().dataSync()[0];
+    const opt = auto();
+    const records = [];
+    for (let s = 0; s < 30; s++) {
+      opt.minimize(f, false, [w]);
+      records.push(opt.lastStep);
+      // Where the model trains is where the optimizer says it trains: eval and back leaves it bit for bit.
+      const before = w.dataSync().slice();
+      opt.eval();
+      opt.train();
+      expect(Array.from(w.dataSync())).toEqual(Array.from(before));
+    }
+    expect(records.filter((r) => r.skipped)).toHaveLength(0);
+    const shortened = records.filter((r) => r.info.reason === AUTO_REASONS.shortened);
+    expect(shortened.length).toBeGreaterThan(0);
+    expect(Number.isFinite(f().dataSync()[0])).toBe(true);
+    expect(f().dataSync()[0]).toBeLessThan(start / 2);
+    expect(Math.min(...w.dataSync())).toBeGreaterThanOrEqual(0);
     opt.dispose();
     w.dispose();
   });
