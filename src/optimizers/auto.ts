@@ -209,9 +209,13 @@ function autoDirection(
       };
       const useFused = fused && fusedAutoAvailable();
       const firstMove = k === 1;
-      // Conjugate gradients' state: the first move and its gradient, else scalar placeholders.
-      const lastMove = (step: tf.Tensor, g: tf.Tensor) =>
-        firstMove && eta > 0 ? [step.clone(), g.clone()] : [tf.scalar(0), tf.scalar(0)];
+      // Conjugate gradients' state: the first move and its gradient, else scalar placeholders (the ones
+      // already there, so a noisy run allocates none per step).
+      const placeholder = (t: tf.Tensor | undefined) => (t?.rank === 0 ? t : tf.scalar(0));
+      const lastMove = (step: tf.Tensor, g: tf.Tensor, i: number) =>
+        firstMove && eta > 0
+          ? [step.clone(), g.clone()]
+          : [placeholder(ctx.slots[i][4]), placeholder(ctx.slots[i][5])];
       ctx.grads.forEach((g, i) => {
         const y = ctx.params[i];
         const [z0, x0, , v0] = ctx.slots[i];
@@ -222,7 +226,7 @@ function autoDirection(
             .runKernel(FUSED_AUTO, { g, v0, z0, x0, y }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
           search.push(u);
           update.push(step);
-          slots.push([z, x, yc, v, ...lastMove(step, g)]);
+          slots.push([z, x, yc, v, ...lastMove(step, g, i)]);
           return;
         }
         const v = tf.add(tf.mul(v0, BETA2), tf.mul(tf.square(g), 1 - BETA2));
@@ -246,7 +250,7 @@ function autoDirection(
         const yNew = average ? tf.add(tf.mul(x, beta), tf.mul(z, 1 - beta)) : z;
         const step = tf.sub(y, yNew);
         update.push(step);
-        slots.push([z, x, committedPoint(y, step), v, ...lastMove(step, g)]);
+        slots.push([z, x, committedPoint(y, step), v, ...lastMove(step, g, i)]);
       });
       // The first move (step 2, before the regime is known) is kept as conjugate gradients' last step, so
       // that on a deterministic loss their acceptance test checks it too (and backtracks along it).
