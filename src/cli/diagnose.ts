@@ -18,6 +18,7 @@ import {
 } from '../diagnostics/procedure.js';
 import { lrRangeTest, RULES } from '../diagnostics/rangeTest.js';
 import { LR_FREE_CANDIDATES } from '../diagnostics/recommend.js';
+import { bugsAndWarnings } from '../diagnostics/redFlags.js';
 import { BUILTIN_TASKS, builtinSource, type Source, userSource } from '../diagnostics/sources.js';
 import { loadState, saveState } from '../diagnostics/stateFile.js';
 import type { Variant } from '../diagnostics/trainer.js';
@@ -423,8 +424,7 @@ export function summary(state: ProcedureState, name: string): string {
     flags
       .map((f) => `  [${f.confidence} confidence] ${f.id}: ${f.message}\n    what to do: ${f.action}`)
       .join('\n');
-  const bugs = state.redFlags.filter((f) => f.severity === 'bug');
-  const warnings = state.redFlags.filter((f) => f.severity !== 'bug');
+  const { bugs, warnings } = bugsAndWarnings(state.redFlags);
   parts.push(`red flags:\n${bugs.length ? list(bugs) : '  none'}`);
   if (warnings.length) parts.push(`warnings about the setting:\n${list(warnings)}`);
   return parts.join('\n\n');

@@ -36,6 +36,17 @@ export interface RedFlag {
   action: string;
 }
 
+/**
+ * The flags split for display: red flags (`bug`: probably the code or the data) and warnings about the
+ * setting, which never blame the data and are listed apart.
+ */
+export function bugsAndWarnings(flags: readonly RedFlag[]): { bugs: RedFlag[]; warnings: RedFlag[] } {
+  return {
+    bugs: flags.filter((f) => f.severity === 'bug'),
+    warnings: flags.filter((f) => f.severity !== 'bug'),
+  };
+}
+
 /** A run the procedure made, as a data-blaming flag needs it: did it learn? */
 export interface LearnedRun {
   /** e.g. `adam at 0.001 (recheck)`. */

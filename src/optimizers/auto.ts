@@ -339,16 +339,15 @@ function conjugateStep(
   // One read-back for every sum the direction and the trial step need: PR+'s numerator and denominator,
   // <g, p>, <g, s'> (the slope of s = p + beta*s' follows without another sum) and <p, p>.
   const sums = tf.tidy(() => {
-    const total = (parts: tf.Tensor[]) => tf.addN(parts);
     const terms = [
-      total(p.map((pi, i) => tf.sum(tf.mul(pi, ctx.grads[i])))),
-      total(p.map((pi) => tf.sum(tf.square(pi)))),
+      tf.addN(p.map((pi, i) => tf.sum(tf.mul(pi, ctx.grads[i])))),
+      tf.addN(p.map((pi) => tf.sum(tf.square(pi)))),
     ];
     if (hasPrev) {
       terms.push(
-        total(p.map((pi, i) => tf.sum(tf.mul(pi, ctx.slots[i][5])))),
-        total(ctx.slots.map((sl, i) => tf.sum(tf.div(tf.square(sl[5]), scale[i])))),
-        total(ctx.grads.map((g, i) => tf.sum(tf.mul(g, ctx.slots[i][4])))),
+        tf.addN(p.map((pi, i) => tf.sum(tf.mul(pi, ctx.slots[i][5])))),
+        tf.addN(ctx.slots.map((sl, i) => tf.sum(tf.div(tf.square(sl[5]), scale[i])))),
+        tf.addN(ctx.grads.map((g, i) => tf.sum(tf.mul(g, ctx.slots[i][4])))),
       );
     }
     return tf.stack(terms);
@@ -686,12 +685,7 @@ function sameLoss(a: number, b: number): boolean {
 
 /** <g, update> over all tensors: -phi'(0) along the committed move. */
 function updateSlope(ctx: LineContext): number {
-  return tf
-    .tidy(() => {
-      const parts = ctx.grads.map((g, i) => tf.sum(tf.mul(g, ctx.update[i])));
-      return tf.addN(parts);
-    })
-    .arraySync() as number;
+  return dotAll(ctx.grads, ctx.update);
 }
 
 registerStepRule('autoScale', (c) =>

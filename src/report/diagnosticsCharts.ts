@@ -5,6 +5,7 @@
 import type { Curve } from '../diagnostics/curves.js';
 import { type ProcedureState, STEP_TITLES, STEPS } from '../diagnostics/procedure.js';
 import type { RangeTestResult } from '../diagnostics/rangeTest.js';
+import { bugsAndWarnings } from '../diagnostics/redFlags.js';
 import type { LineResult, PlaneResult } from '../diagnostics/weightSpace.js';
 import type { Report, ReportSection } from './html.js';
 import { formatNumber } from './html.js';
@@ -195,8 +196,7 @@ export function procedureReport(state: ProcedureState, subtitle?: string): Repor
   // rate range, the budget) and never blame the data, so they are listed apart.
   const flagLine = (f: (typeof state.redFlags)[number]) =>
     `[${f.confidence ?? 'medium'} confidence] ${f.id}: ${f.message} What to do: ${f.action ?? '-'}`;
-  const bugs = state.redFlags.filter((f) => f.severity === 'bug');
-  const warnings = state.redFlags.filter((f) => f.severity !== 'bug');
+  const { bugs, warnings } = bugsAndWarnings(state.redFlags);
   sections.push({
     title: 'Red flags',
     warnings: bugs.map(flagLine),
