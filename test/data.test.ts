@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { parseIdx } from '../src/data/idx.js';
 import { FASHION_IMAGES_PER_CLASS, loadFashionMnist } from '../src/data/fashion.js';
+import { parseIdx } from '../src/data/idx.js';
 import { loadMnist } from '../src/data/mnist.js';
 import { useBackend } from './helpers/tf.js';
 
