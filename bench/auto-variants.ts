@@ -17,6 +17,7 @@ export const AUTO_VARIANTS: Record<string, [AutoOptions, AutoIngredients]> = {
   'auto:gain1.5': [{}, { gain: 1.5 }],
   'auto:gain2': [{}, { gain: 2 }],
   'auto:gain3': [{}, { gain: 3 }],
+  'auto:wd0': [{ weightDecay: 0 }, {}],
   'auto:wd0.01': [{ weightDecay: 0.01 }, {}],
   'auto:wd0.03': [{ weightDecay: 0.03 }, {}],
   'auto:wd0.08': [{ weightDecay: 0.08 }, {}],

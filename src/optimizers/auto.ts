@@ -16,7 +16,7 @@
  *   (step 2's move included), and the best point seen as the evaluation point (no averaging: it is for
  *   noise). The ingredient `deterministicDirection: 'sf'` keeps Schedule-Free there instead, with an Armijo
  *   check of the committed move every step and x weighing the newest z by at least 0.2.
- * Decoupled weight decay at y (off unless hinted). In the noisy regime a check's scale takes effect from
+ * Decoupled weight decay at y: AUTO_WEIGHT_DECAY on a noisy loss by default, none on a deterministic one. In the noisy regime a check's scale takes effect from
  * the next step (the step's own update is computed before its probe); the calibration step moves nothing.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -37,7 +37,11 @@ import { type MethodCommonOptions, splitCommon } from './methodCommon.js';
 
 /** Optional hints of {@link auto}; none is needed. */
 export interface AutoOptions {
-  /** Decoupled weight decay at y: z <- z - eta*weightDecay*y. Default 0. */
+  /**
+   * Decoupled weight decay at y: z <- z - eta*weightDecay*y. Default: {@link AUTO_WEIGHT_DECAY} on a noisy
+   * (mini-batch) loss, where it regularises a long run, and 0 on a deterministic one, whose minimiser it
+   * would move. A value given here applies in both regimes.
+   */
   weightDecay?: number;
   /**
    * Check the scale by Armijo every `probeEvery` steps on a noisy loss too (one forward each). Default: no
@@ -51,6 +55,12 @@ export interface AutoOptions {
   /** Update clipping (per-tensor RMS of the direction at most 1). An ablation switch. Default true. */
   clip?: boolean;
 }
+
+/**
+ * The default decoupled weight decay on a noisy loss (docs/auto.md, "Weight decay by default"): AlgoPerf's
+ * calibrated value for NAdamW and Schedule-Free AdamW, in the same convention (scale times decay times y).
+ */
+export const AUTO_WEIGHT_DECAY = 0.08;
 
 const BETA2 = 0.999;
 /** Adam's eps, relative to the RMS of sqrt(v-hat) of the tensor. */
@@ -127,6 +137,8 @@ interface AutoDirection extends EvalPointDirection {
   cg: boolean;
   /** The fraction of its last move the rule let through (1, or less where the loss was not finite). */
   cgFraction: number;
+  /** The loss is known to be noisy (the default decay applies), set likewise. */
+  noisy: boolean;
 }
 
 /**
@@ -143,6 +155,14 @@ const CG_ARMIJO = 1e-4;
 const CG_RANGE = 10;
 /** The secant step is at most this many times the trial step. */
 const CG_EXTRAPOLATE = 4;
+/**
+ * Backtracks along one line before it is given up: at the loss's float32 floor the weights a backtrack
+ * returns to are not bit for bit the line's start, so its loss can stay above the start's for ever (seen:
+ * the quadratic task stalled from step 263 of 500, each backtrack 10x shorter). The next step then starts a
+ * new line from the steepest (metric) direction, its trial step the abandoned line's first one. A move
+ * that left the loss bit for bit the same starts a new line too, its trial step 10 times that move.
+ */
+const CG_MAX_BACKTRACKS = 3;
 /** Relative float32 round-off of a loss, below which a decrease cannot be tested. */
 const ROUND_OFF = 1e-6;
 
@@ -151,7 +171,10 @@ export type AutoCheckMove = 'line' | 'y' | 'update';
 
 /** The direction's settings (saved in its config). */
 interface AutoDirectionConfig {
+  /** The decay on a noisy loss. */
   weightDecay: number;
+  /** The decay on a deterministic loss and before the regime is known (0 unless the user gave one). */
+  deterministicDecay: number;
   beta: number;
   clip: boolean;
   /** Schedule-Free averaging; off: x = y = z (an ablation switch). */
@@ -163,12 +186,13 @@ interface AutoDirectionConfig {
  * as one kernel where {@link FUSED_AUTO} can run (wasm), equal to the ops below to float32 round-off.
  */
 function autoDirection(
-  { weightDecay, beta, clip, average }: AutoDirectionConfig,
+  { weightDecay: noisyDecay, deterministicDecay, beta, clip, average }: AutoDirectionConfig,
   fused = true,
 ): AutoDirection {
   const dir: AutoDirection = {
     kind: 'autoSf',
-    config: { weightDecay, beta, clip, average },
+    config: { weightDecay: noisyDecay, deterministicDecay, beta, clip, average },
+    noisy: false,
     scale: 0,
     cFloor: 0,
     yShare: 1,
@@ -182,6 +206,7 @@ function autoDirection(
     initSlots: (v) => [v.clone(), v.clone(), v.clone(), tf.zerosLike(v), tf.scalar(0), tf.scalar(0)],
     initScalars: () => ({ k: 0, lrMax: 0, weightSum: 0 }),
     compute: (ctx): DirectionResult => {
+      const weightDecay = dir.noisy ? noisyDecay : deterministicDecay;
       if (dir.cg) return conjugateStep(ctx, weightDecay, dir.scale, dir.cgFraction);
       const s = ctx.scalars;
       const k = s.k as number;
@@ -314,14 +339,19 @@ function conjugateStep(
   const decrease = CG_ARMIJO * alphaPrev * prevSlope;
   const accepted =
     loss <= prevLoss - decrease || (loss <= prevLoss && decrease <= ROUND_OFF * Math.abs(prevLoss));
-  if (hasPrev && !accepted) {
+  const backtracks = (sc.cgBacktracks as number | undefined) ?? 0;
+  // A move too small to change the loss by one bit says nothing about the line (the curvature seen there
+  // is round-off, which shrank every later step 10-fold for good): start a new line instead.
+  const unmeasured = hasPrev && alphaPrev > 0 && loss === prevLoss;
+  const giveUp = (hasPrev && !accepted && backtracks >= CG_MAX_BACKTRACKS) || unmeasured;
+  if (hasPrev && !accepted && !giveUp) {
     // Back along the last direction (the gradient here, at the rejected point, is not used).
     const back = recentre(alphaPrev, prevLoss, prevSlope, loss, 0.1, 0.5);
     const update = ctx.slots.map((sl) => tf.mul(sl[4], back - alphaPrev));
     return {
       update,
       slots: moveTo(update, (i) => [ctx.slots[i][3], ctx.slots[i][4], ctx.slots[i][5]]),
-      scalars: { ...sc, cgAlpha: back, ...bestScalars },
+      scalars: { ...sc, cgAlpha: back, cgBacktracks: backtracks + 1, ...bestScalars },
       etaScale: back,
       info: { c: 1, cgBacktrack: 1 },
     };
@@ -355,7 +385,7 @@ function conjugateStep(
   const [gp, pp, pgPrev, den, gsPrev] = Array.from(sums.dataSync());
   sums.dispose();
   let beta = 0;
-  if (hasPrev) {
+  if (hasPrev && !giveUp) {
     const num = gp - pgPrev;
     beta = den > 0 && Number.isFinite(num / den) ? Math.max(0, num / den) : 0;
   }
@@ -368,10 +398,15 @@ function conjugateStep(
   const s = beta > 0 ? p.map((pi, i) => tf.add(pi, tf.mul(ctx.slots[i][4], beta))) : p;
   // The trial step: the last accepted step times the ratio of the slopes; the first moves the weights by
   // the rule's scale in RMS, as the clipped Adam direction of the Schedule-Free steps did.
+  const lineAlpha = (sc.cgLineAlpha as number | undefined) ?? 0;
   const t0 =
-    hasPrev && alphaPrev > 0 && slope > 0
+    hasPrev && !giveUp && alphaPrev > 0 && slope > 0
       ? alphaPrev * Math.min(CG_RANGE, Math.max(1 / CG_RANGE, prevSlope / slope))
-      : start / Math.max(1, Math.sqrt(pp / p.reduce((n, pi) => n + pi.size, 0)));
+      : unmeasured
+        ? alphaPrev * CG_RANGE
+        : giveUp && lineAlpha > 0
+          ? lineAlpha
+          : start / Math.max(1, Math.sqrt(pp / p.reduce((n, pi) => n + pi.size, 0)));
   let alpha = t0;
   if (slope > 0 && Number.isFinite(slope)) {
     const at = ctx.gradientAt(s.map((si) => tf.mul(si, -t0)));
@@ -382,11 +417,13 @@ function conjugateStep(
       // Beyond the trial step at most CG_EXTRAPOLATE times: a secant over a stretch that was never seen
       // can land on a wall (a 1000-fold loss on Rosenbrock with 10x).
       alpha = Math.min(CG_EXTRAPOLATE * t0, Math.max(t0 / CG_RANGE, slope / curvature));
+    } else if (at.loss === loss) {
+      alpha = CG_EXTRAPOLATE * t0; // the trial did not change the loss by one bit: too short to tell
     } else {
       alpha = trialFell ? CG_EXTRAPOLATE * t0 : t0 / CG_RANGE; // no positive curvature seen
     }
     // A trial that already rose above the Armijo line bounds the step by its parabola.
-    if (!trialFell) alpha = Math.min(alpha, recentre(t0, loss, slope, at.loss, 0.1, 0.5));
+    if (!trialFell && at.loss !== loss) alpha = Math.min(alpha, recentre(t0, loss, slope, at.loss, 0.1, 0.5));
   } else {
     alpha = 0;
   }
@@ -404,18 +441,21 @@ function conjugateStep(
       weightSum: sc.weightSum as number,
       cgHas: alpha > 0 ? 1 : 0,
       cgAlpha: alpha,
+      cgLineAlpha: alpha,
       cgLoss: loss,
       cgSlope: slope,
       ...bestScalars,
     },
     etaScale: alpha,
-    info: { c: 1, cgBeta: beta, cgBacktrack: 0 },
+    info: { c: 1, cgBeta: beta, cgBacktrack: 0, ...(giveUp ? { cgRestart: 1 } : {}) },
   };
 }
 
 registerDirection('autoSf', (c) =>
   autoDirection({
     weightDecay: c.weightDecay as number,
+    // States saved before the regime-dependent default applied their one decay in both regimes.
+    deterministicDecay: (c.deterministicDecay as number | undefined) ?? (c.weightDecay as number),
     beta: c.beta as number,
     clip: (c.clip as boolean | undefined) ?? true,
     average: (c.average as boolean | undefined) ?? true,
@@ -734,6 +774,7 @@ export class AutoOptimizer extends EvalPointOptimizer {
     dir.scale = this.scale;
     const deterministic = this.ruleState().regime === AUTO_REGIMES.deterministic;
     dir.cg = deterministic && this.rule.config.deterministicDirection === 'cg';
+    dir.noisy = this.ruleState().regime === AUTO_REGIMES.noisy;
     dir.cFloor = deterministic && !dir.cg ? this.cFloor : 0;
     dir.cgFraction = (this.ruleState().cgFraction as number | undefined) ?? 1;
     (this.rule as AutoScaleRule).yShare = () => dir.yShare;
@@ -822,7 +863,7 @@ export function autoWith(
   const { own, common } = splitCommon<AutoOptions>(options);
   const W = 'auto';
   checkKnownKeys(W, own, ['weightDecay', 'probeEvery', 'beta', 'totalSteps', 'clip']);
-  const weightDecay = checkNumber(W, 'weightDecay', own.weightDecay ?? 0, { min: 0 });
+  const weightDecay = checkNumber(W, 'weightDecay', own.weightDecay ?? AUTO_WEIGHT_DECAY, { min: 0 });
   const probeEvery = checkNumber(W, 'probeEvery', own.probeEvery ?? 10, { min: 1, integer: true });
   // An explicit probeEvery asks for checks on a noisy loss too.
   const noisyChecks = ingredients.noisyChecks ?? (own.probeEvery !== undefined ? 'armijo' : 'none');
@@ -839,6 +880,7 @@ export function autoWith(
     direction: autoDirection(
       {
         weightDecay,
+        deterministicDecay: own.weightDecay ?? 0,
         beta,
         clip: own.clip ?? true,
         average: ingredients.average ?? true,

@@ -6,8 +6,10 @@ import {
   AUTO_GAIN,
   AUTO_REASONS,
   AUTO_REGIMES,
+  AUTO_WEIGHT_DECAY,
   type AutoIngredients,
   AutoOptimizer,
+  type AutoOptions,
   auto,
   autoWith,
   DETERMINISTIC_C_FLOOR,
@@ -26,10 +28,16 @@ function trainRun(scale: number, steps: number, batches = 4) {
   return trainRunWith(scale, steps, batches, {});
 }
 
-function trainRunWith(scale: number, steps: number, batches: number, ingredients: AutoIngredients) {
+function trainRunWith(
+  scale: number,
+  steps: number,
+  batches: number,
+  ingredients: AutoIngredients,
+  options: AutoOptions = {},
+) {
   const model = tinyMlp(5, 12, 3);
   const { x, y } = toyClassification(64, 5, 3, 11);
-  const opt = autoWith({}, ingredients);
+  const opt = autoWith(options, ingredients);
   const vars = modelVariables(model);
   const rows = 64 / batches;
   let batch = -1;
@@ -54,11 +62,12 @@ function trainRunWith(scale: number, steps: number, batches: number, ingredients
   }
   opt.eval();
   const final = tf.tidy(() => lossFn().dataSync()[0]) / scale;
+  const atX = snapshotWeights(model);
   opt.train();
   tf.dispose([x, y]);
   model.dispose();
   opt.dispose();
-  return { records, final, w0, afterFirst };
+  return { records, final, w0, afterFirst, atX };
 }
 
 describe('auto() prototype', () => {
@@ -188,6 +197,24 @@ describe('auto() prototype', () => {
     expect(opt.lastStep.info.regime).toBe(AUTO_REGIMES.noisy);
     opt.dispose();
     w.dispose();
+  });
+
+  it('decays the weights by default on a noisy loss only; an explicit weightDecay applies in both regimes', () => {
+    const norm = (ws: Float32Array[]) =>
+      Math.sqrt(ws.reduce((a, w) => a + w.reduce((b, v) => b + v * v, 0), 0));
+    // Noisy (4 mini-batches): the default decays (smaller weights at x) where weightDecay 0 does not.
+    const noisyDefault = trainRunWith(1, 60, 4, {});
+    const noisyNone = trainRunWith(1, 60, 4, {}, { weightDecay: 0 });
+    expect(AUTO_WEIGHT_DECAY).toBeGreaterThan(0);
+    expect(norm(noisyDefault.atX)).toBeLessThan(norm(noisyNone.atX));
+    // Step 1 calibrates and step 2 moves before the regime is known: those match bit for bit.
+    expect(noisyDefault.records[1].eta).toBe(noisyNone.records[1].eta);
+    // Deterministic (full batch): the default is no decay, bit for bit; an explicit one does decay.
+    const fullDefault = trainRunWith(1, 30, 1, {});
+    const fullNone = trainRunWith(1, 30, 1, {}, { weightDecay: 0 });
+    const fullDecay = trainRunWith(1, 30, 1, {}, { weightDecay: AUTO_WEIGHT_DECAY });
+    expect(fullDefault.atX).toEqual(fullNone.atX);
+    expect(fullDecay.atX).not.toEqual(fullNone.atX);
   });
 
   it('falls back to the noisy regime when the next batch gives the same weights another loss', () => {

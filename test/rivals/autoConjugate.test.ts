@@ -67,6 +67,33 @@ describe('auto() deterministic regime: conjugate gradients', () => {
     expect(sf).toBeGreaterThan(1e3 * cg);
   });
 
+  it('at the float32 floor keeps trying new lines: at most 3 backtracks in a row, and the step never collapses', () => {
+    // At the floor a backtrack does not return bit for bit to the line's start, and a move can leave the
+    // loss bit for bit unchanged. Before the fix both stalled it for good: on the benchmark's quadratic
+    // (d = 100) from step 263 of 500, every step a backtrack 10x shorter than the last (to 1e-189).
+    const q = quadratic();
+    const opt = auto();
+    let run = 0;
+    let longestRun = 0;
+    let restarts = 0;
+    const late: number[] = [];
+    for (let s = 0; s < 600; s++) {
+      opt.minimize(q.f, false, [q.w]);
+      const info = opt.lastStep.info;
+      run = info.cgBacktrack === 1 ? run + 1 : 0;
+      longestRun = Math.max(longestRun, run);
+      if (info.cgRestart === 1) restarts++;
+      if (s >= 500) late.push(opt.lastStep.eta);
+    }
+    expect(opt.lastStep.info.regime).toBe(AUTO_REGIMES.deterministic);
+    expect(longestRun).toBeLessThanOrEqual(3);
+    expect(Math.min(...late)).toBeGreaterThan(1e-6 * Math.max(...late));
+    // The floor was reached (new lines were started there) and the run went on stepping.
+    expect(restarts).toBeGreaterThan(0);
+    opt.dispose();
+    q.dispose();
+  });
+
   it('moves back along the last direction when a step raised the loss, to below where it started', () => {
     // A valley whose minimum (w = -1) lies past a wall at w < 0: the secant step, from a trial step that
     // stays in the smooth part, lands beyond the wall and raises the loss; the next step backtracks.
