@@ -5,13 +5,16 @@
  * and GatherV2 that read through heap views instead of copying whole inputs (batches, predict, embeddings),
  * faster MaxPoolGrad and Conv2DBackpropInput (every CNN backward pass), SIMD Sqrt and broadcasting
  * Add/Sub/Multiply/RealDiv (Adam's update, bias adds), an Identity and Cast that share memory instead of
- * copying (the gradient tape's clones), a fused SIMD kernel for Adam's direction, and fused kernels for the
- * optimizer core's per-step norms, finiteness check and commit.
+ * copying (the gradient tape's clones), a fused SIMD kernel for Adam's direction, fused kernels for the
+ * optimizer core's per-step norms, finiteness check and commit, and NaN-keeping versions of the kernels whose
+ * stock clamps turned NaN into a number (ClipByValue, Relu6, Maximum, Minimum, Pow, fused convolutions with a
+ * ReLU, MaxPool, AvgPool).
  */
 import * as tf from '@tensorflow/tfjs';
 import { installBatchMatMul } from './wasm/batchMatMul.js';
 import { conv2dBackpropFilterConfig } from './wasm/conv2dBackpropFilter.js';
 import { installConv2dBackpropInput } from './wasm/conv2dBackpropInput.js';
+import { installConvNaN } from './wasm/convNaN.js';
 import { depthwiseConv2dBackpropFilterConfig } from './wasm/depthwiseConv2dBackpropFilter.js';
 import { depthwiseConv2dBackpropInputConfig } from './wasm/depthwiseConv2dBackpropInput.js';
 import { installElementwise } from './wasm/elementwise.js';
@@ -23,6 +26,8 @@ import { installGather } from './wasm/gather.js';
 import { isLrfreeKernel } from './wasm/heap.js';
 import { installIdentity } from './wasm/identity.js';
 import { installMaxPoolGrad } from './wasm/maxPoolGrad.js';
+import { installNanElementwise } from './wasm/nanElementwise.js';
+import { installNanPools } from './wasm/nanPools.js';
 import { installSlice } from './wasm/slice.js';
 import { stepKernelConfigs } from './wasm/stepKernels.js';
 import { installSum } from './wasm/sum.js';
@@ -46,7 +51,9 @@ const MISSING: tf.KernelConfig[] = [
  * with a block-copy version, Slice and GatherV2 with versions that copy only what they take, MaxPoolGrad and
  * Conv2DBackpropInput with a window scan and col2im(dy @ W^T), Sqrt and broadcasting Add, Sub, Multiply and
  * RealDiv with single SIMD passes, Identity and same-dtype Cast with versions that share the input's memory
- * instead of copying it (the gradient tape clones every tensor it saves), and adds
+ * instead of copying it (the gradient tape clones every tensor it saves), ClipByValue, Relu6, Maximum, Minimum,
+ * Pow, FusedConv2D, FusedDepthwiseConv2D, MaxPool and AvgPool with versions that give NaN where the cpu
+ * backend does (the stock ones returned a clamp bound, the other operand or 1), and adds
  * `LrfreeFusedAdam` (lrfree's Adam direction in one SIMD pass), `LrfreeFusedAuto` (auto()'s direction and
  * Schedule-Free step in three) and the optimizer core's per-step kernels `LrfreeSumOfSquares`,
  * `LrfreeAllFinite` and `LrfreeStepAlong` (src/backend/wasm/stepKernels.ts). Call it after importing
@@ -59,7 +66,7 @@ const MISSING: tf.KernelConfig[] = [
  * ```ts
  * import '@tensorflow/tfjs-backend-wasm';
  * import * as lrfree from 'lrfree';
- * lrfree.backend.patchWasm(); // ['Conv2DBackpropFilter', ..., '_FusedMatMul', 'MaxPoolGrad', ..., 'Sqrt', 'LrfreeFusedAdam', 'LrfreeFusedAuto', 'LrfreeSumOfSquares', ...]
+ * lrfree.backend.patchWasm(); // ['Conv2DBackpropFilter', ..., '_FusedMatMul', 'MaxPoolGrad', ..., 'Sqrt', 'ClipByValue', ..., 'AvgPool', 'LrfreeFusedAdam', 'LrfreeFusedAuto', 'LrfreeSumOfSquares', ...]
  * await tf.setBackend('wasm');
  * ```
  */
@@ -82,6 +89,7 @@ export function patchWasm(): string[] {
   names.push(...installEmptyReductions());
   if (installIdentity()) names.push('Identity', 'Cast');
   names.push(...installElementwise());
+  names.push(...installNanElementwise(), ...installConvNaN(), ...installNanPools());
   // A new kernel name rather than a replacement: register it only where the wasm backend's kernels are.
   if (tf.getKernel('BatchMatMul', 'wasm')) {
     if (!tf.getKernel(FUSED_ADAM, 'wasm')) tf.registerKernel(fusedAdamConfig);
