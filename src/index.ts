@@ -62,7 +62,14 @@ export * as directions from './namespaces/directions.js';
 export * as methods from './namespaces/methods.js';
 export * from './namespaces/steps.js';
 export * as steps from './namespaces/steps.js';
-export { AUTO_REASONS, AUTO_REGIMES, AutoOptimizer, type AutoOptions, auto } from './optimizers/auto.js';
+export {
+  AUTO_REASONS,
+  AUTO_REGIMES,
+  AUTO_WEIGHT_DECAY,
+  AutoOptimizer,
+  type AutoOptions,
+  auto,
+} from './optimizers/auto.js';
 export { AveragedOptimizer, type AveragedOptimizerOptions } from './optimizers/averaged.js';
 export {
   type AveragerOptions,

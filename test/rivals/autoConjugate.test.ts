@@ -83,7 +83,7 @@ describe('auto() deterministic regime: conjugate gradients', () => {
       run = info.cgBacktrack === 1 ? run + 1 : 0;
       longestRun = Math.max(longestRun, run);
       if (info.cgRestart === 1) restarts++;
-      if (s >= 500) late.push(opt.lastStep.eta);
+      if (s >= 500) late.push(opt.lastStep.eta as number);
     }
     expect(opt.lastStep.info.regime).toBe(AUTO_REGIMES.deterministic);
     expect(longestRun).toBeLessThanOrEqual(3);
