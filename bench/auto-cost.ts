@@ -35,6 +35,8 @@ const ALL_MAKERS: [string, () => LrfreeOptimizer][] = [
   ['auto', () => auto()],
   // The same optimizer on the TF.js ops path (no fused kernel): what the fused kernel saves, side by side.
   ['auto:unfused', () => autoWith({}, { fused: false })],
+  // Without the noisy regime's default weight decay: what the decay costs per step.
+  ['auto:noDecay', () => auto({ weightDecay: 0 })],
   ['scheduleFreeAdamW', () => scheduleFreeAdamW()],
   ['scheduleFreePlus', () => scheduleFreePlus()],
   ['prodigyScheduleFree', () => prodigyScheduleFree()],
