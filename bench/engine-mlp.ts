@@ -5,15 +5,18 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-/** The model and its batch (one-hot labels); the caller disposes all three. */
-export function engineMlp(sizes: readonly number[], batch: number) {
+/**
+ * The model and its batch (one-hot labels); the caller disposes all three. `output: 'linear'` gives logits
+ * (for `tf.losses.softmaxCrossEntropy`) instead of the softmax layer.
+ */
+export function engineMlp(sizes: readonly number[], batch: number, output: 'softmax' | 'linear' = 'softmax') {
   const model = tf.sequential();
   for (let i = 1; i < sizes.length; i++) {
     model.add(
       tf.layers.dense({
         ...(i === 1 ? { inputShape: [sizes[0]] } : {}),
         units: sizes[i],
-        activation: i === sizes.length - 1 ? 'softmax' : 'relu',
+        activation: i === sizes.length - 1 ? output : 'relu',
         kernelInitializer: tf.initializers.glorotUniform({ seed: i }),
       }),
     );

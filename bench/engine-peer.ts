@@ -46,6 +46,20 @@ function mlp(sizes: number[], batch: number): Trainer {
   });
 }
 
+/** The MLP with a linear output, trained with TF.js's fused softmax cross-entropy on its logits. */
+function mlpLogits(sizes: number[], batch: number): Trainer {
+  const { model, x, y } = engineMlp(sizes, batch, 'linear');
+  return {
+    loss: () =>
+      tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+    variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
+    dispose: () => {
+      tf.dispose([x, y]);
+      model.dispose();
+    },
+  };
+}
+
 /** A trainer of `model` on the batch (x, y); `release` frees the batch and the model. */
 function fromModel(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, release: () => void): Trainer {
   return {
@@ -85,6 +99,7 @@ function transformerTrainer(): Trainer {
 const BUILDERS: Record<EngineTaskName, (() => Trainer) | undefined> = {
   'mlp-784-128-10': () => mlp([784, 128, 10], 64),
   'mlp-784-128-128-10': () => mlp([784, 128, 128, 10], 128),
+  'mlp-784-128-128-10-logits': () => mlpLogits([784, 128, 128, 10], 128),
   'fashion-cnn': () => taskTrainer(fashionCnn),
   'char-lstm': () => taskTrainer(charLstm),
   transformer: transformerTrainer,

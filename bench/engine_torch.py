@@ -124,6 +124,8 @@ def char_transformer():
 BUILDERS = {
     "mlp-784-128-10": lambda: mlp([784, 128, 10], 64),
     "mlp-784-128-128-10": lambda: mlp([784, 128, 128, 10], 128),
+    # The same step: PyTorch's models always output logits for cross_entropy.
+    "mlp-784-128-128-10-logits": lambda: mlp([784, 128, 128, 10], 128),
     "fashion-cnn": fashion_cnn,
     "char-lstm": char_lstm,
     "transformer": char_transformer,
