@@ -4,7 +4,8 @@
  *
  * - the loss multiplied by 1e-3 and by 1e3 (the final loss is divided back by the factor);
  * - the inputs multiplied by 100 (train and test);
- * - batch sizes 16, 64, 128 and 512 at the same number of epochs (the same examples seen).
+ * - batch sizes 16, 64, 128 and 512 at the same number of epochs (the same examples seen), and again at
+ *   the same number of steps as the unchanged run.
  *
  * Reported per change: diverged runs, and final test loss (at the evaluation point) over the unchanged
  * run's with the same seed: the per-seed ratios, and the mean of log(ratio) with a percentile-bootstrap
@@ -42,6 +43,8 @@ interface Change {
   inputScale: number;
   /** Batch size; undefined: the task's own. */
   batch?: number;
+  /** Run the unchanged run's number of steps (not its number of epochs) at this batch size. */
+  equalSteps?: boolean;
 }
 const CHANGES: Change[] = [
   { name: 'unchanged', lossScale: 1, inputScale: 1 },
@@ -52,6 +55,12 @@ const CHANGES: Change[] = [
   { name: 'batch 64', lossScale: 1, inputScale: 1, batch: 64 },
   { name: 'batch 128', lossScale: 1, inputScale: 1, batch: 128 },
   { name: 'batch 512', lossScale: 1, inputScale: 1, batch: 512 },
+  // The same batch sizes at the unchanged run's number of steps: batch 16 then sees an eighth of the
+  // examples batch 128 sees, batch 512 four times as many.
+  { name: 'batch 16, equal steps', lossScale: 1, inputScale: 1, batch: 16, equalSteps: true },
+  { name: 'batch 64, equal steps', lossScale: 1, inputScale: 1, batch: 64, equalSteps: true },
+  { name: 'batch 128, equal steps', lossScale: 1, inputScale: 1, batch: 128, equalSteps: true },
+  { name: 'batch 512, equal steps', lossScale: 1, inputScale: 1, batch: 512, equalSteps: true },
 ];
 
 interface Problem {
@@ -142,9 +151,10 @@ function runOnce(task: RobustTask, optimizer: string, change: Change, seed: numb
   let first = Number.NaN;
   let diverged = false;
   let steps = 0;
-  for (let e = 0; e < task.epochs && !diverged; e++) {
+  const totalSteps = task.epochs * (change.equalSteps ? Math.ceil(n / task.batch) : perEpoch);
+  for (let e = 0; steps < totalSteps && !diverged; e++) {
     const order = permutation(n, deriveSeed(seed, 100 + e));
-    for (let b = 0; b < perEpoch; b++) {
+    for (let b = 0; b < perEpoch && steps < totalSteps; b++) {
       const idx = tf.tensor1d(order.slice(b * batch, Math.min(n, (b + 1) * batch)), 'int32');
       const xb = tf.gather(trainX, idx);
       const yb = tf.gather(p.train.y, idx);
