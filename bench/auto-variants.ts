@@ -37,6 +37,8 @@ export const AUTO_VARIANTS: Record<string, [AutoOptions, AutoIngredients]> = {
   'auto:detLine0.2': [{}, { deterministicCheck: 'line', deterministicFloor: 0.2 }],
   /** The deterministic regime on the Schedule-Free direction (the design before conjugate gradients). */
   'auto:detSf': [{}, { deterministicDirection: 'sf' }],
+  /** Conjugate gradients' moves compensated for float32 rounding (Kahan carry). */
+  'auto:compensate': [{}, { compensate: true }],
 };
 
 for (const [name, [hints, ingredients]] of Object.entries(AUTO_VARIANTS)) {

@@ -179,6 +179,11 @@ interface AutoDirectionConfig {
   clip: boolean;
   /** Schedule-Free averaging; off: x = y = z (an ablation switch). */
   average: boolean;
+  /**
+   * Conjugate gradients' moves compensated for float32 rounding (a seventh slot `c`, see
+   * {@link compensate}); false in states saved before it existed.
+   */
+  compensated: boolean;
 }
 
 /**
@@ -186,12 +191,12 @@ interface AutoDirectionConfig {
  * as one kernel where {@link FUSED_AUTO} can run (wasm), equal to the ops below to float32 round-off.
  */
 function autoDirection(
-  { weightDecay: noisyDecay, deterministicDecay, beta, clip, average }: AutoDirectionConfig,
+  { weightDecay: noisyDecay, deterministicDecay, beta, clip, average, compensated }: AutoDirectionConfig,
   fused = true,
 ): AutoDirection {
   const dir: AutoDirection = {
     kind: 'autoSf',
-    config: { weightDecay: noisyDecay, deterministicDecay, beta, clip, average },
+    config: { weightDecay: noisyDecay, deterministicDecay, beta, clip, average, compensated },
     noisy: false,
     scale: 0,
     cFloor: 0,
@@ -200,14 +205,22 @@ function autoDirection(
     cgFraction: 1,
     // s and gPrev: the conjugate-gradient search direction and gradient of the last step (scalar
     // placeholders until the deterministic regime's conjugate gradients start).
-    slotNames: ['z', 'x', 'y', 'v', 's', 'gPrev'],
+    slotNames: ['z', 'x', 'y', 'v', 's', 'gPrev', ...(compensated ? ['c'] : [])],
     trainPointSlot: 2,
     evalPointOf: (slots) => slots[1].clone(),
-    initSlots: (v) => [v.clone(), v.clone(), v.clone(), tf.zerosLike(v), tf.scalar(0), tf.scalar(0)],
+    initSlots: (v) => [
+      v.clone(),
+      v.clone(),
+      v.clone(),
+      tf.zerosLike(v),
+      tf.scalar(0),
+      tf.scalar(0),
+      ...(compensated ? [tf.scalar(0)] : []),
+    ],
     initScalars: () => ({ k: 0, lrMax: 0, weightSum: 0 }),
     compute: (ctx): DirectionResult => {
       const weightDecay = dir.noisy ? noisyDecay : deterministicDecay;
-      if (dir.cg) return conjugateStep(ctx, weightDecay, dir.scale, dir.cgFraction);
+      if (dir.cg) return conjugateStep(ctx, weightDecay, dir.scale, dir.cgFraction, compensated);
       const s = ctx.scalars;
       const k = s.k as number;
       const eta = dir.scale;
@@ -237,10 +250,13 @@ function autoDirection(
       // Conjugate gradients' state: the first move and its gradient, else scalar placeholders (the ones
       // already there, so a noisy run allocates none per step).
       const placeholder = (t: tf.Tensor | undefined) => (t?.rank === 0 ? t : tf.scalar(0));
-      const lastMove = (step: tf.Tensor, g: tf.Tensor, i: number) =>
-        firstMove && eta > 0
+      // (and no compensation: the Schedule-Free moves are not conjugate gradients').
+      const lastMove = (step: tf.Tensor, g: tf.Tensor, i: number) => [
+        ...(firstMove && eta > 0
           ? [step.clone(), g.clone()]
-          : [placeholder(ctx.slots[i][4]), placeholder(ctx.slots[i][5])];
+          : [placeholder(ctx.slots[i][4]), placeholder(ctx.slots[i][5])]),
+        ...(compensated ? [placeholder(ctx.slots[i][6])] : []),
+      ];
       ctx.grads.forEach((g, i) => {
         const y = ctx.params[i];
         const [z0, x0, , v0] = ctx.slots[i];
@@ -299,6 +315,29 @@ function autoDirection(
 }
 
 /**
+ * Compensated (Kahan) moves, an ingredient off by default ({@link AutoIngredients.compensate}): the
+ * intended update `d` plus the carry `c` the last move could not take, rounded to what the float32 weights
+ * can take: `w' = w - (d + c)`, the update applied `w - w'` (exact by Sterbenz's lemma when w' is within a
+ * factor 2 of w), the new carry `(d + c) - (w - w')`. Near a minimum the moves are a few float32 steps of
+ * the weights; with the carry the iterates follow the intended ones to about one float32 step. Measured
+ * (docs/auto.md): Rosenbrock ends lower, the ill-conditioned quadratic higher (the line model then judges
+ * moves that are not the ones taken). Returns [updates, carries].
+ */
+function compensate(ctx: DirectionContext, intended: tf.Tensor[]): [tf.Tensor[], tf.Tensor[]] {
+  const update: tf.Tensor[] = [];
+  const carry: tf.Tensor[] = [];
+  intended.forEach((d, i) => {
+    const w = ctx.params[i];
+    const c = ctx.slots[i][6];
+    const total = c.rank === 0 ? d : tf.add(d, c);
+    const applied = tf.sub(w, tf.sub(w, total));
+    update.push(applied);
+    carry.push(tf.sub(total, applied));
+  });
+  return [update, carry];
+}
+
+/**
  * One step of the deterministic regime's conjugate gradients ({@link AutoDeterministicDirection}): first
  * the last step's acceptance (the loss here is phi(alpha) along its direction; below the Armijo line with
  * {@link CG_ARMIJO} it is accepted, else this step moves back along the same direction to the parabola's
@@ -312,6 +351,7 @@ function conjugateStep(
   weightDecay: number,
   start: number,
   fraction: number,
+  compensated: boolean,
 ): DirectionResult {
   const sc = ctx.scalars;
   const k = sc.k as number;
@@ -326,13 +366,18 @@ function conjugateStep(
   // iterate (conjugate gradients end by jittering at the loss's float32 floor, where the last is a draw).
   const best = (sc.cgBest as number | undefined) ?? Number.POSITIVE_INFINITY;
   const improved = loss < best;
-  // Slots after the move: z = y = the committed weights, x, then (v, s, gPrev).
-  const moveTo = (update: tf.Tensor[], keep: (i: number) => tf.Tensor[]) =>
-    update.map((u, i) => {
+  // Slots after the move: z = y = the committed weights, x, then (v, s, gPrev) and the compensation c.
+  // The intended moves are compensated for rounding first: the update applied is the one the weights can
+  // take, what float32 dropped waits in c for the next move.
+  const moveTo = (intended: tf.Tensor[], keep: (i: number) => tf.Tensor[]) => {
+    const [update, carry] = compensated ? compensate(ctx, intended) : [intended, []];
+    const slots = update.map((u, i) => {
       const y = committedPoint(ctx.params[i], u);
       const x = improved ? ctx.params[i].clone() : ctx.slots[i][1];
-      return [y.clone(), x, y, ...keep(i)];
+      return [y.clone(), x, y, ...keep(i), ...(compensated ? [carry[i]] : [])];
     });
+    return { update, slots };
+  };
   const bestScalars = { cgBest: improved ? loss : best };
   // Accepted: the Armijo decrease, or no rise when that decrease is below the loss's float32 round-off
   // (it cannot be tested there, and backtracking on round-off would shrink the step to nothing).
@@ -347,10 +392,12 @@ function conjugateStep(
   if (hasPrev && !accepted && !giveUp) {
     // Back along the last direction (the gradient here, at the rejected point, is not used).
     const back = recentre(alphaPrev, prevLoss, prevSlope, loss, 0.1, 0.5);
-    const update = ctx.slots.map((sl) => tf.mul(sl[4], back - alphaPrev));
+    const moved = moveTo(
+      ctx.slots.map((sl) => tf.mul(sl[4], back - alphaPrev)),
+      (i) => [ctx.slots[i][3], ctx.slots[i][4], ctx.slots[i][5]],
+    );
     return {
-      update,
-      slots: moveTo(update, (i) => [ctx.slots[i][3], ctx.slots[i][4], ctx.slots[i][5]]),
+      ...moved,
       scalars: { ...sc, cgAlpha: back, cgBacktracks: backtracks + 1, ...bestScalars },
       etaScale: back,
       info: { c: 1, cgBacktrack: 1 },
@@ -427,14 +474,13 @@ function conjugateStep(
   } else {
     alpha = 0;
   }
-  const update = s.map((si, i) =>
+  const intended = s.map((si, i) =>
     weightDecay > 0
       ? tf.add(tf.mul(si, alpha), tf.mul(ctx.params[i], alpha * weightDecay))
       : tf.mul(si, alpha),
   );
   return {
-    update,
-    slots: moveTo(update, (i) => [v[i], s[i].clone(), ctx.grads[i].clone()]),
+    ...moveTo(intended, (i) => [v[i], s[i].clone(), ctx.grads[i].clone()]),
     scalars: {
       k: k + 1,
       lrMax: sc.lrMax as number,
@@ -459,6 +505,7 @@ registerDirection('autoSf', (c) =>
     beta: c.beta as number,
     clip: (c.clip as boolean | undefined) ?? true,
     average: (c.average as boolean | undefined) ?? true,
+    compensated: (c.compensated as boolean | undefined) ?? false,
   }),
 );
 
@@ -797,6 +844,11 @@ export class AutoOptimizer extends EvalPointOptimizer {
         slots[i].dispose();
         slots[i] = variable.clone();
       }
+      // The carry was for the whole move, which was not taken.
+      if (slots.length > 6) {
+        slots[6].dispose();
+        slots[6] = tf.scalar(0);
+      }
     }
   }
 }
@@ -853,6 +905,8 @@ export interface AutoIngredients {
   deterministicCheck?: 'update' | 'line';
   /** The deterministic regime's direction. Default 'cg'. */
   deterministicDirection?: AutoDeterministicDirection;
+  /** Conjugate gradients' moves compensated for float32 rounding (a carry slot). Default false. */
+  compensate?: boolean;
 }
 
 /** {@link auto} with its ingredients switched (bench ablations). */
@@ -884,6 +938,7 @@ export function autoWith(
         beta,
         clip: own.clip ?? true,
         average: ingredients.average ?? true,
+        compensated: ingredients.compensate ?? false,
       },
       ingredients.fused ?? true,
     ),

@@ -94,6 +94,41 @@ describe('auto() deterministic regime: conjugate gradients', () => {
     q.dispose();
   });
 
+  it('compensate (an ingredient): carries what float32 rounding dropped from each move, under one float32 step', async () => {
+    const slotsOf = async (opt: EvalPointOptimizer) => {
+      opt.eval(); // saving is refused in train mode (the model would hold y, not x)
+      const saved = await opt.getWeights();
+      opt.train();
+      const names = saved.map((t) => t.name.split('/').at(-1));
+      const carry = saved.find((t) => t.name.endsWith('/c'))?.tensor.dataSync();
+      tf.dispose(saved.map((t) => t.tensor));
+      return { names, carry };
+    };
+    const q = quadratic();
+    const opt = autoWith({}, { compensate: true }) as EvalPointOptimizer;
+    for (let s = 0; s < 300; s++) opt.minimize(q.f, false, [q.w]);
+    const w = q.w.dataSync(); // the training point, which the carry belongs to
+    const { carry } = await slotsOf(opt);
+    expect(carry).toHaveLength(w.length);
+    // Near the minimum the moves are a few float32 steps, so rounding drops something from most of them...
+    expect(Array.from(carry!).filter((c) => c !== 0).length).toBeGreaterThan(w.length / 2);
+    // ...and what is carried is less than one float32 step of its weight (2^-23 relative, 2^-22 with ties).
+    carry!.forEach((c, i) => {
+      expect(Math.abs(c)).toBeLessThanOrEqual(Math.abs(w[i]) * 2 ** -22 + 1e-30);
+    });
+    opt.dispose();
+    q.dispose();
+    // Off by default: the six slots of states saved before it.
+    const plain = auto() as EvalPointOptimizer;
+    const q2 = quadratic();
+    plain.minimize(q2.f, false, [q2.w]);
+    const { names, carry: none } = await slotsOf(plain);
+    expect(none).toBeUndefined();
+    expect(names).toContain('gPrev');
+    plain.dispose();
+    q2.dispose();
+  });
+
   it('moves back along the last direction when a step raised the loss, to below where it started', () => {
     // A valley whose minimum (w = -1) lies past a wall at w < 0: the secant step, from a trial step that
     // stays in the smooth part, lands beyond the wall and raises the loss; the next step backtracks.
