@@ -2,29 +2,17 @@
  * MaxPoolGrad for wasm. The stock kernel took 3.2 ms per call on a 64x26x26x8 input (a Fashion-MNIST CNN
  * spent a third of its training step there); this one scans each window once on heap views.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { maxPoolGradInto } from '../cpu/arrays/maxPoolGrad.js';
 import { f32, type KernelArgs, replaceWasmKernel, runStockKernel, type WasmBackendLike } from './heap.js';
+import { poolInfo } from './poolInfo.js';
 
 function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
   const { dy, input } = args.inputs;
   if (dy.dtype !== 'float32' || input.dtype !== 'float32' || input.shape.length !== 4) {
     return runStockKernel('MaxPoolGrad', args);
   }
-  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as {
-    filterSize: [number, number] | number;
-    strides: [number, number] | number;
-    pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  };
-  const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    filterSize,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const info = poolInfo(input.shape, args.attrs);
   const backend = args.backend as WasmBackendLike;
   const out = backend.makeOutput(input.shape, 'float32');
   // Views after the allocation (the heap may have grown).

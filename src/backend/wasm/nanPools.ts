@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { f32, type KernelArgs, replaceWasmKernel, runStockKernel, type WasmBackendLike } from './heap.js';
 import { hasNaN, hasNonFinite } from './nonFinite.js';
+import { poolInfo } from './poolInfo.js';
 
 /** cpu's pooling loop (NHWC, dilation 1) writing into `out`: max skips NaN, avg sums in float64. */
 export function poolLikeCpu(
@@ -65,20 +66,7 @@ function poolKeepingNaN(name: 'MaxPool' | 'AvgPool') {
     // in a max window may not (the stock max can drop the window's largest value, e.g. [1, 9, 5, NaN] gave 5).
     const redo = name === 'MaxPool' ? hasNaN(backend, x) : hasNonFinite(backend, out);
     if (!redo) return out;
-    const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as {
-      filterSize: [number, number] | number;
-      strides: [number, number] | number;
-      pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-      dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    };
-    const info = tf.backend_util.computePool2DInfo(
-      x.shape as [number, number, number, number],
-      filterSize,
-      strides,
-      1,
-      pad,
-      dimRoundingMode,
-    );
+    const info = poolInfo(x.shape, args.attrs);
     poolLikeCpu(f32(backend, x), info, name === 'MaxPool' ? 'max' : 'avg', f32(backend, out));
     return out;
   };
