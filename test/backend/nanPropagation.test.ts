@@ -95,6 +95,18 @@ const img = (seed = 11) =>
     ]),
     [2, 6, 6, 3],
   );
+/** A 4x4 image of 19 channels (more than one SIMD lane's worth) with NaN and infinities in it. */
+const wideImg = () =>
+  T4(
+    withSpecials(4 * 4 * 19, 21, [
+      [0, N],
+      [98, N],
+      [207, N],
+      [56, I],
+      [75, M],
+    ]),
+    [1, 4, 4, 19],
+  );
 const filter = () => T4(data([3, 3, 3, 4], 12), [3, 3, 3, 4]);
 
 describe('NaN and infinities on wasm vs the cpu reference', () => {
@@ -407,21 +419,7 @@ describe('NaN and infinities on wasm vs the cpu reference', () => {
         tf.maxPool(img(), [2, 3], [1, 2], 'same'),
         tf.maxPool(img(), 1, 1, 'valid'),
         tf.maxPool(img(), 1, 2, 'valid'),
-        tf.maxPool(
-          T4(
-            withSpecials(4 * 4 * 19, 21, [
-              [0, N],
-              [98, N],
-              [207, N],
-              [56, I],
-              [75, M],
-            ]),
-            [1, 4, 4, 19],
-          ),
-          2,
-          2,
-          'same',
-        ),
+        tf.maxPool(wideImg(), 2, 2, 'same'),
       ]);
     });
 
@@ -434,21 +432,7 @@ describe('NaN and infinities on wasm vs the cpu reference', () => {
         tf.avgPool(img(), 2, 2, 'valid'),
         tf.avgPool(img(), 3, 1, 'same'),
         tf.avgPool(img(), 1, 1, 'valid'),
-        tf.avgPool(
-          T4(
-            withSpecials(4 * 4 * 19, 21, [
-              [0, N],
-              [98, N],
-              [207, N],
-              [56, I],
-              [75, M],
-            ]),
-            [1, 4, 4, 19],
-          ),
-          3,
-          1,
-          'same',
-        ),
+        tf.avgPool(wideImg(), 3, 1, 'same'),
         tf.avgPool(T4(data([2, 8, 8, 5], 3), [2, 8, 8, 5]), 2, 2, 'same'),
       ]);
     });
