@@ -9,6 +9,7 @@
  *   L2         steps, directions, transforms, methods, schedules
  *   core       src/core/
  *   platform   backend (kernels, ready), io (file IO handler), data (data sets) — each imports core only
+ *   layers     src/layers/ (TF.js layers, e.g. the fused LSTM) — imports TF.js only
  *
  * A folder may import its own layer's folders and anything below; the platform folders are imported by the
  * layers that need them (named per rule). The root entry must not reach Node built-ins, the chart library,
@@ -39,6 +40,13 @@ module.exports = {
       comment: 'src/core is the bottom: it imports only TF.js and itself.',
       from: { path: '^src/core/' },
       to: { path: '^src/', pathNot: '^src/core/' },
+    },
+    {
+      name: 'layers-import-nothing-of-lrfree',
+      severity: 'error',
+      comment: 'src/layers holds TF.js layers (the fused LSTM): TF.js only, so any model can use them.',
+      from: { path: '^src/layers/' },
+      to: { path: '^src/', pathNot: '^src/layers/' },
     },
     {
       name: 'L2-imports-only-L2-and-core',
