@@ -351,16 +351,8 @@ tf.serialization.registerClass(FusedLstm);
  * Supports `units`, the three initializers and `unitForgetBias`, plus the common layer fields (`inputShape`,
  * `name`, ...); no dropout, masking, initial state or other activations.
  *
- * @example
- * ```ts
- * const model = tf.sequential({
- *   layers: [
- *     tf.layers.embedding({ inputDim: 96, outputDim: 16, inputLength: 32 }),
- *     fusedLstm({ units: 64 }),
- *     tf.layers.dense({ units: 96, activation: 'softmax' }),
- *   ],
- * });
- * ```
+ * Internal for now (the char-lstm benchmark task's model), not exported from the package: use it as
+ * `tf.layers.lstm({ units })` would be used, e.g. between an embedding and a dense layer.
  */
 export function fusedLstm(config: FusedLstmArgs): FusedLstm {
   return new FusedLstm(config);
