@@ -56,7 +56,7 @@ function clampKeepingNaN(name: 'ClipByValue' | 'Relu6' | 'Relu') {
  * out = f(a, b) elementwise over the broadcast shape, on heap views: cpu's binary kernels
  * (`createSimpleBinaryKernelImpl`) with their float32 rounding.
  */
-export function broadcastBinary(
+function broadcastBinary(
   backend: WasmBackendLike,
   a: tf.TensorInfo,
   b: tf.TensorInfo,
