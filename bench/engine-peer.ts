@@ -37,33 +37,37 @@ interface Trainer {
   dispose: () => void;
 }
 
-/** The engine benchmark's MLP (bench/engine-mlp.ts) on its fixed batch. */
-function mlp(sizes: number[], batch: number): Trainer {
-  const { model, x, y } = engineMlp(sizes, batch);
-  return fromModel(model, x, y, () => {
-    tf.dispose([x, y]);
-    model.dispose();
-  });
-}
-
-/** The MLP with a linear output, trained with TF.js's fused softmax cross-entropy on its logits. */
-function mlpLogits(sizes: number[], batch: number): Trainer {
-  const { model, x, y } = engineMlp(sizes, batch, 'linear');
-  return {
-    loss: () =>
-      tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
-    variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
-    dispose: () => {
+/**
+ * The engine benchmark's MLP (bench/engine-mlp.ts) on its fixed batch: a softmax output with `crossEntropy`,
+ * or (`logits`) a linear output with TF.js's fused softmax cross-entropy on the logits.
+ */
+function mlp(sizes: number[], batch: number, logits = false): Trainer {
+  const { model, x, y } = engineMlp(sizes, batch, logits ? 'linear' : 'softmax');
+  const lossOf = logits
+    ? (t: tf.Tensor, p: tf.Tensor) => tf.losses.softmaxCrossEntropy(t, p) as tf.Scalar
+    : crossEntropy;
+  return fromModel(
+    model,
+    x,
+    y,
+    () => {
       tf.dispose([x, y]);
       model.dispose();
     },
-  };
+    lossOf,
+  );
 }
 
-/** A trainer of `model` on the batch (x, y); `release` frees the batch and the model. */
-function fromModel(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, release: () => void): Trainer {
+/** A trainer of `model` on the batch (x, y) with loss `lossOf`; `release` frees the batch and the model. */
+function fromModel(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  y: tf.Tensor,
+  release: () => void,
+  lossOf: (y: tf.Tensor, p: tf.Tensor) => tf.Scalar = crossEntropy,
+): Trainer {
   return {
-    loss: () => crossEntropy(y, model.apply(x, { training: true }) as tf.Tensor),
+    loss: () => lossOf(y, model.apply(x, { training: true }) as tf.Tensor),
     variables: model.trainableWeights.map((w) => w.read() as tf.Variable),
     dispose: release,
   };
@@ -99,7 +103,7 @@ function transformerTrainer(): Trainer {
 const BUILDERS: Record<EngineTaskName, (() => Trainer) | undefined> = {
   'mlp-784-128-10': () => mlp([784, 128, 10], 64),
   'mlp-784-128-128-10': () => mlp([784, 128, 128, 10], 128),
-  'mlp-784-128-128-10-logits': () => mlpLogits([784, 128, 128, 10], 128),
+  'mlp-784-128-128-10-logits': () => mlp([784, 128, 128, 10], 128, true),
   'fashion-cnn': () => taskTrainer(fashionCnn),
   'char-lstm': () => taskTrainer(charLstm),
   transformer: transformerTrainer,
