@@ -13,8 +13,12 @@
  * Tasks: a small MNIST MLP (784-64-10, 4096 training images, batch 128, 4 epochs) and a regression MLP
  * (10-32-32-1 ReLU on y = Xw + sin(x_1) + 0.1 noise, 2048 rows, batch 64, 10 epochs).
  * Not part of npm test. One JSON line per run in --out (resumable), then the table.
+ * `--epochs-factor F` multiplies every task's epochs (and so the equal-steps runs' steps) by F, to ask the
+ * batch-size question nearer convergence; `--changes batch` runs only the changes whose name contains
+ * that text (and the unchanged run).
  *
  *   npx tsx bench/auto-robustness.ts [--seeds 1,2,3] [--opt auto,adam] [--out /tmp/auto-robustness.jsonl]
+ *   npx tsx bench/auto-robustness.ts --epochs-factor 8 --changes batch --out /tmp/auto-robustness-x8.jsonl
  *   npx tsx bench/auto-robustness.ts --summary /tmp/auto-robustness.jsonl
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
@@ -136,7 +140,19 @@ interface Line {
   /** Final test loss at the evaluation point, divided by the loss factor. */
   testLoss: number;
   lastEta: number;
+  /** The task's epochs were multiplied by this (absent in lines written before the option: 1). */
+  epochsFactor?: number;
 }
+
+/** `--epochs-factor`: a positive integer. */
+const EPOCHS_FACTOR = Number(arg('epochs-factor', '1'));
+if (!Number.isInteger(EPOCHS_FACTOR) || EPOCHS_FACTOR < 1)
+  throw new Error(`--epochs-factor must be a positive integer, got '${arg('epochs-factor')}'.`);
+/** `--changes`: only the changes whose name contains this text (and the unchanged run). */
+const CHANGE_FILTER = arg('changes');
+const selected = (c: Change) =>
+  c.name === 'unchanged' || CHANGE_FILTER === undefined || c.name.includes(CHANGE_FILTER);
+const factorOf = (l: Line) => l.epochsFactor ?? 1;
 
 function runOnce(task: RobustTask, optimizer: string, change: Change, seed: number): Line {
   const p = task.create(seed);
@@ -151,7 +167,7 @@ function runOnce(task: RobustTask, optimizer: string, change: Change, seed: numb
   let first = Number.NaN;
   let diverged = false;
   let steps = 0;
-  const totalSteps = task.epochs * (change.equalSteps ? Math.ceil(n / task.batch) : perEpoch);
+  const totalSteps = EPOCHS_FACTOR * task.epochs * (change.equalSteps ? Math.ceil(n / task.batch) : perEpoch);
   for (let e = 0; steps < totalSteps && !diverged; e++) {
     const order = permutation(n, deriveSeed(seed, 100 + e));
     for (let b = 0; b < perEpoch && steps < totalSteps; b++) {
@@ -191,6 +207,7 @@ function runOnce(task: RobustTask, optimizer: string, change: Change, seed: numb
     diverged: diverged || !Number.isFinite(testLoss),
     testLoss,
     lastEta: typeof eta === 'number' ? eta : Number.NaN,
+    epochsFactor: EPOCHS_FACTOR,
   };
 }
 
@@ -207,14 +224,16 @@ async function run(out: string): Promise<void> {
   const seeds = (arg('seeds', '1,2,3') as string).split(',').map(Number);
   const opts = (arg('opt', 'auto') as string).split(',');
   await ready({ backend: (arg('backend', 'wasm') as 'cpu' | 'wasm') ?? 'wasm', quiet: true });
-  const done = new Set(read(out).map((l) => `${l.task}|${l.optimizer}|${l.change}|${l.seed}`));
+  const key = (task: string, o: string, change: string, seed: number, factor: number) =>
+    `${task}|${o}|${change}|${seed}|${factor}`;
+  const done = new Set(read(out).map((l) => key(l.task, l.optimizer, l.change, l.seed, factorOf(l))));
   for (const task of TASKS)
     for (const o of opts)
-      for (const change of CHANGES) {
+      for (const change of CHANGES.filter(selected)) {
         // The task's own batch size is the unchanged run.
         if (change.batch === task.batch) continue;
         for (const seed of seeds) {
-          if (done.has(`${task.name}|${o}|${change.name}|${seed}`)) continue;
+          if (done.has(key(task.name, o, change.name, seed, EPOCHS_FACTOR))) continue;
           const line = runOnce(task, o, change, seed);
           appendFileSync(out, `${JSON.stringify(line)}\n`);
           console.log(
@@ -229,7 +248,8 @@ async function run(out: string): Promise<void> {
 }
 
 function summary(file: string): void {
-  const lines = read(file);
+  const lines = read(file).filter((l) => factorOf(l) === EPOCHS_FACTOR);
+  if (EPOCHS_FACTOR !== 1) console.log(`Every task's epochs x ${EPOCHS_FACTOR}.\n`);
   console.log(
     '| task | optimizer | change | seeds | diverged | test loss / unchanged, per seed | log ratio mean [95% CI] | all within 10% |',
   );
@@ -247,7 +267,7 @@ function summary(file: string): void {
         if (change.name === 'unchanged') {
           const losses = rs.map((r) => r.testLoss.toPrecision(4)).join(', ');
           console.log(
-            `| ${task.name} | ${o} | unchanged (batch ${task.batch}) | ${rs.length} | ${div} | test loss ${losses} | | |`,
+            `| ${task.name} | ${o} | unchanged (batch ${task.batch}, ${EPOCHS_FACTOR * task.epochs} epochs) | ${rs.length} | ${div} | test loss ${losses} | | |`,
           );
           continue;
         }
