@@ -139,6 +139,11 @@ interface Line {
   diverged: boolean;
   /** Final test loss at the evaluation point, divided by the loss factor. */
   testLoss: number;
+  /**
+   * Final loss on the whole training set at the evaluation point, divided by the loss factor (absent in
+   * lines written before it was recorded): it tells optimisation apart from generalisation.
+   */
+  trainLoss?: number;
   lastEta: number;
   /** The task's epochs were multiplied by this (absent in lines written before the option: 1). */
   epochsFactor?: number;
@@ -189,10 +194,13 @@ function runOnce(task: RobustTask, optimizer: string, change: Change, seed: numb
       }
     }
   }
-  const testLoss = diverged
-    ? Number.POSITIVE_INFINITY
+  const [testLoss, trainLoss] = diverged
+    ? [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY]
     : withEvalPoint(opt, { model: p.model }, () =>
-        tf.tidy(() => p.loss(p.test.y, p.model.predict(testX) as tf.Tensor).dataSync()[0]),
+        [
+          [p.test.y, testX],
+          [p.train.y, trainX],
+        ].map(([y, x]) => tf.tidy(() => p.loss(y, p.model.predict(x) as tf.Tensor).dataSync()[0])),
       );
   const eta = opt.lastStep.eta;
   tf.dispose([trainX, testX, p.train.x, p.train.y, p.test.x, p.test.y]);
@@ -206,6 +214,7 @@ function runOnce(task: RobustTask, optimizer: string, change: Change, seed: numb
     steps,
     diverged: diverged || !Number.isFinite(testLoss),
     testLoss,
+    trainLoss,
     lastEta: typeof eta === 'number' ? eta : Number.NaN,
     epochsFactor: EPOCHS_FACTOR,
   };
@@ -251,9 +260,9 @@ function summary(file: string): void {
   const lines = read(file).filter((l) => factorOf(l) === EPOCHS_FACTOR);
   if (EPOCHS_FACTOR !== 1) console.log(`Every task's epochs x ${EPOCHS_FACTOR}.\n`);
   console.log(
-    '| task | optimizer | change | seeds | diverged | test loss / unchanged, per seed | log ratio mean [95% CI] | all within 10% |',
+    '| task | optimizer | change | seeds | diverged | test loss / unchanged, per seed | log ratio mean [95% CI] | all within 10% | train loss / unchanged, per seed |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const task of TASKS)
     for (const o of [...new Set(lines.map((l) => l.optimizer))])
       for (const change of CHANGES) {
@@ -266,8 +275,11 @@ function summary(file: string): void {
         const div = rs.filter((r) => r.diverged).length;
         if (change.name === 'unchanged') {
           const losses = rs.map((r) => r.testLoss.toPrecision(4)).join(', ');
+          const train = rs.every((r) => r.trainLoss !== undefined)
+            ? `train loss ${rs.map((r) => (r.trainLoss as number).toPrecision(4)).join(', ')}`
+            : '';
           console.log(
-            `| ${task.name} | ${o} | unchanged (batch ${task.batch}, ${EPOCHS_FACTOR * task.epochs} epochs) | ${rs.length} | ${div} | test loss ${losses} | | |`,
+            `| ${task.name} | ${o} | unchanged (batch ${task.batch}, ${EPOCHS_FACTOR * task.epochs} epochs) | ${rs.length} | ${div} | test loss ${losses} | | | ${train} |`,
           );
           continue;
         }
@@ -275,8 +287,12 @@ function summary(file: string): void {
         const finite = ratios.every(Number.isFinite);
         const paired = finite && ratios.length >= 2 ? pairedLog(ratios.map(Math.log)) : '';
         const within = finite && ratios.every((q) => Math.abs(q - 1) <= 0.1) ? 'yes' : 'no';
+        const trainRatios = rs.map(
+          (r) => (r.trainLoss ?? Number.NaN) / (base(r.seed)?.trainLoss ?? Number.NaN),
+        );
+        const train = trainRatios.some(Number.isNaN) ? '' : trainRatios.map((q) => q.toFixed(3)).join(', ');
         console.log(
-          `| ${task.name} | ${o} | ${change.name} | ${rs.length} | ${div} | ${ratios.map((q) => q.toFixed(3)).join(', ')} | ${paired} | ${within} |`,
+          `| ${task.name} | ${o} | ${change.name} | ${rs.length} | ${div} | ${ratios.map((q) => q.toFixed(3)).join(', ')} | ${paired} | ${within} | ${train} |`,
         );
       }
 }
