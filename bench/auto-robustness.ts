@@ -30,10 +30,11 @@ import type { LrfreeOptimizer } from '../src/core/optimizer.js';
 import { modelVariables } from '../src/core/params.js';
 import { deriveSeed, gaussian, mulberry32, permutation } from '../src/core/rng.js';
 import { loadMnist } from '../src/data/mnist.js';
-import { auto } from '../src/optimizers/auto.js';
+import { auto, autoWith } from '../src/optimizers/auto.js';
 import { adam } from '../src/optimizers/baselines.js';
 import { mlp } from '../src/train/models.js';
 import { pairedLog } from './auto-stats.js';
+import { AUTO_VARIANTS } from './auto-variants.js';
 
 const arg = (n: string, d?: string) => {
   const i = process.argv.indexOf(`--${n}`);
@@ -128,7 +129,17 @@ const regression: RobustTask = {
 };
 
 const TASKS = [mnistSmall, regression];
-const OPTIMIZERS: Record<string, () => LrfreeOptimizer> = { auto: () => auto(), adam: () => adam(1e-3) };
+const OPTIMIZERS: Record<string, () => LrfreeOptimizer> = {
+  auto: () => auto(),
+  adam: () => adam(1e-3),
+  // auto's variants (bench/auto-variants.ts), e.g. --opt auto:plateau
+  ...Object.fromEntries(
+    Object.entries(AUTO_VARIANTS).map(([name, [hints, ingredients]]) => [
+      name,
+      () => autoWith(hints, ingredients),
+    ]),
+  ),
+};
 
 interface Line {
   task: string;

@@ -39,6 +39,8 @@ export const AUTO_VARIANTS: Record<string, [AutoOptions, AutoIngredients]> = {
   'auto:detSf': [{}, { deterministicDirection: 'sf' }],
   /** Conjugate gradients' moves compensated for float32 rounding (Kahan carry). */
   'auto:compensate': [{}, { compensate: true }],
+  /** Experiment: halve the scale when the smoothed loss fell less than 1% over steps 50, 100, 200, ... */
+  'auto:plateau': [{}, { noisyChecks: 'plateau' }],
 };
 
 for (const [name, [hints, ingredients]] of Object.entries(AUTO_VARIANTS)) {

@@ -92,7 +92,17 @@ export const AUTO_REASONS = {
    * hundredth of it was taken (the first whose loss is finite and no higher), or none and the scale fell.
    */
   shortened: 6,
+  /**
+   * Noisy regime, ingredient `noisyChecks: 'plateau'` only (off by default): the smoothed training loss fell
+   * by less than {@link PLATEAU_FALL} since the last plateau check; the scale halves.
+   */
+  plateau: 7,
 } as const;
+
+/** The plateau checks' first step (then steps 2x, 4x, ... its value: geometric windows). */
+const PLATEAU_FIRST = 50;
+/** The relative fall of the smoothed loss a plateau window must show, else the scale halves. */
+const PLATEAU_FALL = 0.01;
 
 /** The fractions of a move tried when the whole of it lands where the loss is not finite. */
 const SHORTER = [0.1, 0.01];
@@ -526,7 +536,8 @@ interface AutoScaleConfig {
   regimes: boolean;
   /**
    * The checks in the noisy regime: none after the calibration, only a guard against a rising loss
-   * (default); Armijo; or 'decrease', a cut only when the checked step does not lower the batch's loss.
+   * (default); Armijo; 'decrease', a cut only when the checked step does not lower the batch's loss; or
+   * 'plateau', the guard plus a halving when the smoothed loss stops falling ({@link AUTO_REASONS}.plateau).
    */
   noisyChecks: AutoNoisyChecks;
   /** What the every-step check of the deterministic regime tests (default 'update'). */
@@ -536,7 +547,7 @@ interface AutoScaleConfig {
 }
 
 /** How the scale is checked on a noisy loss (an ingredient; see {@link AutoIngredients.noisyChecks}). */
-export type AutoNoisyChecks = 'armijo' | 'none' | 'decrease';
+export type AutoNoisyChecks = 'armijo' | 'none' | 'decrease' | 'plateau';
 
 /** The start scale of the no-calibration ablation: Adam's customary 1e-3. */
 const UNCALIBRATED_START = 1e-3;
@@ -584,7 +595,8 @@ function autoScaleRule(config: AutoScaleConfig): AutoScaleRule {
     const keep = { eta: 1, along: 'update' as const, reported: 1, scalars };
     const deterministic = regime === AUTO_REGIMES.deterministic;
     const noChecks =
-      !Number.isFinite(probeEvery) || (regime === AUTO_REGIMES.noisy && noisyChecks === 'none');
+      !Number.isFinite(probeEvery) ||
+      (regime === AUTO_REGIMES.noisy && (noisyChecks === 'none' || noisyChecks === 'plateau'));
     if (scale > 0 && noChecks && regime === AUTO_REGIMES.noisy) {
       return guard(ctx.loss0, scalars, scale);
     }
@@ -700,13 +712,31 @@ function autoScaleRule(config: AutoScaleConfig): AutoScaleRule {
     const prev = (scalars.lossAvg as number | undefined) ?? start;
     const avg = Number.isFinite(loss) ? prev + GUARD_SMOOTHING * (loss - prev) : prev;
     const rose = avg - start > Math.max(Math.abs(start), 1e-30);
-    const next = rose ? scale / 2 : scale;
+    let next = rose ? scale / 2 : scale;
+    // 'plateau' (an ingredient, off by default): after PLATEAU_FIRST, 2x, 4x, ... guarded steps the
+    // smoothed loss must have fallen by PLATEAU_FALL since the last such step, else the scale halves (an
+    // annealing without a horizon: geometric windows allow log2(steps / PLATEAU_FIRST) halvings at most).
+    const plateau: ScalarState = {};
+    let flat = false;
+    if (noisyChecks === 'plateau') {
+      const at = (scalars.plateauAt as number | undefined) ?? PLATEAU_FIRST;
+      const ref = (scalars.plateauRef as number | undefined) ?? Number.NaN;
+      const steps = ((scalars.guardSteps as number | undefined) ?? 0) + 1;
+      plateau.guardSteps = steps;
+      if (steps >= at) {
+        flat = !rose && Number.isFinite(ref) && avg > ref - PLATEAU_FALL * Math.abs(ref);
+        if (flat) next = scale / 2;
+        plateau.plateauRef = avg;
+        plateau.plateauAt = 2 * at;
+      }
+    }
+    const reason = rose ? AUTO_REASONS.lossRose : flat ? AUTO_REASONS.plateau : AUTO_REASONS.none;
     return {
       eta: 1,
       along: 'update',
       reported: 1,
-      scalars: { ...scalars, scale: next, lossAvg: rose ? start : avg, startLoss: start },
-      info: { reason: rose ? AUTO_REASONS.lossRose : AUTO_REASONS.none, next },
+      scalars: { ...scalars, ...plateau, scale: next, lossAvg: rose ? start : avg, startLoss: start },
+      info: { reason, next },
     };
   }
   /**

@@ -287,6 +287,40 @@ describe('auto() prototype', () => {
     w.dispose();
   });
 
+  it("ingredient noisyChecks 'plateau': halves the scale when the smoothed loss stops falling, not before", () => {
+    // A noisy loss (two alternating batches) that drifts down by `fall` per step whatever the weights; the
+    // weights settle within a few steps, so the loss is flat when fall = 0.
+    const run = (noisyChecks: 'plateau' | 'none', fall: number) => {
+      const w = tf.variable(tf.tensor1d([1, -1]));
+      const opt = autoWith({}, { noisyChecks });
+      const records = [];
+      for (let s = 0; s < 420; s++) {
+        const target = s % 2 ? 0.3 : -0.3;
+        opt.minimize(
+          () => tf.tidy(() => tf.add(tf.sum(tf.square(tf.sub(w, target))), 10 - fall * s) as tf.Scalar),
+          false,
+          [w],
+        );
+        records.push(opt.lastStep);
+      }
+      opt.dispose();
+      w.dispose();
+      return records;
+    };
+    const flat = run('plateau', 0);
+    const halvings = flat.flatMap((r, i) => (r.info.reason === AUTO_REASONS.plateau ? [i] : []));
+    // The guard runs from the third step (index 2: step 1 calibrates, step 2 tells the regime): the windows
+    // end at guarded steps 100, 200 and 400; the first one (guarded step 50) only sets the reference.
+    expect(halvings).toEqual([101, 201, 401]);
+    for (const i of halvings) expect(flat[i].info.next).toBeCloseTo((flat[i].eta as number) / 2, 12);
+    expect(flat[419].eta).toBeCloseTo((flat[halvings[0]].eta as number) / 8, 12);
+    // A loss falling by more than 1% per window (0.02 per step from ~10) keeps the scale; so does the default.
+    expect(run('plateau', 0.02).some((r) => r.info.reason === AUTO_REASONS.plateau)).toBe(false);
+    const plain = run('none', 0);
+    expect(plain.some((r) => r.info.reason === AUTO_REASONS.plateau)).toBe(false);
+    expect(plain[419].eta).toBe(plain[halvings[0]].eta);
+  });
+
   it('an explicit probeEvery turns the Armijo checks on for a noisy loss', () => {
     const w = tf.variable(tf.tensor1d([1, -1, 2]));
     const opt = auto({ probeEvery: 5 });
