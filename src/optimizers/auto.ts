@@ -94,7 +94,7 @@ export const AUTO_REASONS = {
   shortened: 6,
   /**
    * Noisy regime, ingredient `noisyChecks: 'plateau'` only (off by default): the smoothed training loss fell
-   * by less than {@link PLATEAU_FALL} since the last plateau check; the scale halves.
+   * by less than 1% since the last plateau check (after 50, 100, 200, ... guarded steps); the scale halves.
    */
   plateau: 7,
 } as const;
