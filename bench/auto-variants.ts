@@ -39,8 +39,10 @@ export const AUTO_VARIANTS: Record<string, [AutoOptions, AutoIngredients]> = {
   'auto:detSf': [{}, { deterministicDirection: 'sf' }],
   /** Conjugate gradients' moves compensated for float32 rounding (Kahan carry). */
   'auto:compensate': [{}, { compensate: true }],
-  /** Experiment: halve the scale when the smoothed loss fell less than 1% over steps 50, 100, 200, ... */
+  /** The default since 2026-12-03 (named so the runs made before then can be re-made by name). */
   'auto:plateau': [{}, { noisyChecks: 'plateau' }],
+  /** The design before 2026-12-03: the noisy regime's guard alone, no halving on a plateau. */
+  'auto:noPlateau': [{}, { noisyChecks: 'none' }],
 };
 
 for (const [name, [hints, ingredients]] of Object.entries(AUTO_VARIANTS)) {

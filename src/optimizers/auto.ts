@@ -9,8 +9,9 @@
  * at gain 1.5 times the line step (y moves only part of z's step). Step 2 sees the same weights on the next
  * batch and so tells a deterministic loss from a noisy one (AUTO_REGIMES):
  * - noisy (mini-batches): the calibrated scale is kept, guarded by a halving when the smoothed loss rises to
- *   twice its calibration value (Armijo checks on one mini-batch pulled it too low; `probeEvery` turns
- *   them back on);
+ *   twice its calibration value, and by a halving when it fell by less than 1% over a window (after 50,
+ *   100, 200, ... steps: geometric windows, no horizon). Armijo checks on one mini-batch pulled it too
+ *   low; `probeEvery` turns them back on;
  * - deterministic (full batch): from step 3, nonlinear conjugate gradients on Adam's metric with a secant
  *   step from one extra gradient, a backtrack along the last direction when the loss did not fall enough
  *   (step 2's move included), and the best point seen as the evaluation point (no averaging: it is for
@@ -93,8 +94,8 @@ export const AUTO_REASONS = {
    */
   shortened: 6,
   /**
-   * Noisy regime, ingredient `noisyChecks: 'plateau'` only (off by default): the smoothed training loss fell
-   * by less than 1% since the last plateau check (after 50, 100, 200, ... guarded steps); the scale halves.
+   * Noisy regime (`noisyChecks: 'plateau'`, the default): the smoothed training loss fell by less than 1%
+   * since the last plateau check (after 50, 100, 200, ... guarded steps); the scale halves.
    */
   plateau: 7,
 } as const;
@@ -535,9 +536,9 @@ interface AutoScaleConfig {
    */
   regimes: boolean;
   /**
-   * The checks in the noisy regime: none after the calibration, only a guard against a rising loss
-   * (default); Armijo; 'decrease', a cut only when the checked step does not lower the batch's loss; or
-   * 'plateau', the guard plus a halving when the smoothed loss stops falling ({@link AUTO_REASONS}.plateau).
+   * The checks in the noisy regime: 'plateau' (default), a guard against a rising loss plus a halving when
+   * the smoothed loss stops falling ({@link AUTO_REASONS}.plateau); 'none', the guard alone; Armijo; or
+   * 'decrease', a cut only when the checked step does not lower the batch's loss.
    */
   noisyChecks: AutoNoisyChecks;
   /** What the every-step check of the deterministic regime tests (default 'update'). */
@@ -713,7 +714,7 @@ function autoScaleRule(config: AutoScaleConfig): AutoScaleRule {
     const avg = Number.isFinite(loss) ? prev + GUARD_SMOOTHING * (loss - prev) : prev;
     const rose = avg - start > Math.max(Math.abs(start), 1e-30);
     let next = rose ? scale / 2 : scale;
-    // 'plateau' (an ingredient, off by default): after PLATEAU_FIRST, 2x, 4x, ... guarded steps the
+    // 'plateau' (the default): after PLATEAU_FIRST, 2x, 4x, ... guarded steps the
     // smoothed loss must have fallen by PLATEAU_FALL since the last such step, else the scale halves (an
     // annealing without a horizon: geometric windows allow log2(steps / PLATEAU_FIRST) halvings at most).
     const plateau: ScalarState = {};
@@ -812,6 +813,7 @@ registerStepRule('autoScale', (c) =>
     calibrate: (c.calibrate as boolean | undefined) ?? true,
     checkMove: (c.checkMove as AutoCheckMove | undefined) ?? 'line',
     regimes: (c.regimes as boolean | undefined) ?? false,
+    // States saved before the plateau halving existed ran the guard alone.
     noisyChecks: (c.noisyChecks as AutoNoisyChecks | undefined) ?? 'none',
     deterministicCheck: (c.deterministicCheck as 'update' | 'line' | undefined) ?? 'update',
     // States saved before conjugate gradients existed ran the Schedule-Free direction.
@@ -929,7 +931,10 @@ export interface AutoIngredients {
   regimes?: boolean;
   /** The deterministic regime's smallest averaging weight. Default {@link DETERMINISTIC_C_FLOOR}. */
   deterministicFloor?: number;
-  /** The checks on a noisy loss. Default 'none' (calibration, then only the guard). */
+  /**
+   * The checks on a noisy loss. Default 'plateau' (calibration, then the guard and the plateau halving);
+   * 'none' is the guard alone (the default before 2026-12-03).
+   */
   noisyChecks?: AutoNoisyChecks;
   /** What the deterministic regime's every-step check tests. Default 'update' (the committed move). */
   deterministicCheck?: 'update' | 'line';
@@ -950,7 +955,7 @@ export function autoWith(
   const weightDecay = checkNumber(W, 'weightDecay', own.weightDecay ?? AUTO_WEIGHT_DECAY, { min: 0 });
   const probeEvery = checkNumber(W, 'probeEvery', own.probeEvery ?? 10, { min: 1, integer: true });
   // An explicit probeEvery asks for checks on a noisy loss too.
-  const noisyChecks = ingredients.noisyChecks ?? (own.probeEvery !== undefined ? 'armijo' : 'none');
+  const noisyChecks = ingredients.noisyChecks ?? (own.probeEvery !== undefined ? 'armijo' : 'plateau');
   const beta = checkNumber(W, 'beta', own.beta ?? 0.9, {
     min: 0,
     max: 1,

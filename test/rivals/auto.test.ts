@@ -287,12 +287,12 @@ describe('auto() prototype', () => {
     w.dispose();
   });
 
-  it("ingredient noisyChecks 'plateau': halves the scale when the smoothed loss stops falling, not before", () => {
+  it("noisyChecks 'plateau' (the default): halves the scale when the smoothed loss stops falling, not before", () => {
     // A noisy loss (two alternating batches) that drifts down by `fall` per step whatever the weights; the
     // weights settle within a few steps, so the loss is flat when fall = 0.
-    const run = (noisyChecks: 'plateau' | 'none', fall: number) => {
+    const run = (noisyChecks: 'plateau' | 'none' | 'default', fall: number) => {
       const w = tf.variable(tf.tensor1d([1, -1]));
-      const opt = autoWith({}, { noisyChecks });
+      const opt = noisyChecks === 'default' ? auto() : autoWith({}, { noisyChecks });
       const records = [];
       for (let s = 0; s < 420; s++) {
         const target = s % 2 ? 0.3 : -0.3;
@@ -314,7 +314,10 @@ describe('auto() prototype', () => {
     expect(halvings).toEqual([101, 201, 401]);
     for (const i of halvings) expect(flat[i].info.next).toBeCloseTo((flat[i].eta as number) / 2, 12);
     expect(flat[419].eta).toBeCloseTo((flat[halvings[0]].eta as number) / 8, 12);
-    // A loss falling by more than 1% per window (0.02 per step from ~10) keeps the scale; so does the default.
+    // auto() with no argument runs the same rule, step for step.
+    const byDefault = run('default', 0);
+    expect(byDefault.map((r) => [r.eta, r.info.reason])).toEqual(flat.map((r) => [r.eta, r.info.reason]));
+    // A loss falling by more than 1% per window (0.02 per step from ~10) keeps the scale; so does 'none'.
     expect(run('plateau', 0.02).some((r) => r.info.reason === AUTO_REASONS.plateau)).toBe(false);
     const plain = run('none', 0);
     expect(plain.some((r) => r.info.reason === AUTO_REASONS.plateau)).toBe(false);
