@@ -2,9 +2,10 @@
  * The numbers the hand-written summary of docs/results.md quotes, computed from a results store so the prose
  * can be checked and rewritten after every sweep: per task the reference (best tuned warm-up + cosine row),
  * the target, the best row by median test loss, and the rows whose paired ratio to the reference is better /
- * inconclusive / worse (95% bootstrap over seeds); the ranked summary; the suite's total time.
+ * inconclusive / worse (95% bootstrap over seeds); with `--rows`, those rows' ratio, targets reached and cost
+ * to target beside the reference's; the ranked summary; the suite's total time.
  *
- *   npx tsx bench/results-facts.ts runs/std-v2.jsonl
+ *   npx tsx bench/results-facts.ts runs/std-v2.jsonl [--tasks a,b] [--rows auto,sfAdamW-algoperf]
  */
 
 import { compare } from '../src/bench/compare.js';
@@ -12,13 +13,28 @@ import { rankedSummary, withInterval } from '../src/bench/report.js';
 import { readStore } from '../src/bench/store.js';
 import { inPlanOrder } from '../src/bench/suites.js';
 
-const source = process.argv[2];
-if (!source || source.startsWith('-')) {
-  console.error('usage: npx tsx bench/results-facts.ts <results.jsonl>');
-  process.exit(source === '--help' || source === '-h' ? 0 : 2);
+const usage = 'usage: npx tsx bench/results-facts.ts <results.jsonl> [--tasks a,b] [--rows name,name]';
+const argv = process.argv.slice(2);
+const flag = (name: string) => {
+  const at = argv.indexOf(name);
+  return at > 0 ? argv[at + 1]?.split(',') : undefined;
+};
+const source = argv[0];
+const known = (a: string, i: number) =>
+  i === 0 || ['--tasks', '--rows'].includes(a) || ['--tasks', '--rows'].includes(argv[i - 1]);
+if (!source || source.startsWith('-') || !argv.every(known)) {
+  const help = argv.includes('--help') || argv.includes('-h');
+  (help ? console.log : console.error)(usage);
+  process.exit(help ? 0 : 2);
 }
-const records = inPlanOrder(readStore(source).records);
+const onlyTasks = flag('--tasks');
+const rowNames = flag('--rows') ?? [];
+const records = inPlanOrder(readStore(source).records).filter(
+  (r) => !onlyTasks || onlyTasks.includes(r.task),
+);
 const comparisons = compare(records);
+const fmt = (x: number | undefined) =>
+  x === undefined ? '-' : Number.isFinite(x) ? `${Math.round(x)}` : 'miss';
 for (const c of comparisons) {
   const rows = c.rows.filter((r) => !r.refused);
   const best = [...rows].sort((a, b) => a.testLoss.estimate - b.testLoss.estimate)[0];
@@ -29,6 +45,19 @@ for (const c of comparisons) {
       `best ${best?.method} test loss ${best ? withInterval(best.testLoss) : '-'}; ` +
       `better than the reference: ${by('better').join(', ') || 'none'}; inconclusive: ${by('inconclusive').length}; worse: ${by('worse').length}`,
   );
+  const reference = rows.find((r) => r.name === c.reference);
+  for (const name of rowNames) {
+    const r = rows.find((x) => x.method === name || x.name === name);
+    if (!r) continue;
+    const ratio = r.vsRef ? `${withInterval(r.vsRef)} ${r.vsRef.verdict}` : '-';
+    const ref = reference
+      ? ` (reference fastest ${fmt(reference.tunedCostToTarget ?? reference.costToTarget)})`
+      : '';
+    console.log(
+      `  ${r.name}: test loss ${withInterval(r.testLoss)}; vs reference ${ratio}; reached ${r.reached}/${r.seeds}; ` +
+        `failed ${r.failures}/${r.seeds}; cost to target ${fmt(r.costToTarget)}${ref}`,
+    );
+  }
 }
 for (const s of rankedSummary(comparisons).slice(0, 12))
   console.log(

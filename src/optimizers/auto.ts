@@ -890,7 +890,7 @@ tf.serialization.registerClass(AutoOptimizer);
 /**
  * The optimizer that needs no argument (a prototype, docs/auto.md): Schedule-Free with a clipped Adam
  * direction whose scale is calibrated by probes at step 1 and kept on a noisy (mini-batch) loss unless the
- * loss rises; on a deterministic (full-batch) loss, conjugate gradients with secant steps. Cost per step:
+ * loss rises or stops falling (then it halves); on a deterministic (full-batch) loss, conjugate gradients with secant steps. Cost per step:
  * 1 forward + 1 backward on a noisy loss (plus 6 forwards at the first step, which does not move); on a
  * deterministic loss 2 forwards + 2 backwards + 1 forward (a backtrack: 1 + 1 + 1). `lastStep.eta` is the scale used; `lastStep.info.reason` says why it changes
  * ({@link AUTO_REASONS}) and `info.next` what it becomes. Evaluate at x (`withEvalPoint`, `opt.eval()`).
