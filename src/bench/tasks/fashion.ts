@@ -10,8 +10,8 @@ export const fashionCnn: Task = {
   description: 'Fashion-MNIST, CNN conv8-pool-conv16-pool-dense10, batch 64',
   batchSize: 64,
   // Standard: 5 epochs. Measured (adamw@3e-3 + warm-up/cosine, seed 1): validation loss 0.393 after 2 epochs
-  // (v2's first choice), 0.334 after 5; 2 epochs was a short-horizon budget. 5 is not proven a plateau
-  // either (10 epochs was not run): docs/benchmark.md says so.
+  // (v2's first choice), 0.334 after 5; 2 epochs was a short-horizon budget. At the tuned 1e-2 (3 seeds)
+  // 10 epochs gain 3-5% over 5: near a plateau (docs/benchmark.md).
   budget: { quick: 60, standard: 782 * 5, full: 782 * 10 },
   evalEvery: 50,
   metricName: 'accuracy',
