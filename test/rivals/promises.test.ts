@@ -250,4 +250,39 @@ describe('no tensor leaks on cpu', () => {
       expect(atEnd).toBe(atBatch10);
     },
   );
+
+  it.each(NAMES)(
+    '%s inside model.fitDataset (auto with no argument): every batch a step, lower loss at x, no tensor left',
+    async (name) => {
+      await useBackend('cpu');
+      const model = tinyMlp(4, 8, 3, { bn: true });
+      const { x, y } = toyClassification(64, 4, 3);
+      const opt = name === 'auto' ? auto() : MAKERS[name]();
+      model.compile({ optimizer: opt, loss: 'categoricalCrossentropy' });
+      const lossAt = () =>
+        withEvalPoint(opt, { model, trainX: x }, () =>
+          tf.tidy(() => (model.evaluate(x, y, { batchSize: 64 }) as tf.Scalar).dataSync()[0]),
+        );
+      const before = lossAt();
+      const [xs, ys] = [tf.unstack(x), tf.unstack(y)];
+      const dataset = tf.data
+        .zip({ xs: tf.data.array(xs), ys: tf.data.array(ys) })
+        .batch(8) as tf.data.Dataset<{ xs: tf.Tensor; ys: tf.Tensor }>;
+      const counts: number[] = [];
+      await model.fitDataset(dataset, {
+        epochs: 6,
+        verbose: 0,
+        callbacks: { onEpochEnd: async () => void counts.push(tf.memory().numTensors) },
+      });
+      // 64 examples in batches of 8, 6 epochs.
+      expect(opt.counters.steps).toBe(48);
+      expect(opt.counters.skipped).toBe(0);
+      expect(counts[5]).toBe(counts[1]);
+      const after = lossAt();
+      expect(after).toBeLessThan(0.5 * before);
+      opt.dispose();
+      tf.dispose([x, y, ...xs, ...ys]);
+      model.dispose();
+    },
+  );
 });
