@@ -10,8 +10,12 @@
 import { nodeImport } from '../../../core/platform.js';
 import type { BackendWithMemory, SimdKernels } from './instance.js';
 
-/** Products below this many multiply-adds (m * k * n) run on the calling thread alone. */
-export const SPLIT_MIN_MACS = 1 << 20;
+/**
+ * Products below this many multiply-adds (m * k * n) run on the calling thread alone. Measured on 2 cores
+ * (docs/backends.md, "Threads"): 128x784x128 (12.8 M) runs 1.3-1.4x faster split in two, 128x128x128
+ * (2.1 M) 1.3-1.8x slower (a helper's wake-up costs about 0.1 ms).
+ */
+export const SPLIT_MIN_MACS = 1 << 23;
 
 /**
  * Int32 slots per helper in the control buffer: [job, done, a, p, c, m, k, n, sai, sak, scratch, ready].
