@@ -714,9 +714,9 @@ function autoScaleRule(config: AutoScaleConfig): AutoScaleRule {
     const avg = Number.isFinite(loss) ? prev + GUARD_SMOOTHING * (loss - prev) : prev;
     const rose = avg - start > Math.max(Math.abs(start), 1e-30);
     let next = rose ? scale / 2 : scale;
-    // 'plateau' (the default): after PLATEAU_FIRST, 2x, 4x, ... guarded steps the
-    // smoothed loss must have fallen by PLATEAU_FALL since the last such step, else the scale halves (an
-    // annealing without a horizon: geometric windows allow log2(steps / PLATEAU_FIRST) halvings at most).
+    // 'plateau' (the default): after PLATEAU_FIRST, 2x, 4x, ... guarded steps the smoothed loss must have
+    // fallen by PLATEAU_FALL since the last such step, else the scale halves (an annealing without a
+    // horizon: geometric windows allow log2(steps / PLATEAU_FIRST) halvings at most).
     const plateau: ScalarState = {};
     let flat = false;
     if (noisyChecks === 'plateau') {
@@ -890,9 +890,10 @@ tf.serialization.registerClass(AutoOptimizer);
 /**
  * The optimizer that needs no argument (a prototype, docs/auto.md): Schedule-Free with a clipped Adam
  * direction whose scale is calibrated by probes at step 1 and kept on a noisy (mini-batch) loss unless the
- * loss rises or stops falling (then it halves); on a deterministic (full-batch) loss, conjugate gradients with secant steps. Cost per step:
- * 1 forward + 1 backward on a noisy loss (plus 6 forwards at the first step, which does not move); on a
- * deterministic loss 2 forwards + 2 backwards + 1 forward (a backtrack: 1 + 1 + 1). `lastStep.eta` is the scale used; `lastStep.info.reason` says why it changes
+ * loss rises or stops falling (then it halves); on a deterministic (full-batch) loss, conjugate gradients
+ * with secant steps. Cost per step: 1 forward + 1 backward on a noisy loss (plus 6 forwards at the first
+ * step, which does not move); on a deterministic loss 2 forwards + 2 backwards + 1 forward (a backtrack:
+ * 1 + 1 + 1). `lastStep.eta` is the scale used; `lastStep.info.reason` says why it changes
  * ({@link AUTO_REASONS}) and `info.next` what it becomes. Evaluate at x (`withEvalPoint`, `opt.eval()`).
  *
  * @example
