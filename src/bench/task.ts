@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { deriveSeed } from '../core/rng.js';
 import { permutation } from '../train/classification.js';
 
-/** Suites differ in budget: quick (the demo, minutes), standard (about an hour on 2 cores), full. */
+/** Suites differ in budget: quick (the demo, minutes), standard (many CPU-hours: docs/results.md), full. */
 export type Suite = 'quick' | 'standard' | 'full';
 
 /** What can be evaluated: the in-training monitor subset, the whole validation split, the test split. */

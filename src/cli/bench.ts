@@ -138,7 +138,11 @@ export function registerBenchCommands(program: Command): void {
     .description(
       'Run a benchmark sweep: tasks x optimizers x seeds, resumable, shardable; then write the report.',
     )
-    .option('--suite <name>', 'quick (minutes), standard (about an hour), full', 'quick')
+    .option(
+      '--suite <name>',
+      'quick (minutes), standard (many CPU-hours; resumable, shardable), full',
+      'quick',
+    )
     .option('--tasks <names>', "comma-separated task names (default: the suite's)", list)
     .option(
       '--optimizers <specs>',
@@ -183,7 +187,21 @@ export function registerBenchCommands(program: Command): void {
     .description('Write the HTML report (and results.md) of a results store.')
     .argument('<store>', 'JSON Lines results store')
     .option('-o, --out <dir>', 'report folder', 'lrfree-out/report')
-    .action(async (store: string, opts: { out: string }) => {
-      console.log(`report: ${await writeBenchReport(readStore(store).records, opts.out, store)}`);
+    .option(
+      '--tasks <names>',
+      'comma-separated task names to report (default: every task in the store)',
+      list,
+    )
+    .action(async (store: string, opts: { out: string; tasks?: string[] }) => {
+      const all = readStore(store).records;
+      const records = opts.tasks ? all.filter((r) => opts.tasks!.includes(r.task)) : all;
+      const missing = (opts.tasks ?? []).filter((t) => !all.some((r) => r.task === t));
+      if (missing.length > 0) {
+        const have = [...new Set(all.map((r) => r.task))].join(', ');
+        throw new Error(
+          `report: no runs of ${missing.join(', ')} in ${store} (its tasks: ${have || 'none'})`,
+        );
+      }
+      console.log(`report: ${await writeBenchReport(records, opts.out, store)}`);
     });
 }
