@@ -324,6 +324,43 @@ describe('auto() prototype', () => {
     expect(plain[419].eta).toBe(plain[halvings[0]].eta);
   });
 
+  it('the plateau state is saved: 120 steps + getWeights + a fresh auto() + setWeights + 300 == 420 straight', async () => {
+    // The plateau test's noisy, flat loss: halvings at steps 101, 201 and 401, so the save (after step 120)
+    // falls between windows and the restored optimizer must carry the window's reference and position.
+    const loss = (w: tf.Variable, s: number) => () =>
+      tf.tidy(() => tf.add(tf.sum(tf.square(tf.sub(w, s % 2 ? 0.3 : -0.3))), 10) as tf.Scalar);
+    const trace = (opt: AutoOptimizer, w: tf.Variable, from: number, to: number) => {
+      const out: [number, number][] = [];
+      for (let s = from; s < to; s++) {
+        opt.minimize(loss(w, s), false, [w]);
+        out.push([opt.lastStep.eta as number, opt.lastStep.info.reason as number]);
+      }
+      return out;
+    };
+    const w1 = tf.variable(tf.tensor1d([1, -1]));
+    const straight = auto();
+    const want = trace(straight, w1, 0, 420);
+    expect(want.filter(([, r]) => r === AUTO_REASONS.plateau)).toHaveLength(3);
+
+    const w2 = tf.variable(tf.tensor1d([1, -1]));
+    const first = auto();
+    const got = trace(first, w2, 0, 120);
+    // A checkpoint holds x (the evaluation point); a restored optimizer starts there and train() puts y back.
+    first.eval();
+    const saved = (await first.getWeights()).map((t) => ({ name: t.name, tensor: t.tensor.clone() }));
+    const config = first.getConfig();
+    first.dispose();
+    const resumed = AutoOptimizer.fromConfig(AutoOptimizer, config) as AutoOptimizer;
+    await resumed.setWeights(saved);
+    resumed.train();
+    got.push(...trace(resumed, w2, 120, 420));
+    expect(got).toEqual(want);
+    expect(Array.from(w2.dataSync())).toEqual(Array.from(w1.dataSync()));
+    tf.dispose([w1, w2, ...saved.map((t) => t.tensor)]);
+    straight.dispose();
+    resumed.dispose();
+  });
+
   it('an explicit probeEvery turns the Armijo checks on for a noisy loss', () => {
     const w = tf.variable(tf.tensor1d([1, -1, 2]));
     const opt = auto({ probeEvery: 5 });
