@@ -8,6 +8,7 @@
  *
  *   npx tsx bench/engine.ts                      # 5 rounds of ~0.4 s per cell, N = cores available
  *   npx tsx bench/engine.ts --rounds 3 --ms 200 --threads 2 --tasks mlp-784-128-128-10
+ *   node --experimental-wasm-relaxed-simd --import tsx bench/engine.ts   # lrfree's relaxed-SIMD product
  *
  * Each engine runs in its own long-lived process (bench/engine-peer.ts; bench/engine_torch.py on
  * /usr/bin/python3, or $LRFREE_TORCH_PYTHON), asked in turn for ~ms milliseconds of steps of one task, so
@@ -96,9 +97,11 @@ function torchMissing(): string | undefined {
   return `PyTorch not found for ${PYTHON} (${(r.error?.message ?? r.stderr).trim().split('\n').at(-1)}). Install Debian's CPU build with \`apt-get install python3-torch\` (or point LRFREE_TORCH_PYTHON at a python3 that has torch); the other columns follow.`;
 }
 
+/** V8's wasm flags this script was started with (e.g. --experimental-wasm-relaxed-simd) reach the peers. */
+const WASM_FLAGS = process.execArgv.filter((a) => a.startsWith('--experimental-wasm'));
 const tsx = (engine: string, threads: number, optimizer: 'tf' | 'lrfree' = 'tf'): [string, string[]] => [
   process.execPath,
-  ['--import', 'tsx', 'bench/engine-peer.ts', engine, String(threads), optimizer],
+  [...WASM_FLAGS, '--import', 'tsx', 'bench/engine-peer.ts', engine, String(threads), optimizer],
 ];
 const missing = torchMissing();
 const T1 = 'PyTorch 1T';

@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileWat, renderModule, SIMD_DIR, watFiles } from '../../scripts/wasm.js';
+import {
+  compileWat,
+  derivedModules,
+  relaxedMaddVariant,
+  renderModule,
+  SIMD_DIR,
+  watFiles,
+} from '../../scripts/wasm.js';
 import { patchWasm } from '../../src/backend/patchWasm.js';
 import { FUSED_ADAM, fusedAdamAvailable } from '../../src/backend/wasm/fusedAdam.js';
 import { isLrfreeKernel } from '../../src/backend/wasm/heap.js';
@@ -21,6 +28,26 @@ describe('the embedded wasm modules', () => {
         renderModule(file, bytes),
       );
     }
+    const derived = await derivedModules();
+    expect(derived.map((d) => d.name)).toEqual(['kernelsRelaxed.wat']);
+    for (const { name, bytes } of derived) {
+      expect(readFileSync(join(SIMD_DIR, name.replace(/\.wat$/, '.wasm.ts')), 'utf8')).toBe(
+        renderModule(name, bytes),
+      );
+    }
+  });
+
+  it("derives the relaxed-SIMD module by rewriting exactly the product tile's 8 accumulations", () => {
+    const wat = readFileSync(join(SIMD_DIR, 'kernels.wat'), 'utf8');
+    const relaxed = relaxedMaddVariant(wat);
+    expect(relaxed.match(/f32x4\.relaxed_madd/g)).toHaveLength(8);
+    expect(relaxed.length).toBeLessThan(wat.length);
+    // Only the tile changed: the text outside its accumulations is the same.
+    const strip = (t: string) => t.replace(/\(f32x4\.(add|relaxed_madd)[^\n]*/g, '');
+    expect(strip(relaxed)).toBe(strip(wat));
+    expect(() =>
+      relaxedMaddVariant(wat.replace('(local.get $c00) (f32x4.mul', '(local.get $c00) (f32x4.sub')),
+    ).toThrow(/expected the 4x8 tile's 8 accumulations in kernels.wat, found 7/);
   });
 });
 

@@ -3,6 +3,7 @@
  * backend has a new one). The kernels then read and write tensors where they are, by heap offset.
  */
 import { KERNELS_WASM_BASE64 } from './kernels.wasm.js';
+import { KERNELS_RELAXED_WASM_BASE64 } from './kernelsRelaxed.wasm.js';
 import { withSharedMemoryImport } from './sharedMemory.js';
 
 /** The module's exports (signatures in kernels.wat; pointers are byte offsets, counts are floats). */
@@ -111,12 +112,33 @@ export interface BackendWithMemory {
 }
 
 let bytes: Uint8Array<ArrayBuffer> | undefined;
+let accumulation: ProductAccumulation | undefined;
 let sharedBytes: Uint8Array<ArrayBuffer> | undefined;
 const instances = new WeakMap<WebAssembly.Memory, SimdKernels | null>();
 
+const decode = (base64: string) => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+
+/**
+ * The kernel module this engine runs: the one whose matrix product accumulates by relaxed SIMD's fused
+ * multiply-add when the engine validates it (later V8s, Chrome; Node 20 only behind
+ * `--experimental-wasm-relaxed-simd`), else the mul + add one. Their products differ by round-off only.
+ */
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  bytes ??= Uint8Array.from(atob(KERNELS_WASM_BASE64), (c) => c.charCodeAt(0));
+  if (!bytes) {
+    const relaxed = decode(KERNELS_RELAXED_WASM_BASE64);
+    accumulation = WebAssembly.validate(relaxed) ? 'relaxed-madd' : 'mul-add';
+    bytes = accumulation === 'relaxed-madd' ? relaxed : decode(KERNELS_WASM_BASE64);
+  }
   return bytes;
+}
+
+/** How lrfree's matrix product accumulates: relaxed SIMD's fused multiply-add, or a multiply then an add. */
+export type ProductAccumulation = 'relaxed-madd' | 'mul-add';
+
+/** How lrfree's matrix product accumulates on this engine (see {@link ProductAccumulation}). */
+export function productAccumulation(): ProductAccumulation {
+  moduleBytes();
+  return accumulation!;
 }
 
 /** The module for a shared memory (TF.js's threaded build): the same code, its memory import shared. */
