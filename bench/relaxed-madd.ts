@@ -1,53 +1,31 @@
 /**
- * What relaxed SIMD's fused multiply-add would give lrfree's matrix product (not part of npm test): the
- * kernel module of src/backend/wasm/simd/kernels.wat as it is, and a copy whose 4x8 tile accumulates with
- * `f32x4.relaxed_madd` instead of `f32x4.add(acc, f32x4.mul(x, b))`, timed side by side on the same packed
- * operands (the kernel alone: no TF.js, no packing in the timing), with the largest relative difference.
+ * What relaxed SIMD's fused multiply-add gives lrfree's matrix product (not part of npm test): the kernel
+ * module of src/backend/wasm/simd/kernels.wat as it is, and its relaxed variant (scripts/wasm.ts
+ * `relaxedMaddVariant`: the 4x8 tile accumulates with `f32x4.relaxed_madd` instead of `f32x4.add(acc,
+ * f32x4.mul(x, b))`; the module instance.ts runs where the engine has relaxed SIMD), timed side by side on
+ * the same packed operands (the kernel alone: no TF.js, no packing in the timing), with the largest
+ * relative difference.
  * Node 20's V8 (11.3) needs the flag; later V8s (Chrome among them) have relaxed SIMD on by default:
  *
  *   node --experimental-wasm-relaxed-simd --import tsx bench/relaxed-madd.ts
  */
 import { readFileSync } from 'node:fs';
-import wabtInit from 'wabt';
+import { join } from 'node:path';
+import { compileWatText, relaxedMaddVariant, SIMD_DIR } from '../scripts/wasm.js';
+import type { SimdKernels } from '../src/backend/wasm/simd/instance.js';
 
-const wabt = await wabtInit();
-const source = readFileSync(new URL('../src/backend/wasm/simd/kernels.wat', import.meta.url), 'utf8');
-const ACCUMULATE =
-  /\(f32x4\.add \(local\.get (\$c\d\d)\) \(f32x4\.mul \(local\.get \$x\) \(local\.get (\$b\d)\)\)\)/g;
-const fused = source.replace(ACCUMULATE, '(f32x4.relaxed_madd (local.get $x) (local.get $2) (local.get $1))');
-console.log(`tile accumulations rewritten: ${(source.match(ACCUMULATE) ?? []).length}`);
-
-function compile(text: string): Uint8Array<ArrayBuffer> {
-  const mod = wabt.parseWat('kernels.wat', text, { simd: true, relaxed_simd: true });
-  try {
-    mod.validate();
-    return new Uint8Array(mod.toBinary({}).buffer);
-  } finally {
-    mod.destroy();
-  }
-}
-interface Kernels {
-  pack_b(b: number, dst: number, k: number, n: number, sbk: number, sbn: number): void;
-  matmul_packed(
-    a: number,
-    p: number,
-    c: number,
-    m: number,
-    k: number,
-    n: number,
-    sai: number,
-    sak: number,
-    s: number,
-  ): void;
-}
+const source = readFileSync(join(SIMD_DIR, 'kernels.wat'), 'utf8');
+const compile = async (text: string) =>
+  new Uint8Array(await compileWatText('kernels.wat', text, true)) as Uint8Array<ArrayBuffer>;
+type Kernels = Pick<SimdKernels, 'pack_b' | 'matmul_packed'>;
 const memory = new WebAssembly.Memory({ initial: 2048 });
 const instance = (bytes: Uint8Array<ArrayBuffer>) =>
   new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as Kernels;
 let plain: Kernels;
 let madd: Kernels;
 try {
-  plain = instance(compile(source));
-  madd = instance(compile(fused));
+  plain = instance(await compile(source));
+  madd = instance(await compile(relaxedMaddVariant(source)));
 } catch (e) {
   console.error(
     `relaxed SIMD is not available here (${(e as Error).message}); run node with --experimental-wasm-relaxed-simd`,
