@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 
 interface Probe {
   accumulation: string;
+  info: Record<string, unknown>;
+  log: string;
   maxErr: number;
   outputs: number[][];
 }
@@ -25,7 +27,7 @@ function probe(relaxed: boolean): Probe {
     { encoding: 'utf8', timeout: 100_000, env: { ...process.env, LRFREE_THREADS: '', LRFREE_BACKEND: '' } },
   );
   expect(run.status, run.stderr).toBe(0);
-  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Probe;
+  return { ...(JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Probe), log: run.stderr };
 }
 
 describe('relaxed SIMD fused multiply-add in the matrix product', () => {
@@ -34,6 +36,11 @@ describe('relaxed SIMD fused multiply-add in the matrix product', () => {
     const fused = probe(true);
     expect(plain.accumulation).toBe('mul-add');
     expect(fused.accumulation).toBe('relaxed-madd');
+    // backendInfo() and ready()'s log line say so (and say nothing where it does not run).
+    expect(plain.info).toEqual({ backend: 'wasm', threads: 1, simd: true });
+    expect(fused.info).toEqual({ backend: 'wasm', threads: 1, simd: true, fusedMultiplyAdd: true });
+    expect(plain.log).toMatch(/lrfree: using TF.js backend 'wasm' \(SIMD, 1 thread\)\n/);
+    expect(fused.log).toMatch(/lrfree: using TF.js backend 'wasm' \(SIMD, 1 thread, fused multiply-add\)/);
     // Sums of up to 784 float32 terms against a float64 sum of the same terms.
     expect(plain.maxErr).toBeLessThan(1e-5);
     expect(fused.maxErr).toBeLessThan(1e-5);

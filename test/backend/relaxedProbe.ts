@@ -4,14 +4,14 @@
  *   node [--experimental-wasm-relaxed-simd] --import tsx test/backend/relaxedProbe.ts
  *
  * Starts wasm on one thread, computes matrix products (awkward sizes, transposed operands) with lrfree's
- * product kernel and prints one JSON line: which accumulation the kernel module uses, the largest error
- * against a float64 product in JS, and the products themselves.
+ * product kernel and prints one JSON line: which accumulation the kernel module uses, what backendInfo()
+ * says, the largest error against a float64 product in JS, and the products themselves.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ready } from '../../src/backend/ready.js';
+import { backendInfo, ready } from '../../src/backend/ready.js';
 import { productAccumulation } from '../../src/backend/wasm/simd/instance.js';
 
-await ready({ backend: 'wasm', threads: 1, quiet: true });
+await ready({ backend: 'wasm', threads: 1 }); // not quiet: the test reads the log line
 const values = (n: number, seed: number) =>
   Float64Array.from({ length: n }, (_, i) => Math.sin(seed * 7919 + i * 12.9898));
 const cases: [number, number, number, boolean, boolean][] = [
@@ -46,4 +46,4 @@ for (const [m, k, n, ta, tb] of cases) {
   outputs.push(Array.from(got));
   tf.dispose([A, B, C]);
 }
-console.log(JSON.stringify({ accumulation: productAccumulation(), maxErr, outputs }));
+console.log(JSON.stringify({ accumulation: productAccumulation(), info: backendInfo(), maxErr, outputs }));
