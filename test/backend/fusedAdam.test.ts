@@ -30,9 +30,9 @@ describe('the embedded wasm modules', () => {
     }
     const derived = await derivedModules();
     expect(derived.map((d) => d.name)).toEqual(['kernelsRelaxed.wat']);
-    for (const { name, bytes } of derived) {
+    for (const { name, from, bytes } of derived) {
       expect(readFileSync(join(SIMD_DIR, name.replace(/\.wat$/, '.wasm.ts')), 'utf8')).toBe(
-        renderModule(name, bytes),
+        renderModule(name, bytes, from),
       );
     }
   });
