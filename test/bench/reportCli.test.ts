@@ -3,27 +3,20 @@
  * finished; a task the store does not hold is refused by name. Runs on the committed standard-suite
  * snapshot's linreg and quadratic runs (extracted to a temporary store).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runTsx, snapshotStore } from '../helpers/snapshot.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lrfree-report-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const report = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'report', ...args], {
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
+const report = (...args: string[]) => runTsx('src/cli/main.ts', 'report', ...args);
 
 describe('lrfree report --tasks', () => {
   it('reports only the tasks named, and refuses a task the store does not hold', () => {
-    const lines = gunzipSync(readFileSync('bench/results/std-v2.jsonl.gz')).toString('utf8').split('\n');
-    const store = join(dir, 'two-tasks.jsonl');
-    writeFileSync(store, `${lines.filter((l) => /"task":"(linreg|quadratic)"/.test(l)).join('\n')}\n`);
+    const store = snapshotStore(dir, 'two-tasks.jsonl', ['linreg', 'quadratic']).path;
     const out = join(dir, 'linreg-only');
     const r = report(store, '-o', out, '--tasks', 'linreg');
     expect(r.status, r.stderr).toBe(0);

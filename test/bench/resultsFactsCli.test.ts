@@ -3,28 +3,20 @@
  * tasks named, `--rows` prints those rows' facts beside the reference, bad arguments exit 2. Runs on the
  * committed standard-suite snapshot's linreg and quadratic runs (extracted to a temporary store).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runTsx, snapshotStore } from '../helpers/snapshot.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lrfree-facts-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const facts = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'bench/results-facts.ts', ...args], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+const facts = (...args: string[]) => runTsx('bench/results-facts.ts', ...args);
 
 describe('bench/results-facts.ts', () => {
   it('keeps the tasks asked for and prints the rows asked for beside the reference', () => {
-    const lines = gunzipSync(readFileSync('bench/results/std-v2.jsonl.gz')).toString('utf8').split('\n');
-    const store = join(dir, 'two-tasks.jsonl');
-    const kept = lines.filter((l) => /"task":"(linreg|quadratic)"/.test(l));
-    writeFileSync(store, `${kept.join('\n')}\n`);
+    const { path: store, lines: kept } = snapshotStore(dir, 'two-tasks.jsonl', ['linreg', 'quadratic']);
     const r = facts(store, '--tasks', 'linreg', '--rows', 'auto,no-such-row');
     expect(r.status, r.stderr).toBe(0);
     const out = r.stdout.split('\n');
