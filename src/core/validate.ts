@@ -118,7 +118,7 @@ export function checkKnownKeys(where: string, options: object | undefined, known
   if (options === undefined || options === null) return;
   if (typeof options !== 'object' || Array.isArray(options)) {
     throw new LrfreeConfigError(
-      `${where}: options = ${show(options)} is not allowed; pass an object with some of ${known.join(', ')}.`,
+      `${where}: options = ${show(options)} is not allowed; options must be an object (or undefined) with some of ${known.join(', ')}.`,
     );
   }
   for (const key of Object.keys(options)) {

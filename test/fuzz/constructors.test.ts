@@ -486,6 +486,11 @@ describe("the issue's examples, fixed cases", () => {
       /sgd: schedule = 5 is not allowed; schedule must be a schedule/,
     ],
     [() => lrfree.directions.adam('fast' as never), /adam: options = "fast" is not allowed/],
+    // Found by the fuzz (seed 993610537): a component's options given as a number inside walk.
+    [
+      () => lrfree.walk({ ratio: 2, direction: 'adam', adam: 0 as never }),
+      /adam: options = 0 is not allowed; options must be an object \(or undefined\) with some of beta1/,
+    ],
   ])('%#', (make, message) => {
     expect(make).toThrow(lrfree.LrfreeConfigError);
     expect(make).toThrow(message);
