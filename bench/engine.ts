@@ -8,7 +8,8 @@
  *
  *   npx tsx bench/engine.ts                      # 5 rounds of ~0.4 s per cell, N = cores available
  *   npx tsx bench/engine.ts --rounds 3 --ms 200 --threads 2 --tasks mlp-784-128-128-10
- *   node --experimental-wasm-relaxed-simd --import tsx bench/engine.ts   # lrfree's relaxed-SIMD product
+ *   LRFREE_FMA=0 npx tsx bench/engine.ts         # lrfree's product without relaxed SIMD's fused multiply-add
+ *   npx tsx bench/engine.ts --fma-compare        # adds lrfree.adam at 1 thread without it, side by side
  *
  * Each engine runs in its own long-lived process (bench/engine-peer.ts; bench/engine_torch.py on
  * /usr/bin/python3, or $LRFREE_TORCH_PYTHON), asked in turn for ~ms milliseconds of steps of one task, so
@@ -54,8 +55,9 @@ class Peer {
     readonly threads: number,
     command: string,
     argv: string[],
+    env: NodeJS.ProcessEnv = process.env,
   ) {
-    this.child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'], env });
     this.child.stderr.on('data', (d) => process.stderr.write(`[${label}] ${d}`));
     this.lines = createInterface({ input: this.child.stdout });
     this.lines.on('line', (line) => this.waiting.shift()?.resolve(JSON.parse(line)));
@@ -111,10 +113,15 @@ const LN = `lrfree wasm ${N}T tf.train.adam`;
 const A1 = 'lrfree wasm 1T lrfree.adam';
 const AN = `lrfree wasm ${N}T lrfree.adam`;
 const S1 = 'stock wasm 1T tf.train.adam';
+const M1 = 'lrfree wasm 1T lrfree.adam, mul-add product';
+const FMA_COMPARE = args.includes('--fma-compare');
 const peers: Peer[] = [
   new Peer(L1, 1, ...tsx('lrfree', 1)),
   new Peer(A1, 1, ...tsx('lrfree', 1, 'lrfree')),
   new Peer(S1, 1, ...tsx('stock', 1)),
+  ...(FMA_COMPARE
+    ? [new Peer(M1, 1, ...tsx('lrfree', 1, 'lrfree'), { ...process.env, LRFREE_FMA: '0' })]
+    : []),
   ...(N > 1 ? [new Peer(LN, N, ...tsx('lrfree', N)), new Peer(AN, N, ...tsx('lrfree', N, 'lrfree'))] : []),
   ...(missing
     ? []
@@ -198,7 +205,7 @@ const ratio = (a: Cell | string | undefined, b: Cell | string | undefined, m: Me
   return ` (${median(r).toFixed(2)}x, ${r[0].toFixed(2)}-${r.at(-1)!.toFixed(2)})`;
 };
 
-const heads = [T1, L1, A1, S1, ...(N > 1 ? [TN, LN, AN] : [])];
+const heads = [T1, L1, A1, ...(FMA_COMPARE ? [M1] : []), S1, ...(N > 1 ? [TN, LN, AN] : [])];
 function table(m: Measure): void {
   console.log(`| training step | ${heads.join(' | ')} |`);
   console.log(`|---|${heads.map(() => '---').join('|')}|`);
@@ -208,6 +215,7 @@ function table(m: Measure): void {
       cell(get(T1), m),
       cell(get(L1), m) + ratio(get(L1), get(T1), m),
       cell(get(A1), m) + ratio(get(A1), get(T1), m),
+      ...(FMA_COMPARE ? [cell(get(M1), m) + ratio(get(M1), get(T1), m)] : []),
       cell(get(S1), m) + ratio(get(S1), get(T1), m),
       ...(N > 1
         ? [
@@ -242,6 +250,15 @@ if (N > 1) {
     const r = ratio(times.get(task.name)!.get(LN), times.get(task.name)!.get(L1), 'wall');
     const a = ratio(times.get(task.name)!.get(AN), times.get(task.name)!.get(A1), 'wall');
     if (r || a) console.log(`- ${task.label}: tf.train.adam${r}, lrfree.adam${a}`);
+  }
+}
+if (FMA_COMPARE) {
+  console.log(
+    '\nlrfree.adam at 1 thread, fused multiply-add product / mul-add product, wall-clock time (median and range over rounds):',
+  );
+  for (const task of TASKS) {
+    const r = ratio(times.get(task.name)!.get(A1), times.get(task.name)!.get(M1), 'wall');
+    if (r) console.log(`- ${task.label}:${r}`);
   }
 }
 console.log('\nlrfree.adam / tf.train.adam on lrfree wasm, wall-clock time (median and range over rounds):');

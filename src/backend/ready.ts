@@ -8,7 +8,13 @@ import * as tf from '@tensorflow/tfjs';
 import { isNode, nodeImport } from '../core/platform.js';
 import { LrfreeConfigError } from '../core/validate.js';
 import { patchCpu, patchWasm } from './patchWasm.js';
-import { productAccumulation, simdKernels } from './wasm/simd/instance.js';
+import { turnOnRelaxedSimd } from './relaxedSimd.js';
+import {
+  allowFusedMultiplyAdd,
+  productAccumulation,
+  productChosen,
+  simdKernels,
+} from './wasm/simd/instance.js';
 import {
   checkWasmThreads,
   defaultWasmThreads,
@@ -44,6 +50,16 @@ export interface ReadyOptions {
    * {@link backendInfo} says what runs.
    */
   threads?: number;
+  /**
+   * Let lrfree's matrix product on wasm accumulate by relaxed SIMD's fused multiply-add (default true):
+   * about 1.25x faster products, different from the multiply-then-add path by float32 round-off. Browsers
+   * and Node 22+ have relaxed SIMD on; in Node 20, whose V8 has it behind `--experimental-wasm-relaxed-simd`,
+   * lrfree sets that V8 flag for the process (`node:v8`) before its kernels compile. `false` (or env
+   * `LRFREE_FMA=0` in Node) keeps the multiply-then-add product and sets no flag, e.g. to reproduce an
+   * earlier run bit for bit. Decided once per process, when the wasm backend starts;
+   * {@link backendInfo}'s `fusedMultiplyAdd` says what runs.
+   */
+  fusedMultiplyAdd?: boolean;
 }
 
 /** What {@link ready} chose: the backend and, on wasm, its thread count and whether it runs SIMD. */
@@ -54,9 +70,9 @@ export interface BackendInfo {
   /** Whether the wasm build in use has SIMD (undefined off wasm). */
   simd?: boolean;
   /**
-   * True when lrfree's matrix product on wasm accumulates by fused multiply-adds (the engine has relaxed
-   * SIMD: later V8s, Chrome; Node 20 only with `--experimental-wasm-relaxed-simd`), about 1.25x faster and
-   * different from the multiply-then-add path by float32 round-off; undefined otherwise.
+   * True when lrfree's matrix product on wasm accumulates by fused multiply-adds (relaxed SIMD; see
+   * {@link ReadyOptions.fusedMultiplyAdd}), about 1.25x faster and different from the multiply-then-add
+   * path by float32 round-off; undefined otherwise.
    */
   fusedMultiplyAdd?: boolean;
 }
@@ -92,6 +108,23 @@ async function loadWasm(wasmPaths: ReadyOptions['wasmPaths']): Promise<WasmModul
   } catch {
     return null;
   }
+}
+
+/** Whether the fused multiply-add product is allowed: the option, else `LRFREE_FMA` (Node), else true. */
+function fusedMultiplyAddAllowed(options: ReadyOptions): boolean {
+  if (options.fusedMultiplyAdd !== undefined) {
+    if (typeof options.fusedMultiplyAdd !== 'boolean')
+      throw new LrfreeConfigError(
+        `ready: fusedMultiplyAdd = ${JSON.stringify(options.fusedMultiplyAdd)} is not allowed; fusedMultiplyAdd must be true or false.`,
+      );
+    return options.fusedMultiplyAdd;
+  }
+  const env = isNode ? process.env.LRFREE_FMA : undefined;
+  if (env === undefined || env === '') return true;
+  if (env === '0' || env === '1') return env === '1';
+  throw new LrfreeConfigError(
+    `ready: LRFREE_FMA = ${JSON.stringify(env)} is not allowed; LRFREE_FMA must be 0 or 1 (or unset).`,
+  );
 }
 
 /** The thread count asked for: the option, else `LRFREE_THREADS` (Node), else undefined (the default). */
@@ -193,6 +226,7 @@ export async function ready(options: ReadyOptions = {}): Promise<BackendName> {
     options.backend ?? (isNode ? (process.env.LRFREE_BACKEND as BackendName | undefined) : undefined);
   const candidates: BackendName[] = forced ? [forced] : backendCandidates();
   const threads = requestedThreads(options);
+  const fma = fusedMultiplyAddAllowed(options);
   for (const name of candidates) {
     if (name === 'webgpu' && !tf.findBackendFactory('webgpu')) {
       if (forced)
@@ -215,6 +249,15 @@ export async function ready(options: ReadyOptions = {}): Promise<BackendName> {
       continue;
     }
     muteCpuBanner();
+    // Before the kernels compile (the threaded start compiles them for its helper threads).
+    if (wasm && !productChosen()) {
+      allowFusedMultiplyAdd(fma);
+      if (fma) await turnOnRelaxedSimd();
+    } else if (wasm && !allowFusedMultiplyAdd(fma)) {
+      console.error(
+        `lrfree: fusedMultiplyAdd = ${fma} ignored: the wasm product was chosen earlier in this process (once per process).`,
+      );
+    }
     if (tf.getBackend() !== name || !tf.findBackend(name)) {
       const ok =
         wasm && !tf.findBackend('wasm')

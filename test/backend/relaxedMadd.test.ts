@@ -1,8 +1,9 @@
 /**
- * lrfree's matrix product on an engine with relaxed SIMD (Node 20 behind `--experimental-wasm-relaxed-simd`)
- * accumulates by fused multiply-add (the kernelsRelaxed module, scripts/wasm.ts) and gives the float64
- * product within float32 round-off; without relaxed SIMD it keeps the mul + add module. Each in its own
- * process (a wasm backend starts once per process).
+ * lrfree's matrix product on an engine with relaxed SIMD accumulates by fused multiply-add (the
+ * kernelsRelaxed module, scripts/wasm.ts) and gives the float64 product within float32 round-off. In Node 20
+ * relaxed SIMD is behind `--experimental-wasm-relaxed-simd`: `ready()` sets that V8 flag itself unless
+ * `fusedMultiplyAdd: false` / `LRFREE_FMA=0`, which keep the mul + add module (even where the engine has
+ * relaxed SIMD). Each case in its own process (a wasm backend starts once per process).
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -13,29 +14,48 @@ interface Probe {
   log: string;
   maxErr: number;
   outputs: number[][];
+  /** Whether V8 validates relaxed SIMD in the probe's process after ready(). */
+  engine: boolean;
 }
 
-function probe(relaxed: boolean): Probe {
-  const run = spawnSync(
+function run(commandLineFlag: boolean, fma: string) {
+  return spawnSync(
     process.execPath,
     [
-      ...(relaxed ? ['--experimental-wasm-relaxed-simd'] : []),
+      ...(commandLineFlag ? ['--experimental-wasm-relaxed-simd'] : []),
       '--import',
       'tsx',
       'test/backend/relaxedProbe.ts',
     ],
-    { encoding: 'utf8', timeout: 100_000, env: { ...process.env, LRFREE_THREADS: '', LRFREE_BACKEND: '' } },
+    {
+      encoding: 'utf8',
+      timeout: 100_000,
+      env: { ...process.env, LRFREE_THREADS: '', LRFREE_BACKEND: '', LRFREE_FMA: fma },
+    },
   );
-  expect(run.status, run.stderr).toBe(0);
-  return { ...(JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Probe), log: run.stderr };
+}
+
+function probe(commandLineFlag: boolean, fma: string): Probe {
+  const r = run(commandLineFlag, fma);
+  expect(r.status, r.stderr).toBe(0);
+  return { ...(JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Probe), log: r.stderr };
 }
 
 describe('relaxed SIMD fused multiply-add in the matrix product', () => {
-  it('is used where the engine has it, gives the same products within round-off, and is not used elsewhere', () => {
-    const plain = probe(false);
-    const fused = probe(true);
+  it('is on by default (ready() sets the V8 flag), off with LRFREE_FMA=0, and gives the same products within round-off', () => {
+    const plain = probe(false, '0');
+    const fused = probe(false, '');
+    // Off even where the engine has relaxed SIMD from the command line.
+    const offWithFlag = probe(true, '0');
+    const onWithFlag = probe(true, '1');
     expect(plain.accumulation).toBe('mul-add');
+    expect(plain.engine).toBe(false); // no V8 flag set when it is off
     expect(fused.accumulation).toBe('relaxed-madd');
+    expect(fused.engine).toBe(true);
+    expect(offWithFlag.accumulation).toBe('mul-add');
+    expect(onWithFlag.accumulation).toBe('relaxed-madd');
+    expect(offWithFlag.outputs).toEqual(plain.outputs);
+    expect(onWithFlag.outputs).toEqual(fused.outputs);
     // backendInfo() and ready()'s log line say so (and say nothing where it does not run).
     expect(plain.info).toEqual({ backend: 'wasm', threads: 1, simd: true });
     expect(fused.info).toEqual({ backend: 'wasm', threads: 1, simd: true, fusedMultiplyAdd: true });
@@ -56,4 +76,10 @@ describe('relaxed SIMD fused multiply-add in the matrix product', () => {
     });
     expect(differing).toBeGreaterThan(0);
   }, 240_000);
+
+  it('refuses a bad LRFREE_FMA with an error that says what is allowed', () => {
+    const r = run(false, 'yes');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/LRFREE_FMA = "yes" is not allowed; LRFREE_FMA must be 0 or 1/);
+  }, 120_000);
 });

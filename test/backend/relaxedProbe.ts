@@ -1,7 +1,8 @@
 /**
- * Run by relaxedMadd.test.ts in a child process, with and without `--experimental-wasm-relaxed-simd`:
+ * Run by relaxedMadd.test.ts in a child process, with or without `--experimental-wasm-relaxed-simd` and
+ * `LRFREE_FMA`:
  *
- *   node [--experimental-wasm-relaxed-simd] --import tsx test/backend/relaxedProbe.ts
+ *   [LRFREE_FMA=0|1] node [--experimental-wasm-relaxed-simd] --import tsx test/backend/relaxedProbe.ts
  *
  * Starts wasm on one thread, computes matrix products (awkward sizes, transposed operands) with lrfree's
  * product kernel and prints one JSON line: which accumulation the kernel module uses, what backendInfo()
@@ -46,4 +47,16 @@ for (const [m, k, n, ta, tb] of cases) {
   outputs.push(Array.from(got));
   tf.dispose([A, B, C]);
 }
-console.log(JSON.stringify({ accumulation: productAccumulation(), info: backendInfo(), maxErr, outputs }));
+// Whether V8 validates relaxed SIMD in this process now (set by the command line or by ready()).
+const engine = WebAssembly.validate(relaxedMaddModule());
+console.log(
+  JSON.stringify({ accumulation: productAccumulation(), info: backendInfo(), maxErr, outputs, engine }),
+);
+
+/** The smallest module with one `f32x4.relaxed_madd` (v128, v128, v128) -> v128. */
+function relaxedMaddModule(): Uint8Array<ArrayBuffer> {
+  return new Uint8Array([
+    0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0,
+    32, 1, 32, 2, 253, 133, 2, 11,
+  ]);
+}

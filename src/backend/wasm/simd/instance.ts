@@ -113,6 +113,7 @@ export interface BackendWithMemory {
 
 let bytes: Uint8Array<ArrayBuffer> | undefined;
 let accumulation: ProductAccumulation | undefined;
+let allowRelaxed = true;
 let sharedBytes: Uint8Array<ArrayBuffer> | undefined;
 const instances = new WeakMap<WebAssembly.Memory, SimdKernels | null>();
 
@@ -121,12 +122,13 @@ const decode = (base64: string) => Uint8Array.from(atob(base64), (c) => c.charCo
 /**
  * The kernel module this engine runs: the one whose matrix product accumulates by relaxed SIMD's fused
  * multiply-add when the engine validates it (later V8s, Chrome; Node 20 only behind
- * `--experimental-wasm-relaxed-simd`), else the mul + add one. Their products differ by round-off only.
+ * `--experimental-wasm-relaxed-simd`) and it is allowed, else the mul + add one. Their products differ by
+ * round-off only. Chosen once per process, at the first use.
  */
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   if (!bytes) {
     const relaxed = decode(KERNELS_RELAXED_WASM_BASE64);
-    accumulation = WebAssembly.validate(relaxed) ? 'relaxed-madd' : 'mul-add';
+    accumulation = allowRelaxed && WebAssembly.validate(relaxed) ? 'relaxed-madd' : 'mul-add';
     bytes = accumulation === 'relaxed-madd' ? relaxed : decode(KERNELS_WASM_BASE64);
   }
   return bytes;
@@ -134,6 +136,26 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 
 /** How lrfree's matrix product accumulates: relaxed SIMD's fused multiply-add, or a multiply then an add. */
 export type ProductAccumulation = 'relaxed-madd' | 'mul-add';
+
+/** True when this engine validates the fused multiply-add module (whether or not it is in use). */
+export function engineHasRelaxedSimd(): boolean {
+  return WebAssembly.validate(decode(KERNELS_RELAXED_WASM_BASE64));
+}
+
+/** True once the kernel module is chosen (at the first use; once per process). */
+export function productChosen(): boolean {
+  return bytes !== undefined;
+}
+
+/**
+ * Asks for the mul + add product (`false`) or allows the fused one where the engine has it (`true`, the
+ * default), before the module is chosen. Returns false when it was already chosen under the other setting.
+ */
+export function allowFusedMultiplyAdd(allow: boolean): boolean {
+  if (bytes) return allowRelaxed === allow;
+  allowRelaxed = allow;
+  return true;
+}
 
 /** How lrfree's matrix product accumulates on this engine (see {@link ProductAccumulation}). */
 export function productAccumulation(): ProductAccumulation {
