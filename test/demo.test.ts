@@ -77,7 +77,12 @@ describe('the lrfree command', () => {
   it('prints its version and help', () => {
     expect(cli('--version').trim()).toBe('0.1.0');
     // commander wraps the description to the terminal width: match across the wrap.
-    expect(cli('--help')).toMatch(/demo \[options\]\s+The quick benchmark suite[\s\S]*?MNIST/);
+    const help = cli('--help');
+    expect(help).toMatch(/demo \[options\]\s+The quick benchmark suite[\s\S]*?MNIST/);
+    // The environment variables ready() reads, each with what it takes.
+    expect(help).toMatch(/LRFREE_BACKEND=wasm\|cpu\|tensorflow/);
+    expect(help).toMatch(/LRFREE_THREADS=1\.\.8/);
+    expect(help).toMatch(/LRFREE_FMA=0 +wasm matrix products without/);
     expect(cli('list')).toMatch(/^sgd +baseline/m);
   });
 

@@ -20,7 +20,17 @@ const program = new Command().enablePositionalOptions();
 program
   .name('lrfree')
   .description('Train neural networks on TensorFlow.js without tuning the learning rate.')
-  .version('0.1.0');
+  .version('0.1.0')
+  .addHelpText(
+    'after',
+    `
+Environment (read by every command when it starts TF.js):
+  LRFREE_BACKEND=wasm|cpu|tensorflow  force a backend (default: tensorflow if installed, else wasm)
+  LRFREE_THREADS=1..8                 wasm threads (default: the cores available, at most 8)
+  LRFREE_FMA=0                        wasm matrix products without relaxed SIMD's fused multiply-add
+                                      (the default uses it where the engine can: about 1.25x faster
+                                      products; 0 reproduces runs made without it, bit for bit)`,
+  );
 
 program
   .command('demo')
