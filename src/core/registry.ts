@@ -37,9 +37,12 @@ function build<T>(what: string, table: Map<string, Factory<T>>, spec: unknown): 
   const kind = typeof s?.kind === 'string' ? s.kind : undefined;
   const factory = kind === undefined ? undefined : table.get(kind);
   if (!factory) {
+    const known = [...table.keys()].join(', ');
     throw new LrfreeConfigError(
-      `cannot rebuild ${what} '${String(kind)}': it is not registered. Known: ${[...table.keys()].join(', ')}. ` +
-        `Import the module that defines it (import 'lrfree' registers all built-in ones).`,
+      kind === undefined
+        ? `cannot rebuild a ${what} from ${JSON.stringify(spec) ?? String(spec)}: a saved ${what} must be { kind, config } with kind one of ${known}.`
+        : `cannot rebuild ${what} '${kind}': it is not registered; kind must be one of ${known}. ` +
+            `Import the module that defines it (import 'lrfree' registers all built-in ones).`,
     );
   }
   return factory((s?.config ?? {}) as ComponentConfig);

@@ -25,16 +25,15 @@ export function lrScheduleSlot(
   stepsPerEpoch?: number,
 ): LrScheduleSlot {
   if (schedule === undefined || schedule === null) return { spec: null, multiplier: () => 1 };
-  if (typeof schedule !== 'object' || Array.isArray(schedule)) {
+  const isSchedule = typeof (schedule as Partial<Schedule>).multiplier === 'function';
+  const isSaved = typeof (schedule as { kind?: unknown }).kind === 'string';
+  if (typeof schedule !== 'object' || Array.isArray(schedule) || !(isSchedule || isSaved)) {
     throw new LrfreeConfigError(
       `schedule = ${JSON.stringify(schedule) ?? String(schedule)} is not allowed; schedule must be a schedule ` +
         'such as lrfree.cosine({ totalSteps }) (or its saved { kind, config }), or left out.',
     );
   }
-  const s: Schedule =
-    typeof (schedule as Schedule).multiplier === 'function'
-      ? (schedule as Schedule)
-      : createSchedule(schedule);
+  const s: Schedule = isSchedule ? (schedule as Schedule) : createSchedule(schedule);
   return {
     spec: { kind: s.kind, config: s.config, ...(stepsPerEpoch ? { stepsPerEpoch } : {}) },
     multiplier: (step) => s.multiplier(step, stepsPerEpoch),

@@ -486,6 +486,15 @@ describe("the issue's examples, fixed cases", () => {
       /sgd: schedule = 5 is not allowed; schedule must be a schedule/,
     ],
     [() => lrfree.directions.adam('fast' as never), /adam: options = "fast" is not allowed/],
+    // Found by the fuzz (seed 2076125113): an object that is neither a schedule nor a saved one.
+    [
+      () => lrfree.directions.dadaptSgdDirection({ schedule: {} as never }),
+      /schedule = \{\} is not allowed; schedule must be a schedule/,
+    ],
+    [
+      () => lrfree.directions.dadaptSgdDirection({ schedule: { kind: 'cosinus' } as never }),
+      /cannot rebuild schedule 'cosinus': it is not registered; kind must be one of .*cosine/,
+    ],
     // Found by the fuzz (seed 993610537): a component's options given as a number inside walk.
     [
       () => lrfree.walk({ ratio: 2, direction: 'adam', adam: 0 as never }),
