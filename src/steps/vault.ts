@@ -4,7 +4,7 @@
  */
 import { registerStepRule } from '../core/registry.js';
 import type { StepDecision, StepRule } from '../core/types.js';
-import { checkKnownKeys, checkNumber, checkOneOf } from '../core/validate.js';
+import { checkKnownKeys, checkNumber, checkOneOf, FLOAT32_MAX } from '../core/validate.js';
 
 /** Options of {@link vault}. */
 export interface VaultOptions {
@@ -12,7 +12,7 @@ export interface VaultOptions {
   lr?: number;
   /** At most maxSteps jumps after the first trial. Default 20 (the post's class default). */
   maxSteps?: number;
-  /** Largest t ever probed. Default 1e4 * lr. */
+  /** Largest t ever probed. Default 1e4 * lr (at most float32's largest number). */
   tMax?: number;
   /** When the first trial phi(lr) is not below phi(0): keep that plain step (false) or do not move. Default false. */
   revertIfWorse?: boolean;
@@ -59,7 +59,8 @@ export function vault(options: VaultOptions = {}): StepRule {
     max: 10000,
     integer: true,
   });
-  const tMax = checkNumber('vault', 'tMax', options.tMax ?? 1e4 * lr, { min: lr });
+  // The default cap, 1e4 lr, stays a float32 number however large lr is.
+  const tMax = checkNumber('vault', 'tMax', options.tMax ?? Math.min(1e4 * lr, FLOAT32_MAX), { min: lr });
   const revertIfWorse = checkOneOf('vault', 'revertIfWorse', options.revertIfWorse ?? false, [true, false]);
   const originalFormula = checkOneOf('vault', 'originalFormula', options.originalFormula ?? false, [
     true,

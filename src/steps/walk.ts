@@ -74,13 +74,19 @@ export function walk(options: WalkOptions = {}): StepRule {
   const m = checkNumber('walk', 'halfWidth', options.halfWidth ?? 2, { min: 1, max: 50, integer: true });
   const walkEvery = checkNumber('walk', 'walkEvery', options.walkEvery ?? 1, { min: 1, integer: true });
   const etaMin = checkNumber('walk', 'etaMin', options.etaMin ?? 1e-8, { min: 0, minExclusive: true });
+  if (options.etaMax === undefined && etaMin > 1e3) {
+    // Name the option the caller gave, not the default it collides with.
+    throw new LrfreeConfigError(
+      `walk: etaMin = ${etaMin} is not allowed with the default etaMax = 1000; etaMin must be at most etaMax: give etaMax too.`,
+    );
+  }
   const etaMax = checkNumber('walk', 'etaMax', options.etaMax ?? 1e3, { min: etaMin });
   const includeZero = checkOneOf('walk', 'includeZero', options.includeZero ?? true, [true, false]);
   const refine = checkOneOf('walk', 'refine', options.refine ?? false, [true, false]);
   const along = checkOneOf('walk', 'along', options.along ?? 'update', ['update', 'search']);
   if (eta0 < etaMin || eta0 > etaMax) {
     throw new LrfreeConfigError(
-      `walk: eta0 = ${eta0} is not allowed; eta0 must be in [etaMin, etaMax] = [${etaMin}, ${etaMax}].`,
+      `walk: eta0 = ${eta0}${options.eta0 === undefined ? ' (the default)' : ''} is not allowed; eta0 must be in [etaMin, etaMax] = [${etaMin}, ${etaMax}].`,
     );
   }
   const clamp = (e: number) => Math.min(etaMax, Math.max(etaMin, e));

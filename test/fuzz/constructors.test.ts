@@ -495,6 +495,16 @@ describe("the issue's examples, fixed cases", () => {
       () => lrfree.directions.dadaptSgdDirection({ schedule: { kind: 'cosinus' } as never }),
       /cannot rebuild schedule 'cosinus': it is not registered; kind must be one of .*cosine/,
     ],
+    // Found by the fuzz (seed 2139520601): a given bound that collides with another option's default is
+    // named, not the default.
+    [
+      () => lrfree.steps.walk({ etaMin: 1e30 }),
+      /walk: etaMin = 1e\+30 is not allowed with the default etaMax = 1000; etaMin must be at most etaMax/,
+    ],
+    [
+      () => lrfree.steps.walk({ etaMin: 1, etaMax: 2 }),
+      /walk: eta0 = 0.01 \(the default\) is not allowed; eta0 must be in \[etaMin, etaMax\] = \[1, 2\]/,
+    ],
     // Found by the fuzz (seed 993610537): a component's options given as a number inside walk.
     [
       () => lrfree.walk({ ratio: 2, direction: 'adam', adam: 0 as never }),
@@ -503,6 +513,12 @@ describe("the issue's examples, fixed cases", () => {
   ])('%#', (make, message) => {
     expect(make).toThrow(lrfree.LrfreeConfigError);
     expect(make).toThrow(message);
+  });
+
+  it('a default derived from another option stays a float32 number', () => {
+    // vault's default tMax is 1e4 * lr: capped at float32's largest, not refused, when lr is huge.
+    expect(lrfree.steps.vault({ lr: 1e36 }).config.tMax).toBeCloseTo(3.4028234663852886e38, -30);
+    expect(lrfree.steps.vault({ lr: 0.01 }).config.tMax).toBe(100);
   });
 
   it('+Infinity stays allowed where it means "no cap"', () => {
