@@ -1,7 +1,7 @@
 /**
- * auto()'s fused direction-and-step kernel, named here so that src/optimizers/auto.ts asks the core, never a
- * backend (the pattern of src/core/fastKernels.ts). src/backend/wasm/fusedAuto.ts registers the TF.js
- * kernel {@link FUSED_AUTO} on wasm and tells this module how to check that it can run
+ * auto()'s fused direction-and-step kernel, named here so that src/optimizers/auto/direction.ts asks the
+ * core, never a backend (the pattern of src/core/fastKernels.ts). src/backend/wasm/fusedAuto.ts registers the
+ * TF.js kernel {@link FUSED_AUTO} on wasm and tells this module how to check that it can run
  * ({@link provideFusedAuto}); auto() falls back to TF.js ops everywhere else.
  */
 

@@ -1,9 +1,9 @@
 /**
  * auto()'s direction and Schedule-Free step fused for wasm: three SIMD passes per variable
  * (`auto_moments`, `auto_direction`, `auto_sf` in src/backend/wasm/simd/kernels.wat) replace the ~29 TF.js
- * kernels of the ops path in src/optimizers/auto.ts. Two per-tensor reductions (the mean of v-hat for the
- * relative eps, the RMS of u for the clipping) are why there are three passes; their sums come back from
- * wasm as numbers, and the scalars between the passes are computed here in float32 (Math.fround) as the
+ * kernels of the ops path in src/optimizers/auto/direction.ts. Two per-tensor reductions (the mean of v-hat
+ * for the relative eps, the RMS of u for the clipping) are why there are three passes; their sums come back
+ * from wasm as numbers, and the scalars between the passes are computed here in float32 (Math.fround) as the
  * TF.js scalar ops compute them. Element-wise, the operations and their order are those of the ops path;
  * the two sums add the same float32 terms in float64, where TF.js's Sum and Mean add them in float32 one
  * after the other, so the results agree with the ops path to float32 round-off, not bit for bit, and are
