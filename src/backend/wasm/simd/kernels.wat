@@ -169,7 +169,7 @@
   ;; ---------------------------------------------------------------------------------------------------
   ;; auto()'s direction and Schedule-Free step (src/backend/wasm/fusedAuto.ts), in three passes because two
   ;; per-tensor reductions sit in the chain. Element-wise, the same float32 operations in the same order as
-  ;; the TF.js-ops path of src/optimizers/auto.ts; the two sums accumulate in four float32 lanes (TF.js sums
+  ;; the TF.js-ops path of src/optimizers/auto/direction.ts; the two sums accumulate in four float32 lanes (TF.js sums
   ;; in another order, so those two scalars, and what depends on them, agree to float32 round-off).
 
   ;; Pass 1: v = v0*b2 + (g*g)*ob2 (stored); returns the sum of v/c2 (v-hat), in float64.
