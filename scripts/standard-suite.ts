@@ -52,7 +52,9 @@ const tasks = (values.tasks?.split(',') ?? suiteDefaults('standard').tasks).sort
 );
 
 function bench(taskList: string[], optimizers: string[]): void {
+  // Longest first: a session that ends kills the runs in flight; long runs started early finish.
   const args = ['--import', 'tsx', 'src/cli/main.ts', 'bench', '--suite', 'standard', '-o', store];
+  args.push('--order', 'longest-first');
   args.push('--tasks', taskList.join(','), '--optimizers', optimizers.join(','), '--workers', values.workers);
   if (values.shard) args.push('--shard', values.shard);
   console.log(`\n== ${new Date().toISOString()} ${taskList.join(',')}: ${optimizers.length} optimizers`);

@@ -5,6 +5,7 @@
  * Runs execute in a fixed shuffled order, not the plan's (task by task) order: a run of the LSTM task costs
  * about 15x one of the quadratic, so in plan order the cheap tasks came first and the progress ETA (the rate
  * so far) read 1 minute for a 42-minute suite. Shuffled, the rate so far is a fair sample of the whole.
+ * A long sweep over several sessions may ask for longest-first instead (`order`).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -13,6 +14,7 @@ import { permutation } from '../train/classification.js';
 import { codeVersion } from './codeVersion.js';
 import type { RunRecord } from './runner.js';
 import { assertSameBudget, runOne } from './runner.js';
+import { longestFirst, type RunOrder } from './runOrder.js';
 import { ResultStore } from './store.js';
 import type { PlannedRun } from './suites.js';
 import { taskByName } from './tasks/index.js';
@@ -34,6 +36,12 @@ export interface SweepOptions {
   onResume?: (alreadyDone: number, total: number, fromOtherCode: number) => void;
   /** Called when a run throws (the sweep goes on). */
   onError?: (key: string, message: string) => void;
+  /**
+   * The order of the pending runs: 'shuffled' (default; the progress rate is then a fair sample) or
+   * 'longest-first' (expected lengths from the store, src/bench/runOrder.ts: long runs start early in a
+   * session that may be cut short).
+   */
+  order?: RunOrder;
 }
 
 /** Seed of the run order (fixed: the same plan runs in the same order every time). */
@@ -50,7 +58,8 @@ export async function sweep(options: SweepOptions): Promise<{ ran: number; faile
     if (stored && stored.code !== code) fromOtherCode += 1;
   }
   const pending = options.runs.filter((r) => !store.done.has(r.key));
-  const todo = Array.from(permutation(pending.length, RUN_ORDER_SEED), (i) => pending[i]);
+  const shuffled = Array.from(permutation(pending.length, RUN_ORDER_SEED), (i) => pending[i]);
+  const todo = options.order === 'longest-first' ? longestFirst(shuffled, store.done.values()) : shuffled;
   const total = options.runs.length;
   let done = total - todo.length;
   options.onResume?.(done, total, fromOtherCode);

@@ -7,6 +7,7 @@ import { EXTENSION_CAP, gridExtensions } from '../bench/extend.js';
 import { benchReport } from '../bench/report.js';
 import type { RunRecord } from '../bench/runner.js';
 import { runKey } from '../bench/runner.js';
+import { RUN_ORDERS, type RunOrder } from '../bench/runOrder.js';
 import { checkBenchSpec } from '../bench/specs.js';
 import { encodeRecord, mergeStores, readStore } from '../bench/store.js';
 import { defaultOptimizers, type PlannedRun, parseShard, planRuns, suiteDefaults } from '../bench/suites.js';
@@ -42,6 +43,8 @@ export interface BenchOptions {
   out: string;
   workers?: number;
   shard?: string;
+  /** Order of the pending runs (default 'shuffled'). */
+  order?: string;
   backend?: 'wasm' | 'cpu' | 'tensorflow';
   report?: string;
   quiet?: boolean;
@@ -60,6 +63,10 @@ export async function runBench(o: BenchOptions): Promise<string | undefined> {
     if (!Number.isInteger(s)) throw new LrfreeConfigError(`--seeds: '${s}' is not an integer.`);
   }
   const shard = o.shard ? parseShard(o.shard) : undefined;
+  const order = (o.order ?? 'shuffled') as RunOrder;
+  if (!RUN_ORDERS.includes(order)) {
+    throw new LrfreeConfigError(`--order '${o.order}' is not allowed; use one of ${RUN_ORDERS.join(', ')}.`);
+  }
   const seeds = o.seeds ?? defaults.seeds;
   const runs = planRuns({
     suite: o.suite,
@@ -83,6 +90,7 @@ export async function runBench(o: BenchOptions): Promise<string | undefined> {
       store: o.out,
       workers: o.workers,
       backend: o.backend,
+      order,
       onResume: (done, total, fromOtherCode) => {
         if (done > 0 && !o.quiet)
           process.stderr.write(`resuming: ${done}/${total} runs already in ${o.out}\n`);
@@ -157,6 +165,10 @@ export function registerBenchCommands(program: Command): void {
     )
     .option('--workers <n>', 'worker threads (0 = in process)', (v) => Number.parseInt(v, 10))
     .option('--shard <i/n>', 'run only shard i of n (0-based), e.g. $SLURM_ARRAY_TASK_ID/$N')
+    .option(
+      '--order <order>',
+      'run order: shuffled (default; the ETA is then fair) or longest-first (expected from the store: long runs start early, for sweeps a session may cut short; the ETA reads high at first)',
+    )
     .option('--report <dir>', 'report folder (default: beside the store)')
     .option('--backend <name>', 'force a backend: wasm, cpu or tensorflow')
     .option('-q, --quiet', 'no progress output')
