@@ -14,7 +14,7 @@ import { permutation } from '../train/classification.js';
 import { codeVersion } from './codeVersion.js';
 import type { RunRecord } from './runner.js';
 import { assertSameBudget, runOne } from './runner.js';
-import { longestFirst, type RunOrder } from './runOrder.js';
+import { expectedRunMs, longestFirst, type RunOrder } from './runOrder.js';
 import { ResultStore } from './store.js';
 import type { PlannedRun } from './suites.js';
 import { taskByName } from './tasks/index.js';
@@ -42,13 +42,26 @@ export interface SweepOptions {
    * session that may be cut short).
    */
   order?: RunOrder;
+  /**
+   * A time (ms since the epoch, as `Date.now()`) by which the sweep should be done: a run is started only
+   * when its expected length (src/bench/runOrder.ts, from the store) ends it by then; the others are
+   * returned as `postponed`, for the next call. For machines whose sessions end at a known time.
+   */
+  deadline?: number;
 }
 
 /** Seed of the run order (fixed: the same plan runs in the same order every time). */
 const RUN_ORDER_SEED = 0x5eed;
 
-/** Runs the plan; returns the number of runs executed now and the failed keys. */
-export async function sweep(options: SweepOptions): Promise<{ ran: number; failed: string[] }> {
+/** What {@link sweep} did: runs executed now, failed keys, and keys postponed by the deadline. */
+export interface SweepResult {
+  ran: number;
+  failed: string[];
+  postponed: string[];
+}
+
+/** Runs the plan; returns the number of runs executed now, the failed keys and the postponed ones. */
+export async function sweep(options: SweepOptions): Promise<SweepResult> {
   const store = new ResultStore(options.store);
   const code = codeVersion();
   let fromOtherCode = 0;
@@ -62,10 +75,27 @@ export async function sweep(options: SweepOptions): Promise<{ ran: number; faile
   const todo = options.order === 'longest-first' ? longestFirst(shuffled, store.done.values()) : shuffled;
   const total = options.runs.length;
   let done = total - todo.length;
-  options.onResume?.(done, total, fromOtherCode);
   const failed: string[] = [];
+  // The next run that fits before the deadline (all of them without one), taken off the queue.
+  const queue = [...todo];
+  const expected =
+    options.deadline === undefined
+      ? undefined
+      : new Map(expectedRunMs(queue, store.done.values()).map((ms, i) => [queue[i].key, ms]));
+  const take = (): PlannedRun | undefined => {
+    const i = expected
+      ? queue.findIndex((r) => Date.now() + (expected.get(r.key) ?? 0) <= options.deadline!)
+      : queue.length > 0
+        ? 0
+        : -1;
+    return i < 0 ? undefined : queue.splice(i, 1)[0];
+  };
+  const result = (ran: number): SweepResult => ({ ran, failed, postponed: queue.map((r) => r.key) });
+  options.onResume?.(done, total, fromOtherCode);
+  let ran = 0;
   const finish = (record: RunRecord) => {
     store.append(record);
+    ran += 1;
     done += 1;
     options.onRun?.(done, total, record);
   };
@@ -73,7 +103,7 @@ export async function sweep(options: SweepOptions): Promise<{ ran: number; faile
     const workers = Math.min(options.workers ?? availableParallelism(), todo.length);
     if (workers <= 0) {
       await ready({ backend: options.backend, quiet: true });
-      for (const run of todo) {
+      for (let run = take(); run; run = take()) {
         try {
           finish(await runOne(taskByName(run.task), run.optimizer, run.seed, run.suite));
         } catch (e) {
@@ -81,9 +111,8 @@ export async function sweep(options: SweepOptions): Promise<{ ran: number; faile
           options.onError?.(run.key, (e as Error).message);
         }
       }
-      return { ran: todo.length - failed.length, failed };
+      return result(ran);
     }
-    const queue = [...todo];
     const isTs = import.meta.url.endsWith('.ts');
     const url = new URL(isTs ? './worker.ts' : './worker.js', import.meta.url);
     await Promise.all(
@@ -96,7 +125,7 @@ export async function sweep(options: SweepOptions): Promise<{ ran: number; faile
             )
           : new Worker(url, { workerData: { backend: options.backend } });
         return new Promise<void>((resolve, reject) => {
-          const next = () => worker.postMessage(queue.shift() ?? null);
+          const next = () => worker.postMessage(take() ?? null);
           worker.on(
             'message',
             (msg: { ready?: boolean; ok?: boolean; record?: RunRecord; key?: string; error?: string }) => {
@@ -114,7 +143,7 @@ export async function sweep(options: SweepOptions): Promise<{ ran: number; faile
         });
       }),
     );
-    return { ran: todo.length - failed.length, failed };
+    return result(ran);
   } finally {
     store.close();
   }

@@ -45,12 +45,20 @@ export interface BenchOptions {
   shard?: string;
   /** Order of the pending runs (default 'shuffled'). */
   order?: string;
+  /** Start no run expected to end more than this many minutes after the call (see SweepOptions.deadline). */
+  timeLimit?: number;
   backend?: 'wasm' | 'cpu' | 'tensorflow';
   report?: string;
   quiet?: boolean;
 }
 
-/** Runs a sweep with progress and (unsharded) writes the report. Returns the report path if written. */
+/** The exit code of `lrfree bench` when `--time-limit` left runs for the next call (EX_TEMPFAIL). */
+export const BENCH_POSTPONED = 75;
+
+/**
+ * Runs a sweep with progress and (unsharded, and when no run was postponed by `--time-limit`) writes the
+ * report. Returns the report path if written.
+ */
 export async function runBench(o: BenchOptions): Promise<string | undefined> {
   if (!['quick', 'standard', 'full'].includes(o.suite)) {
     throw new LrfreeConfigError(`--suite '${o.suite}': use quick, standard or full.`);
@@ -67,6 +75,12 @@ export async function runBench(o: BenchOptions): Promise<string | undefined> {
   if (!RUN_ORDERS.includes(order)) {
     throw new LrfreeConfigError(`--order '${o.order}' is not allowed; use one of ${RUN_ORDERS.join(', ')}.`);
   }
+  if (o.timeLimit !== undefined && !(Number.isFinite(o.timeLimit) && o.timeLimit > 0)) {
+    throw new LrfreeConfigError(
+      `--time-limit ${o.timeLimit} is not allowed; --time-limit must be a positive number of minutes.`,
+    );
+  }
+  const deadline = o.timeLimit === undefined ? undefined : Date.now() + o.timeLimit * 60_000;
   const seeds = o.seeds ?? defaults.seeds;
   const runs = planRuns({
     suite: o.suite,
@@ -79,18 +93,20 @@ export async function runBench(o: BenchOptions): Promise<string | undefined> {
   const keys = new Set(runs.map((r) => r.key));
   let phase: PlannedRun[] = runs;
   let failedAll = 0;
+  let postponedAll = 0;
   // Phase 0 is the plan; each further phase extends the grids whose best point is an edge (extend.ts),
   // computed from the store, so a resumed sweep redoes none of it. A shard sees only part of the seeds:
   // extension waits for an unsharded run over the merged store.
   for (let round = 0; round <= 2 * EXTENSION_CAP && phase.length > 0; round++) {
     const label = round === 0 ? `bench ${o.suite}` : `bench ${o.suite} (grid extension ${round})`;
     const bar = progress(label, phase.length, o.quiet);
-    const { failed } = await sweep({
+    const { failed, postponed } = await sweep({
       runs: phase,
       store: o.out,
       workers: o.workers,
       backend: o.backend,
       order,
+      deadline,
       onResume: (done, total, fromOtherCode) => {
         if (done > 0 && !o.quiet)
           process.stderr.write(`resuming: ${done}/${total} runs already in ${o.out}\n`);
@@ -107,8 +123,12 @@ export async function runBench(o: BenchOptions): Promise<string | undefined> {
     });
     failedAll += failed.length;
     bar.stop(
-      `${phase.length - failed.length}/${phase.length} runs in ${((performance.now() - t0) / 1000).toFixed(0)}s`,
+      `${phase.length - failed.length - postponed.length}/${phase.length} runs in ${((performance.now() - t0) / 1000).toFixed(0)}s`,
     );
+    if (postponed.length > 0) {
+      postponedAll = postponed.length;
+      break; // the grid extensions need the whole phase
+    }
     if (shard) break;
     const stored = readStore(o.out).records.filter((r) => r.suite === o.suite);
     const extensions = gridExtensions(
@@ -132,6 +152,13 @@ export async function runBench(o: BenchOptions): Promise<string | undefined> {
   }
   if (failedAll > 0 && !o.quiet)
     process.stderr.write(`${failedAll} runs failed with errors (retried on resume)\n`);
+  if (postponedAll > 0) {
+    process.stderr.write(
+      `${postponedAll} runs postponed: expected to end after the time limit; run the same command again to do them.\n`,
+    );
+    process.exitCode = BENCH_POSTPONED;
+    return undefined;
+  }
   if (o.shard && !o.report) return undefined;
   const records = readStore(o.out).records.filter((r) => keys.has(r.key));
   return writeBenchReport(records, o.report ?? dirname(o.out), o.out);
@@ -165,6 +192,11 @@ export function registerBenchCommands(program: Command): void {
     )
     .option('--workers <n>', 'worker threads (0 = in process)', (v) => Number.parseInt(v, 10))
     .option('--shard <i/n>', 'run only shard i of n (0-based), e.g. $SLURM_ARRAY_TASK_ID/$N')
+    .option(
+      '--time-limit <minutes>',
+      'start no run expected (from the store) to end later than this: for machines whose sessions end; run again to do the rest',
+      Number,
+    )
     .option(
       '--order <order>',
       'run order: shuffled (default; the ETA is then fair) or longest-first (expected from the store: long runs start early, for sweeps a session may cut short; the ETA reads high at first)',

@@ -81,8 +81,8 @@ describe('expected run lengths', () => {
   });
 });
 
-describe('a sweep in longest-first order', () => {
-  it('starts the run the store says is longest, whichever it is; bad --order leaves the store alone', async () => {
+describe('a sweep in longest-first order, with a deadline', () => {
+  it('starts the run the store says is longest, postpones what cannot end by a deadline; bad options touch nothing', async () => {
     const store = join(dir, 'order.jsonl');
     const plan = (seed: number) =>
       planRuns({ suite: 'quick', tasks: ['linreg', 'quadratic'], optimizers: ['sgd@0.1'], seeds: [seed] });
@@ -109,6 +109,45 @@ describe('a sweep in longest-first order', () => {
     await sweep({ runs: plan(3), store, workers: 0, backend: 'cpu', order: 'longest-first' });
     expect(firstOf(3)).toBe('linreg');
 
+    // A deadline: only runs expected to end by then start; the rest are postponed, not run.
+    setLengths(3_600_000, 1000); // quadratic "takes an hour", linreg a second
+    const partial = await sweep({
+      runs: plan(4),
+      store,
+      workers: 0,
+      backend: 'cpu',
+      order: 'longest-first',
+      deadline: Date.now() + 600_000,
+    });
+    expect(partial.ran).toBe(1);
+    expect(partial.postponed).toEqual([plan(4).find((r) => r.task === 'quadratic')!.key]);
+    expect(
+      readStore(store)
+        .records.filter((r) => r.seed === 4)
+        .map((r) => r.task),
+    ).toEqual(['linreg']);
+    // The command line: exit code 75 (EX_TEMPFAIL) and a message when runs were postponed.
+    const cut = runTsx(
+      'src/cli/main.ts',
+      'bench',
+      '--tasks',
+      'quadratic',
+      '--optimizers',
+      'sgd@0.1',
+      '--seeds',
+      '5',
+      '--time-limit',
+      '1',
+      '-o',
+      store,
+      '-q',
+    );
+    expect(cut.status).toBe(75);
+    expect(cut.stderr).toMatch(
+      /1 runs postponed: expected to end after the time limit; run the same command again/,
+    );
+    expect(readStore(store).records.some((r) => r.seed === 5)).toBe(false);
+
     const before = readFileSync(store, 'utf8');
     const bad = runTsx(
       'src/cli/main.ts',
@@ -124,5 +163,21 @@ describe('a sweep in longest-first order', () => {
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/--order 'slowest' is not allowed; use one of shuffled, longest-first/);
     expect(readFileSync(store, 'utf8')).toBe(before);
-  }, 120_000);
+    const noTime = runTsx(
+      'src/cli/main.ts',
+      'bench',
+      '--tasks',
+      'linreg',
+      '--time-limit',
+      '0',
+      '-o',
+      store,
+      '-q',
+    );
+    expect(noTime.status).not.toBe(0);
+    expect(noTime.stderr).toMatch(
+      /--time-limit 0 is not allowed; --time-limit must be a positive number of minutes/,
+    );
+    expect(readFileSync(store, 'utf8')).toBe(before);
+  }, 180_000);
 });
