@@ -7,12 +7,17 @@
  * One step: gradient (1 forward + backward) -> direction d -> step rule chooses eta from
  * phi(eta) = loss(w0 - eta*d) on the same batch -> commit w = w0 - eta*d. The core owns all state,
  * guards against non-finite values, keeps every probe pure and counts the cost.
+ *
+ * Beside it: the options and how they compose (optimizerOptions.ts), the saved-state format that
+ * getWeights/setWeights write and read (savedState.ts), the skip guards' helpers (skipGuard.ts) and small
+ * tensor helpers (tensorHelpers.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { alongPicker } from './along.js';
 import { isPerVariable, isZeroEta, reportedEta, scaleEta } from './eta.js';
 import { type FitAware, registerFitHook } from './fitHook.js';
 import { Hyperparameters } from './hyperparams.js';
+import { composition, OPTIMIZER_KEYS, type OptimizerOptions } from './optimizerOptions.js';
 import { groupOfVariable, type ParamGroup, paramGroups } from './params.js';
 import { ProbeSession } from './probe.js';
 import {
@@ -23,9 +28,21 @@ import {
   createTransform,
 } from './registry.js';
 import { deriveSeed, withSeededMathRandom } from './rng.js';
+import {
+  describeVars,
+  matchSaved,
+  type NamedTensor,
+  type PendingState,
+  pendingStates,
+  readSavedState,
+  sameShape,
+  stateWeights,
+  type VariableState,
+} from './savedState.js';
 import type { Schedule } from './schedule.js';
-import { decodeState, encodeState } from './stateCodec.js';
+import { finiteEta, restoreVariables, SKIP_WHAT, type SkipReason, snapshotVariables } from './skipGuard.js';
 import { allFinite, lossAndSquaredNorms } from './stepKernels.js';
+import { groupDots, keepAll, trainableVariables } from './tensorHelpers.js';
 import type {
   Counters,
   Direction,
@@ -34,113 +51,14 @@ import type {
   Eta,
   GradientTransform,
   LineContext,
-  Method,
   ScalarState,
   StepRecord,
   StepRule,
 } from './types.js';
-import { checkKnownKeys, checkNumber, LrfreeConfigError, optionKeys } from './validate.js';
+import { checkKnownKeys, checkNumber, LrfreeConfigError } from './validate.js';
 
-/** Options of {@link optimizer}. */
-export interface OptimizerOptions {
-  /** How the gradient becomes an update direction (`directions.sgd()`, `directions.adam()`, ...). */
-  direction?: Direction;
-  /** How far to go along it (`steps.constant(0.1)`, `steps.armijo()`, ...). */
-  step?: StepRule;
-  /**
-   * Instead of `direction` + `step`: a method that computes its whole update, step size included
-   * (`methods.prodigy()`, `methods.scheduleFreeSgd()`, `methods.dog()`, ...). Cannot be combined with a
-   * direction or a step rule.
-   */
-  method?: Method;
-  /** Gradient transforms applied around the direction or method, e.g. `chain(clipByGlobalNorm(1), ...)`. */
-  transforms?: GradientTransform;
-  /**
-   * A multiplier as a function of the step. With a step rule it multiplies the committed step size eta
-   * the rule chose; with a method it multiplies the method's own lr (the method sees it as
-   * `ctx.lrScale`, so its estimators see it too, as a PyTorch scheduler changing `group['lr']` does).
-   */
-  schedule?: Schedule;
-  /** Seed of every random draw the optimizer makes (dropout masks per step, Alrao rates). Default 0. */
-  seed?: number;
-  /** Optimizer steps per epoch, for epoch-based schedules and reset rules. */
-  stepsPerEpoch?: number;
-  /**
-   * The model being trained (optional). Gives exact layer groups and classes, and limits the batch-norm
-   * snapshot to this model's non-trainable weights. Not saved with the config.
-   */
-  model?: tf.LayersModel;
-  /** Display name (presets set it, e.g. `sls`). */
-  name?: string;
-}
-
-/** The options {@link LrfreeOptimizer} accepts (one list: the unknown-key check and the fuzz test read it). */
-export const OPTIMIZER_KEYS = optionKeys('optimizer', [
-  'direction',
-  'step',
-  'method',
-  'transforms',
-  'schedule',
-  'seed',
-  'stepsPerEpoch',
-  'model',
-  'name',
-] as const satisfies readonly (keyof OptimizerOptions)[]);
-
-interface VariableState {
-  dir: tf.Tensor[];
-  rule: tf.Tensor[];
-  /** The gradient transforms' per-variable state (empty when they have none). */
-  tr: tf.Tensor[];
-  /** The variable's shape (saved, and checked on restore). */
-  shape?: number[];
-}
-
-/** A variable's state restored by setWeights, waiting to be bound to a variable at the next step. */
-interface PendingState extends VariableState {
-  /** The name of the variable it was saved from. */
-  name: string;
-}
-
-interface SavedState {
-  /** 1: names only, bound by position; 2: names and shapes, bound by name (else position, shape-checked). */
-  version: 1 | 2;
-  counters: Counters;
-  calls: number;
-  /** Version 2: every variable with state (all var lists ever stepped), in the order of its saved slots. */
-  vars?: { name: string; shape: number[] | null }[];
-  /** Version 1: the last step's variables. */
-  varNames?: string[];
-  dirSlots: number;
-  ruleSlots: number;
-  dirScalars: ScalarState | null;
-  ruleScalars: ScalarState | null;
-  /** Scalar state of the gradient transforms (absent in states saved before transforms existed). */
-  transformScalars?: ScalarState | null;
-  /** Per-variable state tensors of the gradient transforms (absent: 0, states saved before they existed). */
-  trSlots?: number;
-  /** Current run-time hyperparameter values by scope (absent in older states: construction values). */
-  hyper?: Record<string, Record<string, number>>;
-}
-
-/** The committed step of a method: w <- w - update (the method owns its step size). */
-const METHOD_STEP: StepRule = {
-  kind: 'constant',
-  config: { eta: 1 },
-  slotNames: [],
-  needsLoss: false,
-  initSlots: () => [],
-  initScalars: () => ({}),
-  choose: () => ({ eta: 1 }),
-};
-
-const STATE_WEIGHT = 'lrfree/state';
-
-/** A named tensor, as TF.js optimizers save their weights (not exported by tfjs). */
-export interface NamedTensor {
-  name: string;
-  tensor: tf.Tensor;
-}
+export { OPTIMIZER_KEYS, type OptimizerOptions } from './optimizerOptions.js';
+export type { NamedTensor } from './savedState.js';
 
 /** Loss closure: returns the scalar mini-batch loss and may be called several times per step. */
 export type LossFn = () => tf.Scalar;
@@ -824,63 +742,36 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
    * dispose them.
    */
   override async getWeights(): Promise<NamedTensor[]> {
-    const out: NamedTensor[] = [await this.saveIterations()];
-    const trNames = this.transforms?.slotNames ?? [];
-    const slotNames = [...this.direction.slotNames, ...this.rule.slotNames, ...trNames];
+    const iterations = await this.saveIterations();
     // Every variable's state (all var lists, bound or still waiting to be bound), with name and shape.
     const entries = [...[...this.state].map(([name, s]) => ({ name, ...s })), ...(this.pending ?? [])];
-    const saved: SavedState = {
-      version: 2,
-      counters: { ...this.counters },
-      calls: this.calls,
-      vars: entries.map((e) => ({ name: e.name, shape: e.shape ?? null })),
-      dirSlots: this.direction.slotNames.length,
-      ruleSlots: this.rule.slotNames.length,
-      dirScalars: this.dirScalars ?? null,
-      ruleScalars: this.ruleScalars ?? null,
-      ...(this.transforms ? { transformScalars: this.trScalars ?? null } : {}),
-      ...(trNames.length > 0 ? { trSlots: trNames.length } : {}),
-      ...(this.hyperparams.isEmpty ? {} : { hyper: this.hyperparams.values() }),
-    };
-    for (const e of entries) {
-      [...e.dir, ...e.rule, ...e.tr].forEach((t, j) => {
-        out.push({ name: `${e.name}/${slotNames[j]}`, tensor: t });
-      });
-    }
-    out.push({ name: STATE_WEIGHT, tensor: encodeState(saved) });
-    return out;
+    return [
+      iterations,
+      ...stateWeights({
+        counters: this.counters,
+        calls: this.calls,
+        entries,
+        slotNames: {
+          dir: this.direction.slotNames,
+          rule: this.rule.slotNames,
+          tr: this.transforms?.slotNames ?? [],
+        },
+        dirScalars: this.dirScalars,
+        ruleScalars: this.ruleScalars,
+        transformScalars: this.transforms ? (this.trScalars ?? null) : undefined,
+        hyper: this.hyperparams.isEmpty ? undefined : this.hyperparams.values(),
+      }),
+    ];
   }
 
   /** Restores state written by `getWeights` (also what tf.loadLayersModel calls). */
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     const rest = await this.extractIterations(weightValues);
-    const last = rest[rest.length - 1];
-    if (!last || last.name !== STATE_WEIGHT) {
-      throw new LrfreeConfigError(
-        `${this.name}: setWeights expects the list written by an lrfree optimizer's getWeights() ` +
-          `(last entry '${STATE_WEIGHT}'); got ${last ? `'${last.name}'` : 'an empty list'}.`,
-      );
-    }
-    const saved = decodeState<SavedState>(last.tensor);
-    const slots = rest.slice(0, -1).map((w) => tf.keep(w.tensor.clone()));
-    const trSlots = saved.trSlots ?? 0;
-    const per = saved.dirSlots + saved.ruleSlots + trSlots;
-    // Version 1 saved names only (shapes unknown: null).
-    const savedVars = saved.vars ?? (saved.varNames ?? []).map((name) => ({ name, shape: null }));
-    if (
-      saved.dirSlots !== this.direction.slotNames.length ||
-      saved.ruleSlots !== this.rule.slotNames.length ||
-      trSlots !== (this.transforms?.slotNames?.length ?? 0) ||
-      slots.length !== per * savedVars.length
-    ) {
-      tf.dispose(slots);
-      throw new LrfreeConfigError(
-        `${this.name}: the saved state does not fit this optimizer (${saved.dirSlots}+${saved.ruleSlots}+${trSlots} ` +
-          `direction+rule+transform slots per variable saved, ${this.direction.slotNames.length}+` +
-          `${this.rule.slotNames.length}+${this.transforms?.slotNames?.length ?? 0} expected). ` +
-          'Restore into an optimizer built with the same direction, step rule and transforms.',
-      );
-    }
+    const { saved, slots, savedVars } = readSavedState(this.name, rest, {
+      dir: this.direction.slotNames.length,
+      rule: this.rule.slotNames.length,
+      tr: this.transforms?.slotNames?.length ?? 0,
+    });
     this.disposeState();
     this.counters = { ...saved.counters };
     this.calls = saved.calls;
@@ -889,16 +780,7 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
     this.trScalars = saved.transformScalars ?? undefined;
     if (saved.hyper) this.hyperparams.restore(saved.hyper);
     this.varOrder = [];
-    const pending = savedVars.map((v, i): PendingState => {
-      const chunk = slots.slice(i * per, (i + 1) * per);
-      return {
-        name: v.name,
-        shape: v.shape ?? undefined,
-        dir: chunk.slice(0, saved.dirSlots),
-        rule: chunk.slice(saved.dirSlots, saved.dirSlots + saved.ruleSlots),
-        tr: chunk.slice(saved.dirSlots + saved.ruleSlots),
-      };
-    });
+    const pending = pendingStates(saved, savedVars, slots);
     this.pending = pending.length > 0 ? pending : undefined;
   }
 
@@ -944,156 +826,4 @@ export function optimizer(options: OptimizerOptions): LrfreeOptimizer {
       ) => LrfreeOptimizer)
     | undefined;
   return cls ? new cls(options) : new LrfreeOptimizer(options);
-}
-
-/** What a function name means at the top level vs in the piece namespaces (for the errors below). */
-function pieceHint(x: unknown, slot: 'direction' | 'step' | 'method'): string {
-  const name = (x as { name?: string } | undefined)?.name ?? '?';
-  const ns = slot === 'step' ? 'steps' : slot === 'method' ? 'methods' : 'directions';
-  return (
-    `optimizer: options.${slot} got the whole optimizer '${name}' (lrfree.${name}(...) builds an optimizer). ` +
-    `Pass a ${slot === 'step' ? 'step rule' : slot}: lrfree.${ns}.${name}(...).`
-  );
-}
-
-function isOptimizerLike(x: unknown): boolean {
-  return typeof (x as { minimize?: unknown } | undefined)?.minimize === 'function';
-}
-
-/** Checks the pieces and resolves a method (or a legacy whole-update direction under the unit step). */
-function composition(options: OptimizerOptions): { direction: Direction; rule: StepRule; isMethod: boolean } {
-  if (!options || typeof options !== 'object') {
-    throw new LrfreeConfigError('optimizer: give { direction, step } or { method }.');
-  }
-  const { direction, step, method } = options;
-  if (method !== undefined) {
-    if (isOptimizerLike(method)) throw new LrfreeConfigError(pieceHint(method, 'method'));
-    if (typeof method?.compute !== 'function' || method.ownsStep !== true) {
-      throw new LrfreeConfigError(
-        'optimizer: options.method must be a method such as lrfree.methods.prodigy() or lrfree.methods.dog().',
-      );
-    }
-    if (direction !== undefined || step !== undefined) {
-      throw new LrfreeConfigError(
-        `optimizer: the method '${method.kind}' computes its whole update, step size included, so it takes ` +
-          `no ${direction !== undefined ? 'direction' : 'step rule'}; give { method } alone (plus transforms, ` +
-          'schedule, seed...), or { direction, step } without a method.',
-      );
-    }
-    return { direction: method, rule: METHOD_STEP, isMethod: true };
-  }
-  if (isOptimizerLike(direction)) throw new LrfreeConfigError(pieceHint(direction, 'direction'));
-  if (typeof direction?.compute !== 'function') {
-    throw new LrfreeConfigError(
-      'optimizer: options.direction must be a direction such as lrfree.directions.sgd() or ' +
-        'lrfree.directions.adam() (or give { method } for Prodigy, D-Adaptation, Schedule-Free, DoG).',
-    );
-  }
-  if (isOptimizerLike(step)) throw new LrfreeConfigError(pieceHint(step, 'step'));
-  if (typeof step?.choose !== 'function') {
-    throw new LrfreeConfigError(
-      typeof (step as { compute?: unknown } | undefined)?.compute === 'function'
-        ? `optimizer: options.step got '${(step as unknown as Direction).kind}', which is a direction or a method, not a step rule.`
-        : 'optimizer: options.step must be a step rule such as lrfree.steps.constant(0.1) or lrfree.steps.armijo().',
-    );
-  }
-  if ((direction as Partial<Method>).ownsStep === true) {
-    // A whole-update piece passed as a direction (the pre-methods spelling): only the unit step keeps
-    // its invariants (Schedule-Free's y = beta*x + (1-beta)*z, Prodigy's d estimate); run it as a method.
-    if (step.kind === 'constant' && step.config.eta === 1) {
-      return { direction, rule: METHOD_STEP, isMethod: true };
-    }
-    throw new LrfreeConfigError(
-      `optimizer: '${direction.kind}' computes its whole update, step size included, so it cannot run under ` +
-        `the step rule '${step.kind}' (it would break the method's own step). Use ` +
-        `optimizer({ method: lrfree.methods.${direction.kind}() }).`,
-    );
-  }
-  return { direction, rule: step, isMethod: false };
-}
-
-type SkipReason = NonNullable<StepRecord['skipReason']>;
-const SKIP_WHAT: Record<SkipReason, string> = {
-  loss: 'loss',
-  gradient: 'gradient',
-  eta: 'step size (eta)',
-  update: 'update (or the new weights or optimizer state)',
-};
-
-/** A variable and a copy of its value, to put back. */
-interface VariableCopy {
-  variable: tf.Variable;
-  copy: tf.Tensor;
-}
-
-function snapshotVariables(vars: readonly tf.Variable[]): VariableCopy[] {
-  return vars.map((variable) => ({ variable, copy: tf.keep(variable.clone()) }));
-}
-
-function restoreVariables(copies: readonly VariableCopy[]): void {
-  for (const { variable, copy } of copies) if (!variable.isDisposed) variable.assign(copy);
-}
-
-/** True when every number of a scalar or per-group eta is finite (per-variable tensors are checked later). */
-function finiteEta(eta: Eta): boolean {
-  if (typeof eta === 'number') return Number.isFinite(eta);
-  if (isPerVariable(eta)) return true;
-  return (eta as readonly number[]).every(Number.isFinite);
-}
-
-/** TF.js names a variable created under a name already in use `<name>_<n>`; this strips that suffix. */
-function baseName(name: string): string {
-  return name.replace(/_\d+$/, '');
-}
-
-/** Saved entries for `vars` by name, else by base name (one-to-one), else by position; undefined if none fits. */
-function matchSaved(
-  vars: readonly tf.Variable[],
-  saved: readonly PendingState[],
-): [tf.Variable, PendingState][] | undefined {
-  const byName = new Map(saved.map((p) => [p.name, p]));
-  if (vars.every((v) => byName.has(v.name))) return vars.map((v) => [v, byName.get(v.name)!]);
-  const byBase = new Map<string, PendingState[]>();
-  for (const p of saved) byBase.set(baseName(p.name), [...(byBase.get(baseName(p.name)) ?? []), p]);
-  const bases = vars.map((v) => baseName(v.name));
-  if (new Set(bases).size === vars.length && bases.every((b) => byBase.get(b)?.length === 1)) {
-    return vars.map((v, i) => [v, byBase.get(bases[i])![0]]);
-  }
-  if (saved.length === vars.length) return vars.map((v, i) => [v, saved[i]]);
-  return undefined;
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-function describeVars(vars: readonly { name: string; shape?: readonly number[] }[]): string {
-  const list = vars.map((v) => `${v.name} [${v.shape ?? '?'}]`);
-  return list.length > 8 ? `${list.slice(0, 8).join(', ')}, ... (${list.length})` : list.join(', ') || 'none';
-}
-
-/** All trainable registered variables (what tf.Optimizer uses when no varList is given). */
-function trainableVariables(): tf.Variable[] {
-  return Object.values(tf.engine().registeredVariables).filter((v) => v.trainable);
-}
-
-/** tf.keep on every tensor of the lists; returns the first list. */
-function keepAll<T extends tf.Tensor[]>(first: T, ...rest: tf.Tensor[][]): T {
-  for (const t of first) tf.keep(t);
-  for (const list of rest) for (const t of list) tf.keep(t);
-  return first;
-}
-
-/** Per-group dot products <a_l, b_l>, read back with one sync. */
-function groupDots(
-  groups: readonly ParamGroup[],
-  a: readonly tf.Tensor[],
-  b: readonly tf.Tensor[],
-): number[] {
-  const t = tf.tidy(() =>
-    tf.stack(groups.map((g) => tf.addN(g.indices.map((i) => tf.sum(tf.mul(a[i], b[i])))))),
-  );
-  const values = Array.from(t.dataSync());
-  t.dispose();
-  return values;
 }
