@@ -96,7 +96,7 @@ export function checkOneOf<T extends string | number | boolean>(
 /**
  * The option keys each factory accepts, by owner name (`adam`, `armijo`, `sls`, ...). Filled by
  * {@link optionKeys} (and by {@link checkKnownKeys} on first use): the one list per factory that the
- * unknown-key check, the docs and the constructor fuzz test (test/fuzz/constructors.test.ts) all read, so
+ * unknown-key check, the docs and the constructor fuzz tests (test/fuzz/factories.ts) all read, so
  * renaming an option is one edit.
  */
 const KNOWN_KEYS = new Map<string, readonly string[]>();
