@@ -82,12 +82,15 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     options.deadline === undefined
       ? undefined
       : new Map(expectedRunMs(queue, store.done.values()).map((ms, i) => [queue[i].key, ms]));
-  const take = (): PlannedRun | undefined => {
-    const i = expected
-      ? queue.findIndex((r) => Date.now() + (expected.get(r.key) ?? 0) <= options.deadline!)
-      : queue.length > 0
-        ? 0
-        : -1;
+  // A run expected to take longer than the whole time given can never fit: a worker's first run may be one
+  // (its best chance, and the estimate leans long).
+  const started = Date.now();
+  const take = (first: boolean): PlannedRun | undefined => {
+    if (!expected || options.deadline === undefined) return queue.shift();
+    const deadline = options.deadline;
+    const length = (r: PlannedRun) => expected.get(r.key) ?? 0;
+    let i = queue.findIndex((r) => Date.now() + length(r) <= deadline);
+    if (i < 0 && first) i = queue.findIndex((r) => started + length(r) > deadline);
     return i < 0 ? undefined : queue.splice(i, 1)[0];
   };
   const result = (ran: number): SweepResult => ({ ran, failed, postponed: queue.map((r) => r.key) });
@@ -103,7 +106,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     const workers = Math.min(options.workers ?? availableParallelism(), todo.length);
     if (workers <= 0) {
       await ready({ backend: options.backend, quiet: true });
-      for (let run = take(); run; run = take()) {
+      for (let run = take(true); run; run = take(false)) {
         try {
           finish(await runOne(taskByName(run.task), run.optimizer, run.seed, run.suite));
         } catch (e) {
@@ -125,7 +128,11 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
             )
           : new Worker(url, { workerData: { backend: options.backend } });
         return new Promise<void>((resolve, reject) => {
-          const next = () => worker.postMessage(take() ?? null);
+          let first = true;
+          const next = () => {
+            worker.postMessage(take(first) ?? null);
+            first = false;
+          };
           worker.on(
             'message',
             (msg: { ready?: boolean; ok?: boolean; record?: RunRecord; key?: string; error?: string }) => {

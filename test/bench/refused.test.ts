@@ -69,7 +69,7 @@ describe('refused runs', () => {
       suite: 'quick' as const,
     }));
     const first = await sweep({ runs, store, workers: 0 });
-    expect(first).toEqual({ ran: 2, failed: [] });
+    expect(first).toEqual({ ran: 2, failed: [], postponed: [] });
     const again = await sweep({ runs, store, workers: 0 });
     expect(again.ran).toBe(0);
 

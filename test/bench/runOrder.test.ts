@@ -69,6 +69,30 @@ describe('expected run lengths', () => {
     expect(unknownBoth).toBeCloseTo(200, 6);
   });
 
+  it("take an optimizer's largest cost ratio from tasks at least a tenth as long, and leave refused runs out", () => {
+    // 'slow' costs 2x auto on the small tasks and 40x on lstm; the transformer has auto's runs only.
+    const stored = [
+      run('quadratic', 'auto', 10),
+      run('quadratic', 'slow', 20),
+      run('mlp', 'auto', 100),
+      run('mlp', 'slow', 200),
+      run('lstm', 'auto', 1000),
+      run('lstm', 'slow', 40_000),
+      run('transformer', 'auto', 3000),
+      { ...run('transformer', 'newton', 5), refused: 'above maxParams' },
+      run('lstm', 'newton', 80_000),
+    ];
+    const [slow, newton] = expectedRunMs(
+      [
+        { task: 'transformer', optimizer: 'slow' },
+        { task: 'transformer', optimizer: 'newton' },
+      ],
+      stored,
+    );
+    expect(slow / 120_000).toBeCloseTo(1, 1); // 3000 x 40, not 3000 x 2
+    expect(newton / 240_000).toBeCloseTo(1, 1); // lstm's 80x auto; the refused run says nothing
+  });
+
   it('order longest first, keep the given order among equals, and change nothing without data', () => {
     const runs = [
       { task: 'a', optimizer: 'x', id: 1 },
@@ -126,18 +150,33 @@ describe('a sweep in longest-first order, with a deadline', () => {
         .records.filter((r) => r.seed === 4)
         .map((r) => r.task),
     ).toEqual(['linreg']);
+    // A run expected to take longer than the whole time given can never fit: it may be a worker's first
+    // run (its best chance), and only that.
+    const alone = planRuns({ suite: 'quick', tasks: ['quadratic'], optimizers: ['sgd@0.1'], seeds: [6, 7] });
+    const once = await sweep({
+      runs: alone,
+      store,
+      workers: 0,
+      backend: 'cpu',
+      order: 'longest-first',
+      deadline: Date.now() + 600_000,
+    });
+    expect(once.ran).toBe(1);
+    expect(once.postponed).toHaveLength(1);
     // The command line: exit code 75 (EX_TEMPFAIL) and a message when runs were postponed.
     const cut = runTsx(
       'src/cli/main.ts',
       'bench',
       '--tasks',
-      'quadratic',
+      'linreg,quadratic',
       '--optimizers',
       'sgd@0.1',
       '--seeds',
       '5',
       '--time-limit',
       '1',
+      '--workers',
+      '0',
       '-o',
       store,
       '-q',
@@ -146,7 +185,11 @@ describe('a sweep in longest-first order, with a deadline', () => {
     expect(cut.stderr).toMatch(
       /1 runs postponed: expected to end after the time limit; run the same command again/,
     );
-    expect(readStore(store).records.some((r) => r.seed === 5)).toBe(false);
+    expect(
+      readStore(store)
+        .records.filter((r) => r.seed === 5)
+        .map((r) => r.task),
+    ).toEqual(['linreg']);
 
     const before = readFileSync(store, 'utf8');
     const bad = runTsx(
