@@ -55,7 +55,7 @@ import type {
   StepRecord,
   StepRule,
 } from './types.js';
-import { checkKnownKeys, checkNumber, LrfreeConfigError } from './validate.js';
+import { checkKnownKeys, checkNumber, LrfreeConfigError, showValue } from './validate.js';
 
 export { OPTIMIZER_KEYS, type OptimizerOptions } from './optimizerOptions.js';
 export type { NamedTensor } from './savedState.js';
@@ -177,19 +177,19 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
     checkKnownKeys(typeof options?.name === 'string' ? options.name : 'optimizer', options, OPTIMIZER_KEYS);
     if (options.schedule !== undefined && typeof options.schedule?.multiplier !== 'function') {
       throw new LrfreeConfigError(
-        `${options.name ?? 'optimizer'}: schedule = ${String(options.schedule)} is not allowed; schedule must be ` +
+        `${options.name ?? 'optimizer'}: schedule = ${showValue(options.schedule)} is not allowed; schedule must be ` +
           'a schedule such as lrfree.cosine({ totalSteps }) or lrfree.warmup({ steps }), or left out.',
       );
     }
     if (options.model !== undefined && !Array.isArray(options.model?.nonTrainableWeights)) {
       throw new LrfreeConfigError(
-        `${options.name ?? 'optimizer'}: model = ${String(options.model)} is not allowed; model must be the ` +
+        `${options.name ?? 'optimizer'}: model = ${showValue(options.model)} is not allowed; model must be the ` +
           'tf.LayersModel being trained, or left out.',
       );
     }
     if (options.name !== undefined && typeof options.name !== 'string') {
       throw new LrfreeConfigError(
-        `optimizer: name = ${String(options.name)} is not allowed; name must be a string.`,
+        `optimizer: name = ${showValue(options.name)} is not allowed; name must be a string.`,
       );
     }
     const { direction, rule, isMethod } = composition(options);

@@ -35,7 +35,11 @@ function describe(b: Bound): string {
   return `${b.integer ? 'an integer in ' : ''}${lo}, ${hi}`;
 }
 
-function show(value: unknown): string {
+/**
+ * A value as an error message shows it: a string quoted (so "false" is told from false), a number as
+ * written (NaN and +-Infinity too, which JSON would print as null), an object or array as JSON.
+ */
+export function showValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
     return String(value);
@@ -62,7 +66,7 @@ export function checkNumber(where: string, name: string, value: unknown, bound: 
     (!bound.integer || Number.isInteger(value));
   if (!ok) {
     throw new LrfreeConfigError(
-      `${where}: ${name} = ${show(value)} is not allowed; ${name} must be ${describe(bound)}.`,
+      `${where}: ${name} = ${showValue(value)} is not allowed; ${name} must be ${describe(bound)}.`,
     );
   }
   return value as number;
@@ -72,7 +76,7 @@ export function checkNumber(where: string, name: string, value: unknown, bound: 
 export function checkBoolean(where: string, name: string, value: unknown): boolean {
   if (typeof value !== 'boolean') {
     throw new LrfreeConfigError(
-      `${where}: ${name} = ${show(value)} is not allowed; ${name} must be true or false.`,
+      `${where}: ${name} = ${showValue(value)} is not allowed; ${name} must be true or false.`,
     );
   }
   return value;
@@ -87,7 +91,7 @@ export function checkOneOf<T extends string | number | boolean>(
 ): T {
   if (!allowed.includes(value as T)) {
     throw new LrfreeConfigError(
-      `${where}: ${name} = ${show(value)} is not allowed; use one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}.`,
+      `${where}: ${name} = ${showValue(value)} is not allowed; use one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}.`,
     );
   }
   return value as T;
@@ -118,7 +122,7 @@ export function checkKnownKeys(where: string, options: object | undefined, known
   if (options === undefined || options === null) return;
   if (typeof options !== 'object' || Array.isArray(options)) {
     throw new LrfreeConfigError(
-      `${where}: options = ${show(options)} is not allowed; options must be an object (or undefined) with some of ${known.join(', ')}.`,
+      `${where}: options = ${showValue(options)} is not allowed; options must be an object (or undefined) with some of ${known.join(', ')}.`,
     );
   }
   for (const key of Object.keys(options)) {

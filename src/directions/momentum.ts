@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { addDecayedWeights } from '../core/decay.js';
 import { registerDirection } from '../core/registry.js';
 import type { Direction } from '../core/types.js';
-import { checkBoolean, checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
+import { checkBoolean, checkKnownKeys, checkNumber, LrfreeConfigError, showValue } from '../core/validate.js';
 
 /** Options of {@link momentum}. */
 export interface MomentumOptions {
@@ -34,7 +34,7 @@ export function momentum(options: MomentumOptions = {}): Direction {
   checkKnownKeys('momentum', options, ['momentum', 'beta', 'nesterov', 'weightDecay']);
   if (options.momentum !== undefined && options.beta !== undefined) {
     throw new LrfreeConfigError(
-      `momentum: momentum = ${String(options.momentum)} and beta = ${String(options.beta)} are both given; ` +
+      `momentum: momentum = ${showValue(options.momentum)} and beta = ${showValue(options.beta)} are both given; ` +
         'give momentum (beta is its deprecated old name), not both.',
     );
   }

@@ -4,7 +4,7 @@ import type { LrfreeOptimizer } from '../core/optimizer.js';
 import { groupOfVariable } from '../core/params.js';
 import type { Schedule } from '../core/schedule.js';
 import type { Method } from '../core/types.js';
-import { checkBoolean, checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
+import { checkBoolean, checkKnownKeys, checkNumber, LrfreeConfigError, showValue } from '../core/validate.js';
 import {
   type AdamVocabulary,
   adamVocabulary,
@@ -87,9 +87,7 @@ export function dadaptAdamDirection(input: DadaptAdamOptions = {}): Method {
   const lr = checkNumber(W, 'lr', options.lr ?? 1, { min: 0, minExclusive: true });
   const betas = options.betas ?? [0.9, 0.999];
   if (!Array.isArray(betas) || betas.length !== 2) {
-    throw new LrfreeConfigError(
-      `${W}: betas = ${JSON.stringify(betas)} is not allowed; give [beta1, beta2].`,
-    );
+    throw new LrfreeConfigError(`${W}: betas = ${showValue(betas)} is not allowed; give [beta1, beta2].`);
   }
   const beta1 = checkNumber(W, 'betas[0]', betas[0], UNIT);
   const beta2 = checkNumber(W, 'betas[1]', betas[1], UNIT);
@@ -102,7 +100,7 @@ export function dadaptAdamDirection(input: DadaptAdamOptions = {}): Method {
     min: 1,
     allowInfinity: true,
   });
-  const sched = lrScheduleSlot(options.schedule, options.stepsPerEpoch);
+  const sched = lrScheduleSlot(W, options.schedule, options.stepsPerEpoch);
   const rawScale = options.layerScale ?? 1;
   const layerScale = Array.isArray(rawScale)
     ? rawScale.map((v, i) => checkNumber(W, `layerScale[${i}]`, v, { min: 0 }))

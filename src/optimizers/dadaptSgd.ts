@@ -59,7 +59,7 @@ export function dadaptSgdDirection(options: DadaptSgdOptions = {}): Method {
     min: 1,
     allowInfinity: true,
   });
-  const sched = lrScheduleSlot(options.schedule, options.stepsPerEpoch);
+  const sched = lrScheduleSlot(W, options.schedule, options.stepsPerEpoch);
   const c = 1 - momentum;
   return {
     kind: 'dadaptSgd',

@@ -4,7 +4,7 @@
  * `salsa` (Adam or SGD + smoothed Armijo) and `sps` (SGD + stochastic Polyak step).
  */
 import { LrfreeOptimizer } from '../core/optimizer.js';
-import { LrfreeConfigError } from '../core/validate.js';
+import { LrfreeConfigError, showValue } from '../core/validate.js';
 import { adam as adamDirection } from '../directions/adam.js';
 import { sgd as sgdDirection } from '../directions/sgd.js';
 import { armijo } from '../steps/armijo.js';
@@ -97,11 +97,11 @@ export function sls(options: SlsOptions = {}): LrfreeOptimizer {
       : (() => {
           if (betaF !== undefined)
             throw new LrfreeConfigError(
-              `sls: betaF = ${String(betaF)} applies only with lineSearch: 'goldstein'; leave it out for armijo.`,
+              `sls: betaF = ${showValue(betaF)} applies only with lineSearch: 'goldstein'; leave it out for armijo.`,
             );
           if (lineSearch !== undefined && lineSearch !== 'armijo') {
             throw new LrfreeConfigError(
-              `sls: lineSearch = ${JSON.stringify(lineSearch)}; use 'armijo' or 'goldstein'.`,
+              `sls: lineSearch = ${showValue(lineSearch)}; use 'armijo' or 'goldstein'.`,
             );
           }
           return armijo(search);
@@ -224,12 +224,12 @@ export function salsa(options: SalsaOptions = {}): LrfreeOptimizer {
   } = options;
   const kind = direction ?? 'adam';
   if (kind !== 'adam' && kind !== 'sgd') {
-    throw new LrfreeConfigError(`salsa: direction = ${JSON.stringify(direction)}; use 'adam' or 'sgd'.`);
+    throw new LrfreeConfigError(`salsa: direction = ${showValue(direction)}; use 'adam' or 'sgd'.`);
   }
   if (kind === 'adam' && (weightDecay ?? 0) > 0 && !useMomentumInSearch) {
     // Searched steps end at w - eta*P*g, which carries no decay term: decay would act on cheap steps only.
     throw new LrfreeConfigError(
-      `salsa: weightDecay = ${weightDecay} with the Adam direction needs useMomentumInSearch: true ` +
+      `salsa: weightDecay = ${showValue(weightDecay)} with the Adam direction needs useMomentumInSearch: true ` +
         '(searched steps otherwise end at the no-momentum point w - eta*P*g, which has no decay term).',
     );
   }

@@ -4,7 +4,7 @@ import { LrfreeOptimizer } from '../core/optimizer.js';
 import { createSchedule, registerDirection } from '../core/registry.js';
 import type { Schedule } from '../core/schedule.js';
 import type { ComponentConfig, Direction, JsonValue, Method } from '../core/types.js';
-import { LrfreeConfigError } from '../core/validate.js';
+import { LrfreeConfigError, showValue } from '../core/validate.js';
 import type { CommonOptions } from './baselines.js';
 
 /**
@@ -19,8 +19,12 @@ export interface LrScheduleSlot {
   multiplier(step: number): number;
 }
 
-/** Wraps an optional schedule (object or saved spec) so a direction can call it and save it. */
+/**
+ * Wraps an optional schedule (object or saved spec) so a direction can call it and save it. `where` names
+ * the method in the errors.
+ */
 export function lrScheduleSlot(
+  where: string,
   schedule: Schedule | ComponentConfig | null | undefined,
   stepsPerEpoch?: number,
 ): LrScheduleSlot {
@@ -29,7 +33,7 @@ export function lrScheduleSlot(
   const isSaved = typeof (schedule as { kind?: unknown }).kind === 'string';
   if (typeof schedule !== 'object' || Array.isArray(schedule) || !(isSchedule || isSaved)) {
     throw new LrfreeConfigError(
-      `schedule = ${JSON.stringify(schedule) ?? String(schedule)} is not allowed; schedule must be a schedule ` +
+      `${where}: schedule = ${showValue(schedule)} is not allowed; schedule must be a schedule ` +
         'such as lrfree.cosine({ totalSteps }) (or its saved { kind, config }), or left out.',
     );
   }

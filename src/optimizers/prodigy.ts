@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { LrfreeOptimizer } from '../core/optimizer.js';
 import type { Schedule } from '../core/schedule.js';
 import type { Method } from '../core/types.js';
-import { checkBoolean, checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
+import { checkBoolean, checkKnownKeys, checkNumber, LrfreeConfigError, showValue } from '../core/validate.js';
 import {
   type AdamVocabulary,
   adamVocabulary,
@@ -97,9 +97,7 @@ export function prodigyDirection(input: ProdigyOptions = {}): Method {
   const lrInit = lr;
   const betas = options.betas ?? [0.9, 0.999];
   if (!Array.isArray(betas) || betas.length !== 2) {
-    throw new LrfreeConfigError(
-      `${W}: betas = ${JSON.stringify(betas)} is not allowed; give [beta1, beta2].`,
-    );
+    throw new LrfreeConfigError(`${W}: betas = ${showValue(betas)} is not allowed; give [beta1, beta2].`);
   }
   const beta1 = checkNumber(W, 'betas[0]', betas[0], UNIT);
   const beta2 = checkNumber(W, 'betas[1]', betas[1], UNIT);
@@ -117,7 +115,7 @@ export function prodigyDirection(input: ProdigyOptions = {}): Method {
     min: 1,
     allowInfinity: true,
   });
-  const sched = lrScheduleSlot(options.schedule, options.stepsPerEpoch);
+  const sched = lrScheduleSlot(W, options.schedule, options.stepsPerEpoch);
   return {
     kind: 'prodigy',
     ownsStep: true,

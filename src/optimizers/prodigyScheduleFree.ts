@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Schedule } from '../core/schedule.js';
 import type { ComponentConfig } from '../core/types.js';
-import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
+import { checkKnownKeys, checkNumber, LrfreeConfigError, showValue } from '../core/validate.js';
 import { constant } from '../steps/constant.js';
 import { committedPoint, type EvalPointDirection, EvalPointOptimizer } from './evalPointMethod.js';
 import {
@@ -152,9 +152,7 @@ export function prodigyScheduleFreeDirection(options: ProdigyScheduleFreeOptions
   const lr = checkNumber(W, 'lr', options.lr ?? 1, { min: 0, minExclusive: true });
   const betas = options.betas ?? [0.9, 0.99];
   if (!Array.isArray(betas) || betas.length !== 2) {
-    throw new LrfreeConfigError(
-      `${W}: betas = ${JSON.stringify(betas)} is not allowed; give [beta1, beta2].`,
-    );
+    throw new LrfreeConfigError(`${W}: betas = ${showValue(betas)} is not allowed; give [beta1, beta2].`);
   }
   // beta1 = 0 would make x undefined (the eval lerp divides by beta1).
   const beta1 = checkNumber(W, 'betas[0]', betas[0], {
@@ -179,7 +177,7 @@ export function prodigyScheduleFreeDirection(options: ProdigyScheduleFreeOptions
   const useBiasCorrection = options.useBiasCorrection ?? false;
   // As the reference: Adam-atan2 (eps null) turns StableAdamW off.
   const useStableAdamW = (options.useStableAdamW ?? true) && eps !== null;
-  const sched = lrScheduleSlot(options.schedule, options.stepsPerEpoch);
+  const sched = lrScheduleSlot(W, options.schedule, options.stepsPerEpoch);
   const config: ComponentConfig = {
     lr,
     betas: [beta1, beta2],

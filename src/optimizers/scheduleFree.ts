@@ -8,7 +8,7 @@ import { LrfreeOptimizer } from '../core/optimizer.js';
 import { registerDirection } from '../core/registry.js';
 import type { Schedule } from '../core/schedule.js';
 import type { Method } from '../core/types.js';
-import { checkBoolean, checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
+import { checkBoolean, checkKnownKeys, checkNumber, LrfreeConfigError, showValue } from '../core/validate.js';
 import {
   type AdamVocabulary,
   adamVocabulary,
@@ -94,7 +94,7 @@ export function scheduleFreeDirection(
   const warmupSteps = checkNumber(W, 'warmupSteps', options.warmupSteps ?? 0, { min: 0, integer: true });
   const r = checkNumber(W, 'r', options.r ?? 0, { min: 0 });
   const weightLrPower = checkNumber(W, 'weightLrPower', options.weightLrPower ?? 2, { min: 0 });
-  const sched = lrScheduleSlot(options.schedule, options.stepsPerEpoch);
+  const sched = lrScheduleSlot(W, options.schedule, options.stepsPerEpoch);
   let beta: number;
   let beta2 = 0;
   let eps = 0;
@@ -111,9 +111,7 @@ export function scheduleFreeDirection(
   } else {
     const betas = options.betas ?? [0.9, 0.999];
     if (!Array.isArray(betas) || betas.length !== 2) {
-      throw new LrfreeConfigError(
-        `${W}: betas = ${JSON.stringify(betas)} is not allowed; give [beta1, beta2].`,
-      );
+      throw new LrfreeConfigError(`${W}: betas = ${showValue(betas)} is not allowed; give [beta1, beta2].`);
     }
     beta = checkNumber(W, 'betas[0]', betas[0], { min: 0, max: 1, minExclusive: true, maxExclusive: true });
     beta2 = checkNumber(W, 'betas[1]', betas[1], { min: 0, max: 1, maxExclusive: true });

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Schedule } from '../core/schedule.js';
 import type { DirectionResult } from '../core/types.js';
-import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
+import { checkKnownKeys, checkNumber, LrfreeConfigError, showValue } from '../core/validate.js';
 import { constant } from '../steps/constant.js';
 import { committedPoint, type EvalPointDirection, EvalPointOptimizer } from './evalPointMethod.js';
 import {
@@ -88,9 +88,7 @@ export function scheduleFreePlusDirection(options: ScheduleFreePlusOptions = {})
   const lr = checkNumber(W, 'lr', options.lr ?? 1, { min: 0 });
   const betas = options.betas ?? [0.9, 0.95];
   if (!Array.isArray(betas) || betas.length !== 2) {
-    throw new LrfreeConfigError(
-      `${W}: betas = ${JSON.stringify(betas)} is not allowed; give [beta1, beta2].`,
-    );
+    throw new LrfreeConfigError(`${W}: betas = ${showValue(betas)} is not allowed; give [beta1, beta2].`);
   }
   const beta1 = checkNumber(W, 'betas[0]', betas[0], UNIT);
   const beta2 = checkNumber(W, 'betas[1]', betas[1], UNIT);
@@ -106,7 +104,7 @@ export function scheduleFreePlusDirection(options: ScheduleFreePlusOptions = {})
     integer: true,
   });
   const sfBeta1Max = checkNumber(W, 'sfBeta1Max', options.sfBeta1Max ?? 0.965, OPEN_UNIT);
-  const sched = lrScheduleSlot(options.schedule, options.stepsPerEpoch);
+  const sched = lrScheduleSlot(W, options.schedule, options.stepsPerEpoch);
   return {
     kind: W,
     config: {

@@ -1,7 +1,7 @@
 /** Linear warm-up, optionally followed by another schedule. */
 import { createSchedule, registerSchedule } from '../core/registry.js';
 import type { Schedule } from '../core/schedule.js';
-import { checkKnownKeys, checkNumber, LrfreeConfigError } from '../core/validate.js';
+import { checkKnownKeys, checkNumber, LrfreeConfigError, showValue } from '../core/validate.js';
 
 /** Options of {@link warmup}. */
 export interface WarmupOptions {
@@ -25,7 +25,7 @@ export function warmup(options: WarmupOptions): Schedule {
   const after = options.after;
   if (after !== undefined && typeof (after as Partial<Schedule> | null)?.multiplier !== 'function') {
     throw new LrfreeConfigError(
-      `warmup: after = ${JSON.stringify(after) ?? String(after)} is not allowed; after must be a schedule ` +
+      `warmup: after = ${showValue(after)} is not allowed; after must be a schedule ` +
         'such as lrfree.cosine({ totalSteps }), or left out.',
     );
   }

@@ -165,6 +165,43 @@ describe("the issue's examples, fixed cases", () => {
       () => lrfree.walk({ ratio: 2, direction: 'adam', adam: 0 as never }),
       /adam: options = 0 is not allowed; options must be an object \(or undefined\) with some of beta1/,
     ],
+    // Found by the single-option sweep: a given value shown as the caller wrote it (a string quoted, NaN
+    // and +-Infinity not as JSON's null, an object or array as JSON, not [object Object] or nothing).
+    [
+      () => lrfree.sgd(0.1, { schedule: {} as never }),
+      /sgd: schedule = \{\} is not allowed; schedule must be/,
+    ],
+    [() => lrfree.sgd(0.1, { model: 'x' as never }), /sgd: model = "x" is not allowed; model must be the/],
+    [
+      () =>
+        lrfree.optimizer({
+          direction: lrfree.directions.sgd(),
+          step: lrfree.constant(0.1),
+          name: [] as never,
+        }),
+      /optimizer: name = \[\] is not allowed; name must be a string/,
+    ],
+    [
+      () => lrfree.prodigy({ schedule: Number.NaN as never }),
+      /prodigy: schedule = NaN is not allowed; schedule must be a schedule/,
+    ],
+    [
+      () => lrfree.warmup({ steps: 3, after: Number.POSITIVE_INFINITY as never }),
+      /warmup: after = Infinity is not allowed; after must be a schedule/,
+    ],
+    [
+      () => lrfree.prodigy({ betas: Number.NaN as never }),
+      /prodigy: betas = NaN is not allowed; give \[beta1/,
+    ],
+    [
+      () => lrfree.sls({ lineSearch: Number.NaN as never }),
+      /sls: lineSearch = NaN; use 'armijo' or 'goldstein'/,
+    ],
+    [
+      () => lrfree.salsa({ direction: Number.NEGATIVE_INFINITY as never }),
+      /salsa: direction = -Infinity; use/,
+    ],
+    [() => lrfree.sls({ betaF: 'x' as never }), /sls: betaF = "x" applies only with lineSearch: 'goldstein'/],
   ])('%#', (make, message) => {
     expect(make).toThrow(lrfree.LrfreeConfigError);
     expect(make).toThrow(message);
