@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { LrfreeOptimizer } from '../core/optimizer.js';
 import { registerDirection } from '../core/registry.js';
 import type { Method } from '../core/types.js';
-import { checkBoolean, checkKnownKeys, checkNumber } from '../core/validate.js';
+import { checkBoolean, checkKnownKeys, checkNumber, LrfreeConfigError, showValue } from '../core/validate.js';
 import { AveragedOptimizer } from './averaged.js';
 import type { AveragerOptions } from './averager.js';
 import { type MethodCommonOptions, readScalars, splitCommon } from './methodCommon.js';
@@ -133,6 +133,15 @@ registerDirection('ldog', (c) => dogDirection({ ...(c as DogOptions), layerwise:
 function preset(options: DogPresetOptions, layerwise: boolean): LrfreeOptimizer {
   const { average, ...rest } = options;
   const { own, common, schedule } = splitCommon<DogOptions>(rest);
+  // layerwise is the method's option (methods.dog); the preset is what decides it, so a given one would be
+  // silently overridden.
+  const given = (own as { layerwise?: unknown }).layerwise;
+  if (given !== undefined) {
+    throw new LrfreeConfigError(
+      `${layerwise ? 'ldog' : 'dog'}: layerwise = ${showValue(given)} is not allowed; the preset decides it: ` +
+        'use lrfree.ldog() for layer-wise DoG and lrfree.dog() for DoG, without layerwise.',
+    );
+  }
   const averageGamma =
     average === undefined || average === false ? undefined : average === true ? 8 : (average.gamma ?? 8);
   const cls = averageGamma === undefined ? LrfreeOptimizer : AveragedOptimizer;

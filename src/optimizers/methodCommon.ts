@@ -4,7 +4,7 @@ import { LrfreeOptimizer } from '../core/optimizer.js';
 import { createSchedule, registerDirection } from '../core/registry.js';
 import type { Schedule } from '../core/schedule.js';
 import type { ComponentConfig, Direction, JsonValue, Method } from '../core/types.js';
-import { LrfreeConfigError, showValue } from '../core/validate.js';
+import { checkNumber, LrfreeConfigError, showValue } from '../core/validate.js';
 import type { CommonOptions } from './baselines.js';
 
 /**
@@ -21,13 +21,17 @@ export interface LrScheduleSlot {
 
 /**
  * Wraps an optional schedule (object or saved spec) so a direction can call it and save it. `where` names
- * the method in the errors.
+ * the method in the errors; `stepsPerEpoch`, when given, is checked even without a schedule (as the
+ * optimizer checks its own), so a wrong one fails at construction, not when a schedule is added later.
  */
 export function lrScheduleSlot(
   where: string,
   schedule: Schedule | ComponentConfig | null | undefined,
   stepsPerEpoch?: number,
 ): LrScheduleSlot {
+  if (stepsPerEpoch !== undefined) {
+    checkNumber(where, 'stepsPerEpoch', stepsPerEpoch, { min: 1, integer: true });
+  }
   if (schedule === undefined || schedule === null) return { spec: null, multiplier: () => 1 };
   const isSchedule = typeof (schedule as Partial<Schedule>).multiplier === 'function';
   const isSaved = typeof (schedule as { kind?: unknown }).kind === 'string';

@@ -4,7 +4,7 @@
  * Newton) to get more out of each gradient.
  */
 import { LrfreeOptimizer } from '../core/optimizer.js';
-import { checkOneOf } from '../core/validate.js';
+import { checkOneOf, LrfreeConfigError, showValue } from '../core/validate.js';
 import { type AdamOptions, adam } from '../directions/adam.js';
 import { momentum } from '../directions/momentum.js';
 import { type NewtonOptions, newton as newtonDirection } from '../directions/newton.js';
@@ -40,6 +40,12 @@ export type WalkPresetOptions = CommonOptions &
 export function walk(options: WalkPresetOptions = {}): LrfreeOptimizer {
   const { seed, schedule, stepsPerEpoch, model, direction, adam: adamOptions, ...rule } = options;
   const dir = checkOneOf('walk', 'direction', direction ?? 'sgd', ['sgd', 'adam']);
+  if (adamOptions !== undefined && dir !== 'adam') {
+    throw new LrfreeConfigError(
+      `walk: adam = ${showValue(adamOptions)} applies only with direction: 'adam'; give direction: 'adam' ` +
+        'too, or leave adam out.',
+    );
+  }
   return new LrfreeOptimizer({
     seed,
     schedule,

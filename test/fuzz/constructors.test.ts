@@ -202,6 +202,28 @@ describe("the issue's examples, fixed cases", () => {
       /salsa: direction = -Infinity; use/,
     ],
     [() => lrfree.sls({ betaF: 'x' as never }), /sls: betaF = "x" applies only with lineSearch: 'goldstein'/],
+    // Found by the single-option sweep: an option that was accepted (even NaN) and then ignored.
+    [
+      () => lrfree.walk({ adam: Number.NaN as never }),
+      /walk: adam = NaN applies only with direction: 'adam'; give direction: 'adam' too, or leave adam out/,
+    ],
+    [
+      () => lrfree.walk({ adam: { beta1: 0.8 } }),
+      /walk: adam = \{"beta1":0.8\} applies only with direction: 'adam'/,
+    ],
+    [
+      () => lrfree.dog({ layerwise: true } as never),
+      /dog: layerwise = true is not allowed; the preset decides it: use lrfree.ldog\(\)/,
+    ],
+    [() => lrfree.ldog({ layerwise: Number.NaN } as never), /ldog: layerwise = NaN is not allowed/],
+    [
+      () => lrfree.prodigyDirection({ stepsPerEpoch: Number.NaN }),
+      /prodigy: stepsPerEpoch = NaN is not allowed; stepsPerEpoch must be an integer in \[1, inf\)/,
+    ],
+    [
+      () => lrfree.scheduleFreeDirection('adamw', { stepsPerEpoch: 'x' as never }),
+      /scheduleFreeAdamW: stepsPerEpoch = "x" is not allowed; stepsPerEpoch must be an integer/,
+    ],
   ])('%#', (make, message) => {
     expect(make).toThrow(lrfree.LrfreeConfigError);
     expect(make).toThrow(message);
