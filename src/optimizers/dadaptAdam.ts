@@ -132,8 +132,9 @@ export function dadaptAdamDirection(input: DadaptAdamOptions = {}): Method {
       const groupOf = groupOfVariable(ctx.groups, ctx.grads.length);
       if (Array.isArray(layerScale) && layerScale.length !== ctx.groups.length) {
         throw new LrfreeConfigError(
-          `${W}: layerScale has ${layerScale.length} entries but the optimizer has ${ctx.groups.length} ` +
-            `parameter groups (${ctx.groups.map((g) => g.name).join(', ')}).`,
+          `${W}: layerScale = ${showValue(layerScale)} is not allowed with this model; layerScale must be one ` +
+            `number, or one per parameter group: ${layerScale.length} given, the optimizer has ` +
+            `${ctx.groups.length} (${ctx.groups.map((g) => g.name).join(', ')}).`,
         );
       }
       const parts = ctx.grads.map((g0, i) => {

@@ -4,7 +4,7 @@
  * `salsa` (Adam or SGD + smoothed Armijo) and `sps` (SGD + stochastic Polyak step).
  */
 import { LrfreeOptimizer } from '../core/optimizer.js';
-import { LrfreeConfigError, showValue } from '../core/validate.js';
+import { checkNumber, LrfreeConfigError, showValue } from '../core/validate.js';
 import { adam as adamDirection } from '../directions/adam.js';
 import { sgd as sgdDirection } from '../directions/sgd.js';
 import { armijo } from '../steps/armijo.js';
@@ -226,6 +226,8 @@ export function salsa(options: SalsaOptions = {}): LrfreeOptimizer {
   if (kind !== 'adam' && kind !== 'sgd') {
     throw new LrfreeConfigError(`salsa: direction = ${showValue(direction)}; use 'adam' or 'sgd'.`);
   }
+  // Checked before the cross-option check below, which would compare a string such as "1" as a number.
+  if (weightDecay !== undefined) checkNumber('salsa', 'weightDecay', weightDecay, { min: 0 });
   if (kind === 'adam' && (weightDecay ?? 0) > 0 && !useMomentumInSearch) {
     // Searched steps end at w - eta*P*g, which carries no decay term: decay would act on cheap steps only.
     throw new LrfreeConfigError(

@@ -202,6 +202,12 @@ describe("the issue's examples, fixed cases", () => {
       /salsa: direction = -Infinity; use/,
     ],
     [() => lrfree.sls({ betaF: 'x' as never }), /sls: betaF = "x" applies only with lineSearch: 'goldstein'/],
+    // Found by the single-option sweep: a numeric string reached a cross-option check (weightDecay > 0)
+    // before its own check.
+    [
+      () => lrfree.salsa({ weightDecay: '1' as never }),
+      /salsa: weightDecay = "1" is not allowed; weightDecay must be \[0, inf\)/,
+    ],
     // Found by the single-option sweep: an option that was accepted (even NaN) and then ignored.
     [
       () => lrfree.walk({ adam: Number.NaN as never }),
@@ -227,6 +233,19 @@ describe("the issue's examples, fixed cases", () => {
   ])('%#', (make, message) => {
     expect(make).toThrow(lrfree.LrfreeConfigError);
     expect(make).toThrow(message);
+  });
+
+  it('a layerScale that does not fit the model says what it must be (found by the single-option sweep)', () => {
+    const opt = lrfree.dadaptAdam({ layerScale: [] });
+    const w = tf.variable(tf.ones([2]));
+    try {
+      expect(() => opt.minimize(() => tf.sum(tf.square(w)) as tf.Scalar, false, [w])).toThrow(
+        /dadaptAdam: layerScale = \[\] is not allowed with this model; layerScale must be one number, or one per parameter group: 0 given, the optimizer has 1/,
+      );
+    } finally {
+      opt.dispose();
+      w.dispose();
+    }
   });
 
   it('a default derived from another option stays a float32 number', () => {
