@@ -27,6 +27,8 @@ export interface Factory {
 export const keysOf = (...owners: string[]) => owners.flatMap((w) => [...(knownOptionKeys(w) ?? [])]);
 export const unique = (a: string[]) => [...new Set(a)];
 export const opt = (o: Record<string, unknown>) => o as never;
+/** The sls presets take armijo's options but commitAlong: each preset fixes what it commits along. */
+const slsKeys = (a: string[]) => unique(a).filter((k) => k !== 'commitAlong');
 
 export const FACTORIES: Factory[] = [
   // Presets: the common options plus their components' own.
@@ -51,19 +53,19 @@ export const FACTORIES: Factory[] = [
   {
     name: 'sls',
     kind: 'optimizer',
-    keys: () => unique([...COMMON, ...keysOf('armijo'), 'betaF', 'lineSearch', 'weightDecay']),
+    keys: () => slsKeys([...COMMON, ...keysOf('armijo'), 'betaF', 'lineSearch', 'weightDecay']),
     build: (o) => lrfree.sls(opt(o)),
   },
   {
     name: 'adamSls',
     kind: 'optimizer',
-    keys: () => unique([...COMMON, ...keysOf('armijo', 'adam')]),
+    keys: () => slsKeys([...COMMON, ...keysOf('armijo', 'adam')]),
     build: (o) => lrfree.adamSls(opt(o)),
   },
   {
     name: 'plasls',
     kind: 'optimizer',
-    keys: () => unique([...COMMON, ...keysOf('armijo', 'adam', 'perLayer')]),
+    keys: () => slsKeys([...COMMON, ...keysOf('armijo', 'adam', 'perLayer')]),
     build: (o) => lrfree.plasls(opt(o)),
   },
   {
@@ -304,15 +306,32 @@ export const FACTORIES: Factory[] = [
   },
 ];
 
-/** The ways a message may show a given primitive value (a string with or without quotes). */
+/**
+ * How a message shows a given value (validate.ts's show): a string quoted (so "false" is told from false),
+ * a number as String(v) (JSON.stringify would print NaN and +-Infinity as null), an object or array as JSON.
+ */
 export function display(v: unknown): string[] {
-  if (typeof v === 'string') return [JSON.stringify(v), v];
-  if (typeof v === 'number') return [String(v), JSON.stringify(v)];
+  if (typeof v === 'string') return [JSON.stringify(v)];
+  if (v !== null && typeof v === 'object') {
+    try {
+      const json = JSON.stringify(v);
+      return json === undefined ? [] : [json];
+    } catch {
+      return [];
+    }
+  }
   return [String(v)];
 }
 
-/** Trains 3 steps of a tiny model with the built component; returns true when every weight stays finite. */
-export function trainsFinitely(kind: Factory['kind'], built: Built): boolean {
+/**
+ * Trains 3 steps of a tiny model with the built component; returns true when every weight stays finite.
+ * A configuration error at the first step counts as fine; `onConfigError` (if given) sees it, to judge it.
+ */
+export function trainsFinitely(
+  kind: Factory['kind'],
+  built: Built,
+  onConfigError?: (e: lrfree.LrfreeConfigError) => void,
+): boolean {
   const optimizer =
     kind === 'optimizer'
       ? (built as lrfree.LrfreeOptimizer)
@@ -334,7 +353,10 @@ export function trainsFinitely(kind: Factory['kind'], built: Built): boolean {
     return [w, b].every((v) => v.dataSync().every(Number.isFinite));
   } catch (e) {
     // An error at the first step is acceptable only when it is a clear configuration error.
-    if (e instanceof lrfree.LrfreeConfigError) return true;
+    if (e instanceof lrfree.LrfreeConfigError) {
+      onConfigError?.(e);
+      return true;
+    }
     throw e;
   } finally {
     optimizer.dispose();
@@ -357,9 +379,17 @@ export function judgeError(options: Record<string, unknown>, e: unknown): void {
   }
   const msg = e.message;
   if (/unknown option '([^']+)'; known options are \w/.test(msg)) return;
+  const given = Object.entries(options).map(([k, v]) => [k.replace('$', ''), v] as const);
   // Names a parameter that was given, with its value (primitive values) and what is allowed.
-  const named = Object.entries(options).filter(([k]) => msg.includes(k.replace('$', '')));
+  const named = given.filter(([k]) => msg.includes(k));
   const withValue = named.filter(([, v]) => typeof v === 'object' || display(v).some((d) => msg.includes(d)));
   if (withValue.length === 0) throw new Error(`the error names no given parameter with its value: ${msg}`);
   if (!SAYS_WHAT_IS_ALLOWED.test(msg)) throw new Error(`the error does not say what is allowed: ${msg}`);
+  // A given parameter the message shows as `key = ...` is shown with the value the caller gave: not NaN as
+  // null, not "false" as false, not {} as [object Object].
+  for (const [k, v] of given) {
+    if (new RegExp(`\\b${k} = `).test(msg) && !display(v).some((d) => msg.includes(`${k} = ${d}`))) {
+      throw new Error(`the error shows ${k} with another value than the given ${display(v)[0] ?? v}: ${msg}`);
+    }
+  }
 }
