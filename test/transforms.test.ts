@@ -179,7 +179,7 @@ describe('gradient transforms', () => {
         direction: lrfree.directions.sgd(),
         step: lrfree.steps.constant(1),
       }),
-    ).toThrow(/options\.transforms/);
+    ).toThrow(/optimizer: transforms = \{\} is not allowed; transforms must be a gradient transform/);
     const custom = decoupledWeightDecay({ rate: 1, mask: () => true });
     expect(() =>
       lrfree.LrfreeOptimizer.fromConfig(

@@ -3,9 +3,10 @@
  * direction. They change the optimizer only; the full method (classifier copies + switch) is `wrap`.
  */
 import { LrfreeOptimizer } from '../core/optimizer.js';
+import { checkNumber } from '../core/validate.js';
 import { adam as adamDirection } from '../directions/adam.js';
 import { sgd as sgdDirection } from '../directions/sgd.js';
-import type { CommonOptions } from '../optimizers/baselines.js';
+import { type CommonOptions, checkPresetKeys, presetKeys } from '../optimizers/baselines.js';
 import type { CatalogEntry } from '../optimizers/catalogEntry.js';
 import { constant } from '../steps/constant.js';
 import { type AlraoRatesOptions, alraoMomentum, alraoRates } from './rates.js';
@@ -20,6 +21,11 @@ export type AlraoSgdOptions = AlraoPresetOptions & {
   /** Clip the gradient's global norm to this before the step (the reference RNN script: 0.25). Default 0 (off). */
   clipNorm?: number;
 };
+
+const RATE_KEYS = ['minLr', 'maxLr', 'granularity', 'lstmRateSharing'];
+/** The presets' keys: the rates' (seed is the common one), alraoSgd's momentum and clipNorm, the common ones. */
+const ALRAO_SGD_KEYS = presetKeys('alraoSgd', [...RATE_KEYS, 'momentum', 'clipNorm']);
+const ALRAO_ADAM_KEYS = presetKeys('alraoAdam', RATE_KEYS);
 
 function build(
   name: string,
@@ -57,7 +63,12 @@ function build(
  * ```
  */
 export function alraoSgd(options: AlraoSgdOptions = {}): LrfreeOptimizer {
+  checkPresetKeys('alraoSgd', options, ALRAO_SGD_KEYS);
   const { momentum, clipNorm, ...rest } = options;
+  // Checked here: a NaN would otherwise pick the plain path below (it is falsy) and be ignored.
+  if (momentum !== undefined)
+    checkNumber('alraoSgd', 'momentum', momentum, { min: 0, max: 1, maxExclusive: true });
+  if (clipNorm !== undefined) checkNumber('alraoSgd', 'clipNorm', clipNorm, { min: 0 });
   if (!momentum && !clipNorm) return build('alraoSgd', sgdDirection(), { minLr: 1e-5, maxLr: 10 }, rest);
   // The reference momentum needs the rates inside the direction: the direction carries them (same draw).
   const { minLr, maxLr, granularity, lstmRateSharing, ...common } = rest;
@@ -88,6 +99,7 @@ export function alraoSgd(options: AlraoSgdOptions = {}): LrfreeOptimizer {
  * ```
  */
 export function alraoAdam(options: AlraoPresetOptions = {}): LrfreeOptimizer {
+  checkPresetKeys('alraoAdam', options, ALRAO_ADAM_KEYS);
   return build('alraoAdam', adamDirection(), { minLr: 1e-5, maxLr: 1e-1 }, options);
 }
 

@@ -174,7 +174,13 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
   constructor(options: OptimizerOptions) {
     super();
     // Presets pass the user's remaining options through: an unknown key (a typo) fails here.
-    checkKnownKeys(typeof options?.name === 'string' ? options.name : 'optimizer', options, OPTIMIZER_KEYS);
+    // Registered as `optimizer`'s list: a preset's own list (its name) is the one its check declared.
+    checkKnownKeys(
+      typeof options?.name === 'string' ? options.name : 'optimizer',
+      options,
+      OPTIMIZER_KEYS,
+      'optimizer',
+    );
     if (options.schedule !== undefined && typeof options.schedule?.multiplier !== 'function') {
       throw new LrfreeConfigError(
         `${options.name ?? 'optimizer'}: schedule = ${showValue(options.schedule)} is not allowed; schedule must be ` +
@@ -200,7 +206,8 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
       const t = options.transforms as Partial<GradientTransform>;
       if (typeof t?.initScalars !== 'function' || (!t.gradient && !t.update)) {
         throw new LrfreeConfigError(
-          'optimizer: options.transforms must be a gradient transform such as ' +
+          `${options.name ?? 'optimizer'}: transforms = ${showValue(options.transforms)} is not allowed; ` +
+            'transforms must be a gradient transform such as ' +
             'transforms.chain(transforms.clipByGlobalNorm(1), transforms.decoupledWeightDecay({ rate: 1e-4 })).',
         );
       }

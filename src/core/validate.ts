@@ -8,7 +8,7 @@ export class LrfreeConfigError extends Error {
   override name = 'LrfreeConfigError';
 }
 
-type Bound = {
+export type Bound = {
   min?: number;
   max?: number;
   minExclusive?: boolean;
@@ -116,9 +116,19 @@ export function knownOptionKeys(where: string): readonly string[] | undefined {
   return KNOWN_KEYS.get(where);
 }
 
-/** Rejects option keys the caller does not know, which are almost always typos, naming the valid ones. */
-export function checkKnownKeys(where: string, options: object | undefined, known: readonly string[]): void {
-  if (!KNOWN_KEYS.has(where)) KNOWN_KEYS.set(where, known);
+/**
+ * Rejects option keys the caller does not know, which are almost always typos, naming the valid ones.
+ * `owner` is the factory's name in the registry when it differs from the name its messages use: a piece
+ * that shares its name with a preset (`directions.adam` and `lrfree.adam` both say `adam: ...`) is
+ * registered under its namespaced name, so {@link knownOptionKeys}('adam') is the preset's list.
+ */
+export function checkKnownKeys(
+  where: string,
+  options: object | undefined,
+  known: readonly string[],
+  owner: string = where,
+): void {
+  if (!KNOWN_KEYS.has(owner)) KNOWN_KEYS.set(owner, known);
   if (options === undefined || options === null) return;
   if (typeof options !== 'object' || Array.isArray(options)) {
     throw new LrfreeConfigError(

@@ -30,7 +30,7 @@ export interface AdamOptions {
  * ```
  */
 export function adam(options: AdamOptions = {}): Direction {
-  checkKnownKeys('adam', options, ['beta1', 'beta2', 'epsilon', 'weightDecay']);
+  checkKnownKeys('adam', options, ['beta1', 'beta2', 'epsilon', 'weightDecay'], 'directions.adam');
   const unit = { min: 0, max: 1, maxExclusive: true };
   const beta1 = checkNumber('adam', 'beta1', options.beta1 ?? 0.9, unit);
   const beta2 = checkNumber('adam', 'beta2', options.beta2 ?? 0.999, unit);

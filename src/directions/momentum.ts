@@ -31,7 +31,7 @@ export interface MomentumOptions {
  * ```
  */
 export function momentum(options: MomentumOptions = {}): Direction {
-  checkKnownKeys('momentum', options, ['momentum', 'beta', 'nesterov', 'weightDecay']);
+  checkKnownKeys('momentum', options, ['momentum', 'beta', 'nesterov', 'weightDecay'], 'directions.momentum');
   if (options.momentum !== undefined && options.beta !== undefined) {
     throw new LrfreeConfigError(
       `momentum: momentum = ${showValue(options.momentum)} and beta = ${showValue(options.beta)} are both given; ` +

@@ -77,7 +77,7 @@ const ARMIJO_TRIALS = 30;
  * ```
  */
 export function newton(options: NewtonOptions = {}): Direction {
-  checkKnownKeys('newton', options, KEYS);
+  checkKnownKeys('newton', options, KEYS, 'directions.newton');
   const damping = checkNumber('newton', 'damping', options.damping ?? 0, { min: 0 });
   const adaptive = checkOneOf('newton', 'adaptive', options.adaptive ?? true, [true, false]);
   const hvpMode = checkOneOf('newton', 'hvp', options.hvp ?? 'central', ['forward', 'central']);

@@ -19,7 +19,7 @@ export interface SgdOptions {
  * ```
  */
 export function sgd(options: SgdOptions = {}): Direction {
-  checkKnownKeys('sgd', options, ['weightDecay']);
+  checkKnownKeys('sgd', options, ['weightDecay'], 'directions.sgd');
   const weightDecay = checkNumber('sgd', 'weightDecay', options.weightDecay ?? 0, { min: 0 });
   const config: ComponentConfig = { weightDecay };
   return {

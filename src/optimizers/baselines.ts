@@ -3,7 +3,7 @@
  * (test/baselines.test.ts), so a benchmark compares like with like.
  */
 import { LrfreeOptimizer, type OptimizerOptions } from '../core/optimizer.js';
-import { checkNumber, LrfreeConfigError } from '../core/validate.js';
+import { checkKnownKeys, checkNumber, LrfreeConfigError, optionKeys, showValue } from '../core/validate.js';
 import { type AdamOptions, adam as adamDirection } from '../directions/adam.js';
 import { momentum as momentumDirection } from '../directions/momentum.js';
 import { sgd as sgdDirection } from '../directions/sgd.js';
@@ -12,6 +12,34 @@ import { decoupledWeightDecay } from '../transforms/decoupledWeightDecay.js';
 
 /** Options every preset accepts besides its own: seed, schedule, stepsPerEpoch, model, transforms. */
 export type CommonOptions = Omit<OptimizerOptions, 'direction' | 'step' | 'method' | 'name'>;
+
+/** The keys of {@link CommonOptions}. */
+export const COMMON_KEYS = [
+  'transforms',
+  'schedule',
+  'seed',
+  'stepsPerEpoch',
+  'model',
+] as const satisfies readonly (keyof CommonOptions)[];
+
+/**
+ * Declares the option keys of the preset `name`: its own and the common ones, exactly the keys of its
+ * options type (test/presetKeys.test.ts). The one list its unknown-key check ({@link checkPresetKeys}),
+ * `knownOptionKeys(name)` and the fuzz tests read; a key the preset decides itself (the direction of
+ * `adam`, the step of `sls`) is not in it, so it is refused rather than silently overridden.
+ */
+export function presetKeys(name: string, own: readonly string[]): readonly string[] {
+  return optionKeys(name, [...new Set([...own, ...COMMON_KEYS])]);
+}
+
+/** Refuses an option key not in the preset's list (from {@link presetKeys}), naming the preset's keys. */
+export function checkPresetKeys(name: string, options: object | undefined, keys: readonly string[]): void {
+  checkKnownKeys(name, options, keys);
+}
+
+const SGD_KEYS = presetKeys('sgd', ['weightDecay']);
+const MOMENTUM_KEYS = presetKeys('momentum', ['nesterov', 'weightDecay']);
+const ADAM_KEYS = presetKeys('adam', ['beta1', 'beta2', 'epsilon', 'weightDecay']);
 
 /**
  * A preset's `weightDecay` as the one decoupled-decay transform (every variable decays, as the preset
@@ -30,7 +58,8 @@ export function withDecay<T extends CommonOptions>(
   const decay = decoupledWeightDecay({ rate: weightDecay, mask: 'all' });
   if (!common.transforms) return { ...common, transforms: decay };
   throw new LrfreeConfigError(
-    'give weightDecay either as the preset option or inside transforms (decoupledWeightDecay), not both.',
+    `${who}: weightDecay = ${showValue(weightDecay)} is given together with transforms; give weightDecay ` +
+      'either as the preset option or inside transforms (decoupledWeightDecay), not both.',
   );
 }
 
@@ -43,6 +72,7 @@ export function withDecay<T extends CommonOptions>(
  * ```
  */
 export function sgd(eta: number, options: CommonOptions & { weightDecay?: number } = {}): LrfreeOptimizer {
+  checkPresetKeys('sgd', options, SGD_KEYS);
   const { weightDecay, ...common } = options;
   return new LrfreeOptimizer({
     ...withDecay('sgd', common, weightDecay),
@@ -66,6 +96,7 @@ export function momentum(
   beta = 0.9,
   options: CommonOptions & { nesterov?: boolean; weightDecay?: number } = {},
 ): LrfreeOptimizer {
+  checkPresetKeys('momentum', options, MOMENTUM_KEYS);
   const { nesterov, weightDecay, ...common } = options;
   return new LrfreeOptimizer({
     ...withDecay('momentum', common, weightDecay),
@@ -84,6 +115,7 @@ export function momentum(
  * ```
  */
 export function adam(eta = 0.001, options: CommonOptions & AdamOptions = {}): LrfreeOptimizer {
+  checkPresetKeys('adam', options, ADAM_KEYS);
   const { beta1, beta2, epsilon, weightDecay, ...common } = options;
   return new LrfreeOptimizer({
     ...withDecay('adam', common, weightDecay),

@@ -1,10 +1,12 @@
 /** D-Adaptation Adam (Defazio & Mishchenko, ICML 2023; ALGORITHMS.md §9.2, traps T18, T24). */
+
 import * as tf from '@tensorflow/tfjs';
 import type { LrfreeOptimizer } from '../core/optimizer.js';
 import { groupOfVariable } from '../core/params.js';
 import type { Schedule } from '../core/schedule.js';
 import type { Method } from '../core/types.js';
 import { checkBoolean, checkKnownKeys, checkNumber, LrfreeConfigError, showValue } from '../core/validate.js';
+import { presetKeys } from './baselines.js';
 import {
   type AdamVocabulary,
   adamVocabulary,
@@ -62,6 +64,9 @@ const KEYS = [
   'schedule',
   'stepsPerEpoch',
 ];
+/** The preset's keys: the method's, the library's Adam vocabulary and the common ones. */
+const PRESET_KEYS = presetKeys('dadaptAdam', [...KEYS, 'beta1', 'beta2', 'epsilon']);
+
 const UNIT = { min: 0, max: 1, maxExclusive: true };
 
 /**
@@ -82,8 +87,8 @@ const UNIT = { min: 0, max: 1, maxExclusive: true };
  */
 export function dadaptAdamDirection(input: DadaptAdamOptions = {}): Method {
   const W = 'dadaptAdam';
-  const options = adamVocabulary(W, input);
-  checkKnownKeys(W, options, KEYS);
+  const options = adamVocabulary(W, input, { beta1: UNIT, beta2: UNIT, epsilon: { min: 0 } });
+  checkKnownKeys(W, options, KEYS, `methods.${W}`);
   const lr = checkNumber(W, 'lr', options.lr ?? 1, { min: 0, minExclusive: true });
   const betas = options.betas ?? [0.9, 0.999];
   if (!Array.isArray(betas) || betas.length !== 2) {
@@ -187,5 +192,5 @@ registerRestorable<DadaptAdamOptions>('dadaptAdam', dadaptAdamDirection);
  * ```
  */
 export function dadaptAdam(options: DadaptAdamOptions & MethodCommonOptions = {}): LrfreeOptimizer {
-  return constantStepPreset('dadaptAdam', options, dadaptAdamDirection);
+  return constantStepPreset('dadaptAdam', options, dadaptAdamDirection, PRESET_KEYS);
 }

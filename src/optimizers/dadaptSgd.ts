@@ -1,9 +1,11 @@
 /** D-Adaptation SGD (Defazio & Mishchenko, ICML 2023; ALGORITHMS.md §9.3, trap T19): dual averaging. */
+
 import * as tf from '@tensorflow/tfjs';
 import type { LrfreeOptimizer } from '../core/optimizer.js';
 import type { Schedule } from '../core/schedule.js';
 import type { Method } from '../core/types.js';
 import { checkKnownKeys, checkNumber } from '../core/validate.js';
+import { presetKeys } from './baselines.js';
 import {
   constantStepPreset,
   growthToJson,
@@ -32,6 +34,8 @@ export interface DadaptSgdOptions {
 }
 
 const KEYS = ['lr', 'momentum', 'weightDecay', 'd0', 'growthRate', 'schedule', 'stepsPerEpoch'];
+/** The preset's keys: the method's and the common ones. */
+const PRESET_KEYS = presetKeys('dadaptSgd', KEYS);
 
 /**
  * D-Adapt SGD as a method (a piece that computes the whole update, step size included; `optimizer({ method })`, as the preset does):
@@ -50,7 +54,7 @@ const KEYS = ['lr', 'momentum', 'weightDecay', 'd0', 'growthRate', 'schedule', '
  */
 export function dadaptSgdDirection(options: DadaptSgdOptions = {}): Method {
   const W = 'dadaptSgd';
-  checkKnownKeys(W, options, KEYS);
+  checkKnownKeys(W, options, KEYS, `methods.${W}`);
   const lr = checkNumber(W, 'lr', options.lr ?? 1, { min: 0, minExclusive: true });
   const momentum = checkNumber(W, 'momentum', options.momentum ?? 0, { min: 0, max: 1, maxExclusive: true });
   const weightDecay = checkNumber(W, 'weightDecay', options.weightDecay ?? 0, { min: 0 });
@@ -116,5 +120,5 @@ registerRestorable<DadaptSgdOptions>('dadaptSgd', dadaptSgdDirection);
  * ```
  */
 export function dadaptSgd(options: DadaptSgdOptions & MethodCommonOptions = {}): LrfreeOptimizer {
-  return constantStepPreset('dadaptSgd', options, dadaptSgdDirection);
+  return constantStepPreset('dadaptSgd', options, dadaptSgdDirection, PRESET_KEYS);
 }

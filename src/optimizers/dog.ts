@@ -2,6 +2,7 @@
  * DoG and L-DoG, "Distance over Gradients" (Ivgi, Hinder & Carmon, ICML 2023; ALGORITHMS.md §9.5, traps
  * T22-T24). Pair with the polynomial-decay averager (averager.ts): the authors call averaging crucial.
  */
+
 import * as tf from '@tensorflow/tfjs';
 import { LrfreeOptimizer } from '../core/optimizer.js';
 import { registerDirection } from '../core/registry.js';
@@ -9,6 +10,7 @@ import type { Method } from '../core/types.js';
 import { checkBoolean, checkKnownKeys, checkNumber, LrfreeConfigError, showValue } from '../core/validate.js';
 import { AveragedOptimizer } from './averaged.js';
 import type { AveragerOptions } from './averager.js';
+import { presetKeys } from './baselines.js';
 import { type MethodCommonOptions, readScalars, splitCommon } from './methodCommon.js';
 
 /** What the DoG presets accept besides {@link DogOptions}: the common options and iterate averaging. */
@@ -43,6 +45,9 @@ export interface DogOptions {
 }
 
 const KEYS = ['repsRel', 'lr', 'weightDecay', 'eps', 'initEta'];
+/** The presets' keys: the method's but layerwise (each preset decides it), average and the common ones. */
+const DOG_KEYS = presetKeys('dog', [...KEYS, 'average']);
+const LDOG_KEYS = presetKeys('ldog', [...KEYS, 'average']);
 
 /**
  * DoG as a method (a piece that computes the whole update, step size included; `optimizer({ method })`, as the preset does). With g <- g + weightDecay*x:
@@ -63,7 +68,7 @@ const KEYS = ['repsRel', 'lr', 'weightDecay', 'eps', 'initEta'];
 export function dogDirection(options: DogOptions & { layerwise?: boolean } = {}): Method {
   const layerwise = checkBoolean('dog', 'layerwise', options.layerwise ?? false);
   const W = layerwise ? 'ldog' : 'dog';
-  checkKnownKeys(W, options, [...KEYS, 'layerwise']);
+  checkKnownKeys(W, options, [...KEYS, 'layerwise'], `methods.${W}`);
   const repsRel = checkNumber(W, 'repsRel', options.repsRel ?? 1e-6, { min: 0, minExclusive: true });
   const lr = checkNumber(W, 'lr', options.lr ?? 1, { min: 0, minExclusive: true });
   const weightDecay = checkNumber(W, 'weightDecay', options.weightDecay ?? 0, { min: 0 });
@@ -131,15 +136,22 @@ registerDirection('dog', (c) => dogDirection(c as DogOptions));
 registerDirection('ldog', (c) => dogDirection({ ...(c as DogOptions), layerwise: true }));
 
 function preset(options: DogPresetOptions, layerwise: boolean): LrfreeOptimizer {
+  // layerwise is the method's option (methods.dog); the preset decides it, so it is not among the preset's
+  // keys and a given one is refused as unknown (it would be silently overridden).
   const { average, ...rest } = options;
-  const { own, common, schedule } = splitCommon<DogOptions>(rest);
-  // layerwise is the method's option (methods.dog); the preset is what decides it, so a given one would be
-  // silently overridden.
-  const given = (own as { layerwise?: unknown }).layerwise;
-  if (given !== undefined) {
+  const { own, common, schedule } = splitCommon<DogOptions>(
+    rest,
+    layerwise ? 'ldog' : 'dog',
+    layerwise ? LDOG_KEYS : DOG_KEYS,
+  );
+  if (
+    average !== undefined &&
+    typeof average !== 'boolean' &&
+    (average === null || typeof average !== 'object' || Array.isArray(average))
+  ) {
     throw new LrfreeConfigError(
-      `${layerwise ? 'ldog' : 'dog'}: layerwise = ${showValue(given)} is not allowed; the preset decides it: ` +
-        'use lrfree.ldog() for layer-wise DoG and lrfree.dog() for DoG, without layerwise.',
+      `${layerwise ? 'ldog' : 'dog'}: average = ${showValue(average)} is not allowed; average must be true, ` +
+        'false or the averager options { gamma }.',
     );
   }
   const averageGamma =

@@ -13,7 +13,7 @@ import type { ResetOption } from '../steps/lineSearchCommon.js';
 import { type PerLayerOptions, perLayer } from '../steps/perLayer.js';
 import { type PolyakVariant, polyak } from '../steps/polyak.js';
 import { smoothedArmijo } from '../steps/smoothedArmijo.js';
-import { type CommonOptions, withDecay } from './baselines.js';
+import { type CommonOptions, checkPresetKeys, presetKeys, withDecay } from './baselines.js';
 import type { CatalogEntry } from './catalogEntry.js';
 
 /** Options shared by the Armijo-type presets; names mirror the reference `Sls` class. */
@@ -56,6 +56,57 @@ export interface AdamSlsOptions extends Omit<SlsOptions, 'lineSearch' | 'betaF'>
   epsilon?: number;
 }
 
+/** Armijo's options the sls presets take (not commitAlong: each preset fixes what it commits along). */
+const SEARCH_KEYS = [
+  'initStepSize',
+  'c',
+  'betaB',
+  'gamma',
+  'resetOption',
+  'nBatchesPerEpoch',
+  'etaMax',
+  'maxBacktracks',
+  'weightDecay',
+];
+const SLS_KEYS = presetKeys('sls', [...SEARCH_KEYS, 'betaF', 'lineSearch']);
+const ADAM_SLS_KEYS = presetKeys('adamSls', [...SEARCH_KEYS, 'beta1', 'beta2', 'epsilon']);
+const PLASLS_KEYS = presetKeys('plasls', [
+  ...SEARCH_KEYS,
+  'beta1',
+  'beta2',
+  'epsilon',
+  'strategy',
+  'jointSteps',
+  'plaslsVariant',
+]);
+const SALSA_KEYS = presetKeys('salsa', [
+  'direction',
+  'initStepSize',
+  'c',
+  'beta',
+  'beta1',
+  'beta2',
+  'epsilon',
+  'growth',
+  'shrink',
+  'speedUp',
+  'mode',
+  'maxBacktracks',
+  'useMomentumInSearch',
+  'weightDecay',
+]);
+const SPS_KEYS = presetKeys('sps', [
+  'c',
+  'fStar',
+  'variant',
+  'etaMax',
+  'gamma',
+  'nBatchesPerEpoch',
+  'initStepSize',
+  'eps',
+  'weightDecay',
+]);
+
 function split<T extends SlsOptions>(o: T) {
   const {
     initStepSize,
@@ -90,6 +141,7 @@ function split<T extends SlsOptions>(o: T) {
  * ```
  */
 export function sls(options: SlsOptions = {}): LrfreeOptimizer {
+  checkPresetKeys('sls', options, SLS_KEYS);
   const { search, betaF, lineSearch, weightDecay, rest } = split(options);
   const step =
     (lineSearch ?? 'armijo') === 'goldstein'
@@ -134,6 +186,7 @@ function adamParts(who: string, options: AdamSlsOptions) {
  * ```
  */
 export function adamSls(options: AdamSlsOptions = {}): LrfreeOptimizer {
+  checkPresetKeys('adamSls', options, ADAM_SLS_KEYS);
   const { direction, searchOptions, rest } = adamParts('adamSls', options);
   return new LrfreeOptimizer({ ...rest, direction, step: armijo(searchOptions), name: 'adamSls' });
 }
@@ -151,6 +204,7 @@ export function adamSls(options: AdamSlsOptions = {}): LrfreeOptimizer {
  * ```
  */
 export function plasls(options: AdamSlsOptions & PerLayerOptions = {}): LrfreeOptimizer {
+  checkPresetKeys('plasls', options, PLASLS_KEYS);
   const { strategy, jointSteps, plaslsVariant, ...others } = options;
   const { direction, searchOptions, rest } = adamParts('plasls', others);
   const step = perLayer(armijo(searchOptions), { strategy, jointSteps, plaslsVariant });
@@ -205,6 +259,7 @@ export interface SalsaOptions extends CommonOptions {
  * ```
  */
 export function salsa(options: SalsaOptions = {}): LrfreeOptimizer {
+  checkPresetKeys('salsa', options, SALSA_KEYS);
   const {
     direction,
     beta1,
@@ -291,6 +346,7 @@ export interface SpsOptions extends CommonOptions {
  * ```
  */
 export function sps(options: SpsOptions = {}): LrfreeOptimizer {
+  checkPresetKeys('sps', options, SPS_KEYS);
   const { c, fStar, variant, etaMax, gamma, nBatchesPerEpoch, initStepSize, eps, weightDecay, ...rest } =
     options;
   const step = polyak({ c, fStar, variant, etaMax, gamma, nBatchesPerEpoch, initStepSize, eps });

@@ -4,8 +4,8 @@ import { LrfreeOptimizer } from '../core/optimizer.js';
 import { createSchedule, registerDirection } from '../core/registry.js';
 import type { Schedule } from '../core/schedule.js';
 import type { ComponentConfig, Direction, JsonValue, Method } from '../core/types.js';
-import { checkNumber, LrfreeConfigError, showValue } from '../core/validate.js';
-import type { CommonOptions } from './baselines.js';
+import { type Bound, checkNumber, LrfreeConfigError, showValue } from '../core/validate.js';
+import { type CommonOptions, checkPresetKeys } from './baselines.js';
 
 /**
  * What every §9 preset accepts besides its own knobs. `schedule` multiplies the method's own `lr` inside
@@ -81,17 +81,30 @@ export interface AdamVocabulary {
 export function adamVocabulary<T extends { betas?: [number, number]; eps?: number }>(
   where: string,
   options: T & AdamVocabulary,
+  bounds: { beta1: Bound; beta2: Bound; epsilon: Bound },
 ): T {
   const { beta1, beta2, epsilon, ...rest } = options;
+  // Checked under the names the caller wrote (the method's checks would say betas[0], eps).
+  if (beta1 !== undefined) checkNumber(where, 'beta1', beta1, bounds.beta1);
+  if (beta2 !== undefined) checkNumber(where, 'beta2', beta2, bounds.beta2);
+  if (epsilon !== undefined) checkNumber(where, 'epsilon', epsilon, bounds.epsilon);
   const out = { ...rest } as unknown as T & { betas?: [number, number]; eps?: number };
   if (beta1 !== undefined || beta2 !== undefined) {
     if (options.betas !== undefined) {
-      throw new LrfreeConfigError(`${where}: give betas or beta1/beta2, not both.`);
+      throw new LrfreeConfigError(
+        `${where}: betas = ${showValue(options.betas)} and beta1/beta2 = ${showValue(beta1)}/${showValue(beta2)} ` +
+          'are both given; give betas or beta1/beta2, not both.',
+      );
     }
     out.betas = [beta1 ?? 0.9, beta2 ?? 0.999];
   }
   if (epsilon !== undefined) {
-    if (options.eps !== undefined) throw new LrfreeConfigError(`${where}: give eps or epsilon, not both.`);
+    if (options.eps !== undefined) {
+      throw new LrfreeConfigError(
+        `${where}: eps = ${showValue(options.eps)} and epsilon = ${showValue(epsilon)} are both given; ` +
+          'give eps or epsilon, not both.',
+      );
+    }
     out.eps = epsilon;
   }
   return out;
@@ -106,17 +119,23 @@ export function readScalars(scalars: readonly tf.Tensor[]): number[] {
   return out;
 }
 
-/** Splits a preset's options into the method's own and the optimizer's common ones. */
+/**
+ * Checks a preset's options against its keys (`presetKeys(name, ...)`: an unknown key is refused naming
+ * them) and splits them into the method's own and the optimizer's common ones (transforms included).
+ */
 export function splitCommon<T extends object>(
   options: T & MethodCommonOptions,
+  name: string,
+  keys: readonly string[],
 ): { own: Omit<T, keyof MethodCommonOptions>; common: Omit<MethodCommonOptions, 'schedule'> } & {
   schedule?: Schedule;
   stepsPerEpoch?: number;
 } {
-  const { seed, stepsPerEpoch, model, schedule, ...own } = options as MethodCommonOptions & T;
+  checkPresetKeys(name, options, keys);
+  const { transforms, seed, stepsPerEpoch, model, schedule, ...own } = options as MethodCommonOptions & T;
   return {
     own: own as Omit<T, keyof MethodCommonOptions>,
-    common: { seed, stepsPerEpoch, model },
+    common: { transforms, seed, stepsPerEpoch, model },
     schedule,
     stepsPerEpoch,
   };
@@ -132,8 +151,9 @@ export function constantStepPreset<T extends object>(
   method: (
     own: Omit<T, keyof MethodCommonOptions> & { schedule?: Schedule; stepsPerEpoch?: number },
   ) => Method,
+  keys: readonly string[],
 ): LrfreeOptimizer {
-  const { own, common, schedule, stepsPerEpoch } = splitCommon<T>(options);
+  const { own, common, schedule, stepsPerEpoch } = splitCommon<T>(options, name, keys);
   return new LrfreeOptimizer({ ...common, method: method({ ...own, schedule, stepsPerEpoch }), name });
 }
 

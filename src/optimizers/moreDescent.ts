@@ -14,8 +14,52 @@ import { type KeepSteppingOptions, keepStepping as keepSteppingRule } from '../s
 import { type ParabolicOptions, parabolic } from '../steps/parabolic.js';
 import { type VaultOptions, vault } from '../steps/vault.js';
 import { type WalkOptions, walk as walkRule } from '../steps/walk.js';
-import type { CommonOptions } from './baselines.js';
+import { type CommonOptions, checkPresetKeys, presetKeys } from './baselines.js';
 import type { CatalogEntry } from './catalogEntry.js';
+
+// Each preset's keys: its rule's (or direction's) own, its own and the common ones (presetKeys).
+const WALK_KEYS = presetKeys('walk', [
+  'eta0',
+  'ratio',
+  'halfWidth',
+  'walkEvery',
+  'etaMin',
+  'etaMax',
+  'includeZero',
+  'refine',
+  'along',
+  'direction',
+  'adam',
+]);
+const KEEP_STEPPING_KEYS = presetKeys('keepStepping', [
+  'lr',
+  'maxSteps',
+  'scaleI',
+  'maxStepMultiplier',
+  'originalBugs',
+  'along',
+]);
+const KEEP_VAULTING_KEYS = presetKeys('keepVaulting', [
+  'lr',
+  'maxSteps',
+  'tMax',
+  'revertIfWorse',
+  'originalFormula',
+]);
+const PAL_KEYS = presetKeys('pal', ['mu', 'sMax', 'alpha', 'along', 'beta']);
+const NEWTON_KEYS = presetKeys('newton', [
+  'damping',
+  'adaptive',
+  'lmTrials',
+  'hvp',
+  'solver',
+  'maxDenseParams',
+  'maxParams',
+  'cgIterations',
+  'cgTolerance',
+  'fdScale',
+  'guard',
+]);
 
 /** Options of {@link walk}: the walk rule's, the direction, and the common ones. */
 export type WalkPresetOptions = CommonOptions &
@@ -38,7 +82,8 @@ export type WalkPresetOptions = CommonOptions &
  * ```
  */
 export function walk(options: WalkPresetOptions = {}): LrfreeOptimizer {
-  const { seed, schedule, stepsPerEpoch, model, direction, adam: adamOptions, ...rule } = options;
+  checkPresetKeys('walk', options, WALK_KEYS);
+  const { transforms, seed, schedule, stepsPerEpoch, model, direction, adam: adamOptions, ...rule } = options;
   const dir = checkOneOf('walk', 'direction', direction ?? 'sgd', ['sgd', 'adam']);
   if (adamOptions !== undefined && dir !== 'adam') {
     throw new LrfreeConfigError(
@@ -47,6 +92,7 @@ export function walk(options: WalkPresetOptions = {}): LrfreeOptimizer {
     );
   }
   return new LrfreeOptimizer({
+    transforms,
     seed,
     schedule,
     stepsPerEpoch,
@@ -68,8 +114,10 @@ export function walk(options: WalkPresetOptions = {}): LrfreeOptimizer {
  * ```
  */
 export function keepStepping(options: CommonOptions & KeepSteppingOptions = {}): LrfreeOptimizer {
-  const { seed, schedule, stepsPerEpoch, model, ...rule } = options;
+  checkPresetKeys('keepStepping', options, KEEP_STEPPING_KEYS);
+  const { transforms, seed, schedule, stepsPerEpoch, model, ...rule } = options;
   return new LrfreeOptimizer({
+    transforms,
     seed,
     schedule,
     stepsPerEpoch,
@@ -91,8 +139,10 @@ export function keepStepping(options: CommonOptions & KeepSteppingOptions = {}):
  * ```
  */
 export function keepVaulting(options: CommonOptions & VaultOptions = {}): LrfreeOptimizer {
-  const { seed, schedule, stepsPerEpoch, model, ...rule } = options;
+  checkPresetKeys('keepVaulting', options, KEEP_VAULTING_KEYS);
+  const { transforms, seed, schedule, stepsPerEpoch, model, ...rule } = options;
   return new LrfreeOptimizer({
+    transforms,
     seed,
     schedule,
     stepsPerEpoch,
@@ -113,8 +163,10 @@ export function keepVaulting(options: CommonOptions & VaultOptions = {}): Lrfree
  * ```
  */
 export function pal(options: CommonOptions & ParabolicOptions & { beta?: number } = {}): LrfreeOptimizer {
-  const { seed, schedule, stepsPerEpoch, model, beta, ...rule } = options;
+  checkPresetKeys('pal', options, PAL_KEYS);
+  const { transforms, seed, schedule, stepsPerEpoch, model, beta, ...rule } = options;
   return new LrfreeOptimizer({
+    transforms,
     seed,
     schedule,
     stepsPerEpoch,
@@ -146,9 +198,11 @@ export type NewtonPresetOptions = CommonOptions &
  * ```
  */
 export function newton(options: NewtonPresetOptions = {}): LrfreeOptimizer {
-  const { seed, schedule, stepsPerEpoch, model, guard, ...dir } = options;
+  checkPresetKeys('newton', options, NEWTON_KEYS);
+  const { transforms, seed, schedule, stepsPerEpoch, model, guard, ...dir } = options;
   const guarded = checkOneOf('newton', 'guard', guard ?? true, [true, false]);
   return new LrfreeOptimizer({
+    transforms,
     seed,
     schedule,
     stepsPerEpoch,

@@ -2,11 +2,13 @@
  * Prodigy (Mishchenko & Defazio, ICML 2024): Adam whose step size d is estimated on the fly
  * (ALGORITHMS.md §9.1, traps T17, T24).
  */
+
 import * as tf from '@tensorflow/tfjs';
 import type { LrfreeOptimizer } from '../core/optimizer.js';
 import type { Schedule } from '../core/schedule.js';
 import type { Method } from '../core/types.js';
 import { checkBoolean, checkKnownKeys, checkNumber, LrfreeConfigError, showValue } from '../core/validate.js';
+import { presetKeys } from './baselines.js';
 import {
   type AdamVocabulary,
   adamVocabulary,
@@ -56,7 +58,7 @@ export interface ProdigyOptions extends AdamVocabulary {
   stepsPerEpoch?: number;
 }
 
-const PRODIGY_KEYS = [
+const PRODIGY_KEYS: string[] = [
   'lr',
   'betas',
   'beta3',
@@ -71,6 +73,8 @@ const PRODIGY_KEYS = [
   'schedule',
   'stepsPerEpoch',
 ];
+/** The preset's keys: the method's, the library's Adam vocabulary and the common ones. */
+const PRODIGY_PRESET_KEYS = presetKeys('prodigy', [...PRODIGY_KEYS, 'beta1', 'beta2', 'epsilon']);
 
 /**
  * Prodigy as a method (a piece that computes the whole update, step size included; `optimizer({ method })`, as the preset does).
@@ -91,8 +95,12 @@ const PRODIGY_KEYS = [
  */
 export function prodigyDirection(input: ProdigyOptions = {}): Method {
   const W = 'prodigy';
-  const options = adamVocabulary(W, input);
-  checkKnownKeys(W, options, PRODIGY_KEYS);
+  const options = adamVocabulary(W, input, {
+    beta1: UNIT,
+    beta2: UNIT,
+    epsilon: { min: 0, minExclusive: true },
+  });
+  checkKnownKeys(W, options, PRODIGY_KEYS, `methods.${W}`);
   const lr = checkNumber(W, 'lr', options.lr ?? 1, { min: 0, minExclusive: true });
   const lrInit = lr;
   const betas = options.betas ?? [0.9, 0.999];
@@ -210,5 +218,5 @@ registerRestorable<ProdigyOptions>('prodigy', prodigyDirection);
  * ```
  */
 export function prodigy(options: ProdigyOptions & MethodCommonOptions = {}): LrfreeOptimizer {
-  return constantStepPreset('prodigy', options, prodigyDirection);
+  return constantStepPreset('prodigy', options, prodigyDirection, PRODIGY_PRESET_KEYS);
 }

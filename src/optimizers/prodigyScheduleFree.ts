@@ -5,11 +5,13 @@
  * limiter, per-tensor RMS scaling (StableAdamW) and an Adafactor-style factored second moment.
  * One d for all variables (the reference's behaviour with a single parameter group).
  */
+
 import * as tf from '@tensorflow/tfjs';
 import type { Schedule } from '../core/schedule.js';
 import type { ComponentConfig } from '../core/types.js';
 import { checkKnownKeys, checkNumber, LrfreeConfigError, showValue } from '../core/validate.js';
 import { constant } from '../steps/constant.js';
+import { presetKeys } from './baselines.js';
 import { committedPoint, type EvalPointDirection, EvalPointOptimizer } from './evalPointMethod.js';
 import {
   lrScheduleSlot,
@@ -73,6 +75,9 @@ const KEYS = [
   'schedule',
   'stepsPerEpoch',
 ];
+/** The preset's keys: the method's and the common ones. */
+const PRESET_KEYS = presetKeys('prodigyScheduleFree', KEYS);
+
 const UNIT = { min: 0, max: 1, maxExclusive: true };
 /** The reference's subsampling stride of the d estimator (`slice_p = 11`). */
 const SLICE = 11;
@@ -148,7 +153,7 @@ function flatGather(t: tf.Tensor, idx: Int32Array): tf.Tensor {
  */
 export function prodigyScheduleFreeDirection(options: ProdigyScheduleFreeOptions = {}): EvalPointDirection {
   const W = 'prodigyScheduleFree';
-  checkKnownKeys(W, options, KEYS);
+  checkKnownKeys(W, options, KEYS, `methods.${W}`);
   const lr = checkNumber(W, 'lr', options.lr ?? 1, { min: 0, minExclusive: true });
   const betas = options.betas ?? [0.9, 0.99];
   if (!Array.isArray(betas) || betas.length !== 2) {
@@ -354,7 +359,11 @@ registerRestorable<ProdigyScheduleFreeOptions>('prodigyScheduleFree', prodigySch
 export function prodigyScheduleFree(
   options: ProdigyScheduleFreeOptions & MethodCommonOptions = {},
 ): EvalPointOptimizer {
-  const { own, common, schedule, stepsPerEpoch } = splitCommon<ProdigyScheduleFreeOptions>(options);
+  const { own, common, schedule, stepsPerEpoch } = splitCommon<ProdigyScheduleFreeOptions>(
+    options,
+    'prodigyScheduleFree',
+    PRESET_KEYS,
+  );
   return new EvalPointOptimizer({
     ...common,
     direction: prodigyScheduleFreeDirection({ ...own, schedule, stepsPerEpoch }),

@@ -3,12 +3,14 @@
  * T20, T21). Three sequences: z (the base iterate), x (its weighted average: evaluate and save here) and
  * y = beta*x + (1-beta)*z (where gradients are taken: the model holds y while training).
  */
+
 import * as tf from '@tensorflow/tfjs';
 import { LrfreeOptimizer } from '../core/optimizer.js';
 import { registerDirection } from '../core/registry.js';
 import type { Schedule } from '../core/schedule.js';
 import type { Method } from '../core/types.js';
 import { checkBoolean, checkKnownKeys, checkNumber, LrfreeConfigError, showValue } from '../core/validate.js';
+import { presetKeys } from './baselines.js';
 import {
   type AdamVocabulary,
   adamVocabulary,
@@ -60,6 +62,17 @@ export interface ScheduleFreeAdamWOptions extends ScheduleFreeCommonOptions, Ada
 
 type Variant = 'sgd' | 'adamw';
 const COMMON_KEYS = ['lr', 'weightDecay', 'warmupSteps', 'r', 'weightLrPower', 'schedule', 'stepsPerEpoch'];
+/** The presets' keys: the method's, the library's Adam vocabulary (AdamW) and the common ones. */
+const SGD_PRESET_KEYS = presetKeys('scheduleFreeSgd', [...COMMON_KEYS, 'momentum']);
+const ADAMW_PRESET_KEYS = presetKeys('scheduleFreeAdamW', [
+  ...COMMON_KEYS,
+  'betas',
+  'eps',
+  'decayAtZ',
+  'beta1',
+  'beta2',
+  'epsilon',
+]);
 
 /**
  * Schedule-Free as a method (a piece that computes the whole update, step size included; `optimizer({ method })`, as the preset does). With k = step - 1:
@@ -83,11 +96,19 @@ export function scheduleFreeDirection(
   input: ScheduleFreeSgdOptions & ScheduleFreeAdamWOptions = {},
 ): Method {
   const W = variant === 'sgd' ? 'scheduleFreeSgd' : 'scheduleFreeAdamW';
-  const options = variant === 'sgd' ? input : adamVocabulary(W, input);
+  const options =
+    variant === 'sgd'
+      ? input
+      : adamVocabulary(W, input, {
+          beta1: { min: 0, max: 1, minExclusive: true, maxExclusive: true },
+          beta2: { min: 0, max: 1, maxExclusive: true },
+          epsilon: { min: 0 },
+        });
   checkKnownKeys(
     W,
     options,
     variant === 'sgd' ? [...COMMON_KEYS, 'momentum'] : [...COMMON_KEYS, 'betas', 'eps', 'decayAtZ'],
+    `methods.${W}`,
   );
   const lr = checkNumber(W, 'lr', options.lr ?? (variant === 'sgd' ? 1 : 0.0025), { min: 0 });
   const weightDecay = checkNumber(W, 'weightDecay', options.weightDecay ?? 0, { min: 0 });
@@ -234,7 +255,11 @@ tf.serialization.registerClass(ScheduleFreeOptimizer);
 export function scheduleFreeSgd(
   options: ScheduleFreeSgdOptions & MethodCommonOptions = {},
 ): ScheduleFreeOptimizer {
-  const { own, common, schedule, stepsPerEpoch } = splitCommon<ScheduleFreeSgdOptions>(options);
+  const { own, common, schedule, stepsPerEpoch } = splitCommon<ScheduleFreeSgdOptions>(
+    options,
+    'scheduleFreeSgd',
+    SGD_PRESET_KEYS,
+  );
   return new ScheduleFreeOptimizer({
     ...common,
     method: scheduleFreeDirection('sgd', { ...own, schedule, stepsPerEpoch }),
@@ -253,7 +278,11 @@ export function scheduleFreeSgd(
 export function scheduleFreeAdamW(
   options: ScheduleFreeAdamWOptions & MethodCommonOptions = {},
 ): ScheduleFreeOptimizer {
-  const { own, common, schedule, stepsPerEpoch } = splitCommon<ScheduleFreeAdamWOptions>(options);
+  const { own, common, schedule, stepsPerEpoch } = splitCommon<ScheduleFreeAdamWOptions>(
+    options,
+    'scheduleFreeAdamW',
+    ADAMW_PRESET_KEYS,
+  );
   return new ScheduleFreeOptimizer({
     ...common,
     method: scheduleFreeDirection('adamw', { ...own, schedule, stepsPerEpoch }),

@@ -5,11 +5,13 @@
  * beta and AdamC weight decay (scaled by the step squared). Follows the authors' reference class
  * `AdamCScheduleFreePlusPaper` (facebookresearch/schedule_free 70785b5), including its quirks (§15 traps).
  */
+
 import * as tf from '@tensorflow/tfjs';
 import type { Schedule } from '../core/schedule.js';
 import type { DirectionResult } from '../core/types.js';
 import { checkKnownKeys, checkNumber, LrfreeConfigError, showValue } from '../core/validate.js';
 import { constant } from '../steps/constant.js';
+import { presetKeys } from './baselines.js';
 import { committedPoint, type EvalPointDirection, EvalPointOptimizer } from './evalPointMethod.js';
 import {
   lrScheduleSlot,
@@ -64,6 +66,9 @@ const KEYS = [
   'schedule',
   'stepsPerEpoch',
 ];
+/** The preset's keys: the method's and the common ones. */
+const PRESET_KEYS = presetKeys('scheduleFreePlus', KEYS);
+
 const OPEN_UNIT = { min: 0, max: 1, minExclusive: true, maxExclusive: true };
 const UNIT = { min: 0, max: 1, maxExclusive: true };
 const SQRT_HALF_PI = Math.sqrt(Math.PI / 2);
@@ -84,7 +89,7 @@ const SQRT_HALF_PI = Math.sqrt(Math.PI / 2);
  */
 export function scheduleFreePlusDirection(options: ScheduleFreePlusOptions = {}): EvalPointDirection {
   const W = 'scheduleFreePlus';
-  checkKnownKeys(W, options, KEYS);
+  checkKnownKeys(W, options, KEYS, `methods.${W}`);
   const lr = checkNumber(W, 'lr', options.lr ?? 1, { min: 0 });
   const betas = options.betas ?? [0.9, 0.95];
   if (!Array.isArray(betas) || betas.length !== 2) {
@@ -217,7 +222,11 @@ registerRestorable<ScheduleFreePlusOptions>('scheduleFreePlus', scheduleFreePlus
 export function scheduleFreePlus(
   options: ScheduleFreePlusOptions & MethodCommonOptions = {},
 ): EvalPointOptimizer {
-  const { own, common, schedule, stepsPerEpoch } = splitCommon<ScheduleFreePlusOptions>(options);
+  const { own, common, schedule, stepsPerEpoch } = splitCommon<ScheduleFreePlusOptions>(
+    options,
+    'scheduleFreePlus',
+    PRESET_KEYS,
+  );
   return new EvalPointOptimizer({
     ...common,
     direction: scheduleFreePlusDirection({ ...own, schedule, stepsPerEpoch }),

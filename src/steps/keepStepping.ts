@@ -46,7 +46,7 @@ const KEYS = ['lr', 'maxSteps', 'scaleI', 'maxStepMultiplier', 'originalBugs', '
  * ```
  */
 export function keepStepping(options: KeepSteppingOptions = {}): StepRule {
-  checkKnownKeys('keepStepping', options, KEYS);
+  checkKnownKeys('keepStepping', options, KEYS, 'steps.keepStepping');
   const lr = checkNumber('keepStepping', 'lr', options.lr ?? 1e-3, { min: 0, minExclusive: true });
   const maxSteps = checkNumber('keepStepping', 'maxSteps', options.maxSteps ?? 20, {
     min: 0,

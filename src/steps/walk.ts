@@ -68,7 +68,7 @@ const KEYS = [
  * ```
  */
 export function walk(options: WalkOptions = {}): StepRule {
-  checkKnownKeys('walk', options, KEYS);
+  checkKnownKeys('walk', options, KEYS, 'steps.walk');
   const eta0 = checkNumber('walk', 'eta0', options.eta0 ?? 1e-2, { min: 0, minExclusive: true });
   const ratio = checkNumber('walk', 'ratio', options.ratio ?? 2, { min: 1, minExclusive: true });
   const m = checkNumber('walk', 'halfWidth', options.halfWidth ?? 2, { min: 1, max: 50, integer: true });

@@ -11,9 +11,6 @@ import * as tf from '@tensorflow/tfjs';
 import { knownOptionKeys } from '../../src/core/validate.js';
 import * as lrfree from '../../src/index.js';
 
-/** The options every optimizer (preset) takes. */
-export const COMMON = ['seed', 'schedule', 'stepsPerEpoch', 'model'];
-
 export type Built = lrfree.LrfreeOptimizer | lrfree.Direction | lrfree.StepRule | lrfree.Schedule;
 export interface Factory {
   name: string;
@@ -27,141 +24,139 @@ export interface Factory {
 export const keysOf = (...owners: string[]) => owners.flatMap((w) => [...(knownOptionKeys(w) ?? [])]);
 export const unique = (a: string[]) => [...new Set(a)];
 export const opt = (o: Record<string, unknown>) => o as never;
-/** The sls presets take armijo's options but commitAlong: each preset fixes what it commits along. */
-const slsKeys = (a: string[]) => unique(a).filter((k) => k !== 'commitAlong');
 
 export const FACTORIES: Factory[] = [
-  // Presets: the common options plus their components' own.
+  // Presets: the one list each declares (presetKeys: its own options and the common ones, transforms too).
   {
     name: 'sgd',
     kind: 'optimizer',
-    keys: () => ['$eta', ...COMMON, 'weightDecay'],
+    keys: () => ['$eta', ...keysOf('sgd')],
     build: ({ $eta, ...o }) => lrfree.sgd(($eta as number) ?? 0.1, opt(o)),
   },
   {
     name: 'momentum',
     kind: 'optimizer',
-    keys: () => ['$eta', '$beta', ...COMMON, 'nesterov', 'weightDecay'],
+    keys: () => ['$eta', '$beta', ...keysOf('momentum')],
     build: ({ $eta, $beta, ...o }) => lrfree.momentum(($eta as number) ?? 0.05, $beta as number, opt(o)),
   },
   {
     name: 'adam',
     kind: 'optimizer',
-    keys: () => ['$eta', ...COMMON, ...keysOf('adam')],
+    keys: () => ['$eta', ...keysOf('adam')],
     build: ({ $eta, ...o }) => lrfree.adam($eta as number, opt(o)),
   },
   {
     name: 'sls',
     kind: 'optimizer',
-    keys: () => slsKeys([...COMMON, ...keysOf('armijo'), 'betaF', 'lineSearch', 'weightDecay']),
+    keys: () => keysOf('sls'),
     build: (o) => lrfree.sls(opt(o)),
   },
   {
     name: 'adamSls',
     kind: 'optimizer',
-    keys: () => slsKeys([...COMMON, ...keysOf('armijo', 'adam')]),
+    keys: () => keysOf('adamSls'),
     build: (o) => lrfree.adamSls(opt(o)),
   },
   {
     name: 'plasls',
     kind: 'optimizer',
-    keys: () => slsKeys([...COMMON, ...keysOf('armijo', 'adam', 'perLayer')]),
+    keys: () => keysOf('plasls'),
     build: (o) => lrfree.plasls(opt(o)),
   },
   {
     name: 'salsa',
     kind: 'optimizer',
-    keys: () => unique([...COMMON, ...keysOf('smoothedArmijo', 'adam'), 'direction']),
+    keys: () => keysOf('salsa'),
     build: (o) => lrfree.salsa(opt(o)),
   },
   {
     name: 'sps',
     kind: 'optimizer',
-    keys: () => unique([...COMMON, ...keysOf('polyak'), 'weightDecay']),
+    keys: () => keysOf('sps'),
     build: (o) => lrfree.sps(opt(o)),
   },
   {
     name: 'walk',
     kind: 'optimizer',
-    keys: () => unique([...COMMON, ...keysOf('walk'), 'direction', 'adam']),
+    keys: () => keysOf('walk'),
     build: (o) => lrfree.walk(opt(o)),
   },
   {
     name: 'keepStepping',
     kind: 'optimizer',
-    keys: () => unique([...COMMON, ...keysOf('keepStepping')]),
+    keys: () => keysOf('keepStepping'),
     build: (o) => lrfree.keepStepping(opt(o)),
   },
   {
     name: 'keepVaulting',
     kind: 'optimizer',
-    keys: () => unique([...COMMON, ...keysOf('vault')]),
+    keys: () => keysOf('keepVaulting'),
     build: (o) => lrfree.keepVaulting(opt(o)),
   },
   {
     name: 'pal',
     kind: 'optimizer',
-    keys: () => unique([...COMMON, ...keysOf('parabolic'), 'beta']),
+    keys: () => keysOf('pal'),
     build: (o) => lrfree.pal(opt(o)),
   },
   {
     name: 'newton',
     kind: 'optimizer',
-    keys: () => unique([...COMMON, ...keysOf('newton'), 'guard']),
+    keys: () => keysOf('newton'),
     build: (o) => lrfree.newton(opt(o)),
   },
   {
     name: 'prodigy',
     kind: 'optimizer',
-    keys: () => unique([...COMMON, ...keysOf('prodigy')]),
+    keys: () => keysOf('prodigy'),
     build: (o) => lrfree.prodigy(opt(o)),
   },
   {
     name: 'dadaptAdam',
     kind: 'optimizer',
-    keys: () => unique([...COMMON, ...keysOf('dadaptAdam')]),
+    keys: () => keysOf('dadaptAdam'),
     build: (o) => lrfree.dadaptAdam(opt(o)),
   },
   {
     name: 'dadaptSgd',
     kind: 'optimizer',
-    keys: () => unique([...COMMON, ...keysOf('dadaptSgd')]),
+    keys: () => keysOf('dadaptSgd'),
     build: (o) => lrfree.dadaptSgd(opt(o)),
   },
   {
     name: 'dog',
     kind: 'optimizer',
-    keys: () => unique([...COMMON, ...keysOf('dog')]),
+    keys: () => keysOf('dog'),
     build: (o) => lrfree.dog(opt(o)),
   },
   {
     name: 'ldog',
     kind: 'optimizer',
-    keys: () => unique([...COMMON, ...keysOf('ldog')]),
+    keys: () => keysOf('ldog'),
     build: (o) => lrfree.ldog(opt(o)),
   },
   {
     name: 'scheduleFreeSgd',
     kind: 'optimizer',
-    keys: () => unique([...COMMON, ...keysOf('scheduleFreeSgd')]),
+    keys: () => keysOf('scheduleFreeSgd'),
     build: (o) => lrfree.scheduleFreeSgd(opt(o)),
   },
   {
     name: 'scheduleFreeAdamW',
     kind: 'optimizer',
-    keys: () => unique([...COMMON, ...keysOf('scheduleFreeAdamW')]),
+    keys: () => keysOf('scheduleFreeAdamW'),
     build: (o) => lrfree.scheduleFreeAdamW(opt(o)),
   },
   {
     name: 'alraoSgd',
     kind: 'optimizer',
-    keys: () => unique([...COMMON, 'minLr', 'maxLr', 'granularity', 'lstmRateSharing']),
+    keys: () => keysOf('alraoSgd'),
     build: (o) => lrfree.alraoSgd(opt(o)),
   },
   {
     name: 'alraoAdam',
     kind: 'optimizer',
-    keys: () => unique([...COMMON, 'minLr', 'maxLr', 'granularity', 'lstmRateSharing']),
+    keys: () => keysOf('alraoAdam'),
     build: (o) => lrfree.alraoAdam(opt(o)),
   },
   {
@@ -175,55 +170,55 @@ export const FACTORIES: Factory[] = [
   {
     name: 'directions.sgd',
     kind: 'direction',
-    keys: () => keysOf('sgd'),
+    keys: () => keysOf('directions.sgd'),
     build: (o) => lrfree.directions.sgd(opt(o)),
   },
   {
     name: 'directions.momentum',
     kind: 'direction',
-    keys: () => keysOf('momentum'),
+    keys: () => keysOf('directions.momentum'),
     build: (o) => lrfree.directions.momentum(opt(o)),
   },
   {
     name: 'directions.adam',
     kind: 'direction',
-    keys: () => keysOf('adam'),
+    keys: () => keysOf('directions.adam'),
     build: (o) => lrfree.directions.adam(opt(o)),
   },
   {
     name: 'directions.newton',
     kind: 'direction',
-    keys: () => keysOf('newton'),
+    keys: () => keysOf('directions.newton'),
     build: (o) => lrfree.directions.newton(opt(o)),
   },
   {
     name: 'prodigyDirection',
     kind: 'method',
-    keys: () => keysOf('prodigy'),
+    keys: () => keysOf('methods.prodigy'),
     build: (o) => lrfree.prodigyDirection(opt(o)),
   },
   {
     name: 'dadaptAdamDirection',
     kind: 'method',
-    keys: () => keysOf('dadaptAdam'),
+    keys: () => keysOf('methods.dadaptAdam'),
     build: (o) => lrfree.dadaptAdamDirection(opt(o)),
   },
   {
     name: 'dadaptSgdDirection',
     kind: 'method',
-    keys: () => keysOf('dadaptSgd'),
+    keys: () => keysOf('methods.dadaptSgd'),
     build: (o) => lrfree.dadaptSgdDirection(opt(o)),
   },
   {
     name: 'dogDirection',
     kind: 'method',
-    keys: () => keysOf('ldog'),
+    keys: () => keysOf('methods.dog'),
     build: (o) => lrfree.dogDirection(opt(o)),
   },
   {
     name: 'scheduleFreeDirection',
     kind: 'method',
-    keys: () => keysOf('scheduleFreeAdamW'),
+    keys: () => keysOf('methods.scheduleFreeAdamW'),
     build: (o) => lrfree.scheduleFreeDirection('adamw', opt(o)),
   },
   // Step rules.
@@ -259,11 +254,16 @@ export const FACTORIES: Factory[] = [
     build: (o) => lrfree.smoothedArmijo(opt(o)),
   },
   { name: 'polyak', kind: 'step', keys: () => keysOf('polyak'), build: (o) => lrfree.polyak(opt(o)) },
-  { name: 'walk (rule)', kind: 'step', keys: () => keysOf('walk'), build: (o) => lrfree.steps.walk(opt(o)) },
+  {
+    name: 'walk (rule)',
+    kind: 'step',
+    keys: () => keysOf('steps.walk'),
+    build: (o) => lrfree.steps.walk(opt(o)),
+  },
   {
     name: 'keepStepping (rule)',
     kind: 'step',
-    keys: () => keysOf('keepStepping'),
+    keys: () => keysOf('steps.keepStepping'),
     build: (o) => lrfree.steps.keepStepping(opt(o)),
   },
   { name: 'vault', kind: 'step', keys: () => keysOf('vault'), build: (o) => lrfree.vault(opt(o)) },

@@ -25,9 +25,11 @@
  * regime's conjugate gradients), scaleRule.ts (calibration, regimes, checks) and line.ts (shared line
  * arithmetic).
  */
+
 import * as tf from '@tensorflow/tfjs';
 import type { LossFn } from '../../core/optimizer.js';
-import { checkKnownKeys, checkNumber } from '../../core/validate.js';
+import { checkNumber } from '../../core/validate.js';
+import { presetKeys } from '../baselines.js';
 import { EvalPointOptimizer } from '../evalPointMethod.js';
 import { type MethodCommonOptions, splitCommon } from '../methodCommon.js';
 import type { AutoDeterministicDirection } from './conjugate.js';
@@ -176,14 +178,16 @@ export interface AutoIngredients {
   compensate?: boolean;
 }
 
+/** The preset's keys: its own and the common ones. */
+const AUTO_KEYS = presetKeys('auto', ['weightDecay', 'probeEvery', 'beta', 'totalSteps', 'clip']);
+
 /** {@link auto} with its ingredients switched (bench ablations). */
 export function autoWith(
   options: AutoOptions & MethodCommonOptions = {},
   ingredients: AutoIngredients = {},
 ): AutoOptimizer {
-  const { own, common } = splitCommon<AutoOptions>(options);
   const W = 'auto';
-  checkKnownKeys(W, own, ['weightDecay', 'probeEvery', 'beta', 'totalSteps', 'clip']);
+  const { own, common } = splitCommon<AutoOptions>(options, W, AUTO_KEYS);
   const weightDecay = checkNumber(W, 'weightDecay', own.weightDecay ?? AUTO_WEIGHT_DECAY, { min: 0 });
   const probeEvery = checkNumber(W, 'probeEvery', own.probeEvery ?? 10, { min: 1, integer: true });
   // An explicit probeEvery asks for checks on a noisy loss too.
