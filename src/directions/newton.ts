@@ -39,7 +39,8 @@ export interface NewtonOptions {
   fdScale?: number;
 }
 
-const KEYS = [
+/** The option keys this factory takes (the preset of the same name adds its own and the common ones). */
+export const NEWTON_DIRECTION_KEYS = [
   'damping',
   'adaptive',
   'hvp',
@@ -77,7 +78,7 @@ const ARMIJO_TRIALS = 30;
  * ```
  */
 export function newton(options: NewtonOptions = {}): Direction {
-  checkKnownKeys('newton', options, KEYS, 'directions.newton');
+  checkKnownKeys('newton', options, NEWTON_DIRECTION_KEYS, 'directions.newton');
   const damping = checkNumber('newton', 'damping', options.damping ?? 0, { min: 0 });
   const adaptive = checkOneOf('newton', 'adaptive', options.adaptive ?? true, [true, false]);
   const hvpMode = checkOneOf('newton', 'hvp', options.hvp ?? 'central', ['forward', 'central']);

@@ -7,59 +7,30 @@ import { LrfreeOptimizer } from '../core/optimizer.js';
 import { checkOneOf, LrfreeConfigError, showValue } from '../core/validate.js';
 import { type AdamOptions, adam } from '../directions/adam.js';
 import { momentum } from '../directions/momentum.js';
-import { type NewtonOptions, newton as newtonDirection } from '../directions/newton.js';
+import {
+  NEWTON_DIRECTION_KEYS,
+  type NewtonOptions,
+  newton as newtonDirection,
+} from '../directions/newton.js';
 import { sgd } from '../directions/sgd.js';
 import { constant } from '../steps/constant.js';
-import { type KeepSteppingOptions, keepStepping as keepSteppingRule } from '../steps/keepStepping.js';
-import { type ParabolicOptions, parabolic } from '../steps/parabolic.js';
-import { type VaultOptions, vault } from '../steps/vault.js';
-import { type WalkOptions, walk as walkRule } from '../steps/walk.js';
+import {
+  KEEP_STEPPING_RULE_KEYS,
+  type KeepSteppingOptions,
+  keepStepping as keepSteppingRule,
+} from '../steps/keepStepping.js';
+import { PARABOLIC_RULE_KEYS, type ParabolicOptions, parabolic } from '../steps/parabolic.js';
+import { VAULT_RULE_KEYS, type VaultOptions, vault } from '../steps/vault.js';
+import { WALK_RULE_KEYS, type WalkOptions, walk as walkRule } from '../steps/walk.js';
 import { type CommonOptions, checkPresetKeys, presetKeys } from './baselines.js';
 import type { CatalogEntry } from './catalogEntry.js';
 
 // Each preset's keys: its rule's (or direction's) own, its own and the common ones (presetKeys).
-const WALK_KEYS = presetKeys('walk', [
-  'eta0',
-  'ratio',
-  'halfWidth',
-  'walkEvery',
-  'etaMin',
-  'etaMax',
-  'includeZero',
-  'refine',
-  'along',
-  'direction',
-  'adam',
-]);
-const KEEP_STEPPING_KEYS = presetKeys('keepStepping', [
-  'lr',
-  'maxSteps',
-  'scaleI',
-  'maxStepMultiplier',
-  'originalBugs',
-  'along',
-]);
-const KEEP_VAULTING_KEYS = presetKeys('keepVaulting', [
-  'lr',
-  'maxSteps',
-  'tMax',
-  'revertIfWorse',
-  'originalFormula',
-]);
-const PAL_KEYS = presetKeys('pal', ['mu', 'sMax', 'alpha', 'along', 'beta']);
-const NEWTON_KEYS = presetKeys('newton', [
-  'damping',
-  'adaptive',
-  'lmTrials',
-  'hvp',
-  'solver',
-  'maxDenseParams',
-  'maxParams',
-  'cgIterations',
-  'cgTolerance',
-  'fdScale',
-  'guard',
-]);
+const WALK_KEYS = presetKeys('walk', [...WALK_RULE_KEYS, 'direction', 'adam']);
+const KEEP_STEPPING_KEYS = presetKeys('keepStepping', KEEP_STEPPING_RULE_KEYS);
+const KEEP_VAULTING_KEYS = presetKeys('keepVaulting', VAULT_RULE_KEYS);
+const PAL_KEYS = presetKeys('pal', [...PARABOLIC_RULE_KEYS, 'beta']);
+const NEWTON_KEYS = presetKeys('newton', [...NEWTON_DIRECTION_KEYS, 'guard']);
 
 /** Options of {@link walk}: the walk rule's, the direction, and the common ones. */
 export type WalkPresetOptions = CommonOptions &

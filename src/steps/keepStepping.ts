@@ -26,7 +26,15 @@ export interface KeepSteppingOptions {
   along?: 'update' | 'search';
 }
 
-const KEYS = ['lr', 'maxSteps', 'scaleI', 'maxStepMultiplier', 'originalBugs', 'along'];
+/** The option keys this factory takes (the preset of the same name adds its own and the common ones). */
+export const KEEP_STEPPING_RULE_KEYS = [
+  'lr',
+  'maxSteps',
+  'scaleI',
+  'maxStepMultiplier',
+  'originalBugs',
+  'along',
+];
 
 /**
  * KeepStepping: with t = 0 and L_best = phi(0), repeat for i = 0, 1, ...:
@@ -46,7 +54,7 @@ const KEYS = ['lr', 'maxSteps', 'scaleI', 'maxStepMultiplier', 'originalBugs', '
  * ```
  */
 export function keepStepping(options: KeepSteppingOptions = {}): StepRule {
-  checkKnownKeys('keepStepping', options, KEYS, 'steps.keepStepping');
+  checkKnownKeys('keepStepping', options, KEEP_STEPPING_RULE_KEYS, 'steps.keepStepping');
   const lr = checkNumber('keepStepping', 'lr', options.lr ?? 1e-3, { min: 0, minExclusive: true });
   const maxSteps = checkNumber('keepStepping', 'maxSteps', options.maxSteps ?? 20, {
     min: 0,

@@ -20,7 +20,8 @@ export interface ParabolicOptions {
   along?: 'search' | 'update';
 }
 
-const KEYS = ['mu', 'sMax', 'alpha', 'along'];
+/** The option keys this factory takes (the preset of the same name adds its own and the common ones). */
+export const PARABOLIC_RULE_KEYS = ['mu', 'sMax', 'alpha', 'along'];
 
 /**
  * PAL step: with u = d/||d|| and phi(s) = loss(w0 - s*u), the slope b = phi'(0) = -<g, d>/||d|| is exact
@@ -42,7 +43,7 @@ const KEYS = ['mu', 'sMax', 'alpha', 'along'];
  * ```
  */
 export function parabolic(options: ParabolicOptions = {}): StepRule {
-  checkKnownKeys('parabolic', options, KEYS);
+  checkKnownKeys('parabolic', options, PARABOLIC_RULE_KEYS);
   const mu = checkNumber('parabolic', 'mu', options.mu ?? 1, { min: 0, minExclusive: true });
   const sMax = checkNumber('parabolic', 'sMax', options.sMax ?? 3.16, { min: 0, minExclusive: true });
   const alpha = checkNumber('parabolic', 'alpha', options.alpha ?? 1 / 0.6, { min: 0, minExclusive: true });

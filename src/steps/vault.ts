@@ -23,7 +23,8 @@ export interface VaultOptions {
   originalFormula?: boolean;
 }
 
-const KEYS = ['lr', 'maxSteps', 'tMax', 'revertIfWorse', 'originalFormula'];
+/** The option keys this factory takes (the preset of the same name adds its own and the common ones). */
+export const VAULT_RULE_KEYS = ['lr', 'maxSteps', 'tMax', 'revertIfWorse', 'originalFormula'];
 /** A jump may go to at most GROW times and at least SHRINK times the best t so far. */
 const GROW = 4;
 const SHRINK = 0.5;
@@ -52,7 +53,7 @@ const TOL = 1e-3;
  * ```
  */
 export function vault(options: VaultOptions = {}): StepRule {
-  checkKnownKeys('vault', options, KEYS);
+  checkKnownKeys('vault', options, VAULT_RULE_KEYS);
   const lr = checkNumber('vault', 'lr', options.lr ?? 1e-3, { min: 0, minExclusive: true });
   const maxSteps = checkNumber('vault', 'maxSteps', options.maxSteps ?? 20, {
     min: 0,

@@ -37,7 +37,8 @@ export interface WalkOptions {
   along?: 'update' | 'search';
 }
 
-const KEYS = [
+/** The option keys this factory takes (the preset of the same name adds its own and the common ones). */
+export const WALK_RULE_KEYS = [
   'eta0',
   'ratio',
   'halfWidth',
@@ -68,7 +69,7 @@ const KEYS = [
  * ```
  */
 export function walk(options: WalkOptions = {}): StepRule {
-  checkKnownKeys('walk', options, KEYS, 'steps.walk');
+  checkKnownKeys('walk', options, WALK_RULE_KEYS, 'steps.walk');
   const eta0 = checkNumber('walk', 'eta0', options.eta0 ?? 1e-2, { min: 0, minExclusive: true });
   const ratio = checkNumber('walk', 'ratio', options.ratio ?? 2, { min: 1, minExclusive: true });
   const m = checkNumber('walk', 'halfWidth', options.halfWidth ?? 2, { min: 1, max: 50, integer: true });
