@@ -12,6 +12,8 @@ import * as tf from '@tensorflow/tfjs';
 import { backendInfo, ready } from '../../src/backend/ready.js';
 import { productAccumulation } from '../../src/backend/wasm/simd/instance.js';
 
+// Whether V8 validates relaxed SIMD before ready() (Node 22+ do by default; Node 20 only with the flag).
+const engineBefore = WebAssembly.validate(relaxedMaddModule());
 await ready({ backend: 'wasm', threads: 1 }); // not quiet: the test reads the log line
 const values = (n: number, seed: number) =>
   Float64Array.from({ length: n }, (_, i) => Math.sin(seed * 7919 + i * 12.9898));
@@ -50,7 +52,14 @@ for (const [m, k, n, ta, tb] of cases) {
 // Whether V8 validates relaxed SIMD in this process now (set by the command line or by ready()).
 const engine = WebAssembly.validate(relaxedMaddModule());
 console.log(
-  JSON.stringify({ accumulation: productAccumulation(), info: backendInfo(), maxErr, outputs, engine }),
+  JSON.stringify({
+    accumulation: productAccumulation(),
+    info: backendInfo(),
+    maxErr,
+    outputs,
+    engine,
+    engineBefore,
+  }),
 );
 
 /** The smallest module with one `f32x4.relaxed_madd` (v128, v128, v128) -> v128. */
