@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Schedule } from '../core/schedule.js';
 import type { ComponentConfig } from '../core/types.js';
-import { checkKnownKeys, checkNumber, LrfreeConfigError, showValue } from '../core/validate.js';
+import { checkKnownKeys, checkNumber, checkOneOf, LrfreeConfigError, showValue } from '../core/validate.js';
 import { constant } from '../steps/constant.js';
 import { presetKeys } from './baselines.js';
 import { committedPoint, type EvalPointDirection, EvalPointOptimizer } from './evalPointMethod.js';
@@ -170,18 +170,22 @@ export function prodigyScheduleFreeDirection(options: ProdigyScheduleFreeOptions
   const beta3Opt = options.beta3 ?? null;
   const beta3 = beta3Opt === null ? Math.sqrt(beta2) : checkNumber(W, 'beta3', beta3Opt, UNIT);
   const weightDecay = checkNumber(W, 'weightDecay', options.weightDecay ?? 0, { min: 0 });
-  const weightDecayByLr = options.weightDecayByLr ?? true;
+  const weightDecayByLr = checkOneOf(W, 'weightDecayByLr', options.weightDecayByLr ?? true, [true, false]);
   const d0 = checkNumber(W, 'd0', options.d0 ?? 1e-6, { min: 0, minExclusive: true });
   const dCoef = checkNumber(W, 'dCoef', options.dCoef ?? 1, { min: 0, minExclusive: true });
-  const dLimiter = options.dLimiter ?? true;
+  const dLimiter = checkOneOf(W, 'dLimiter', options.dLimiter ?? true, [true, false]);
   const prodigySteps = checkNumber(W, 'prodigySteps', options.prodigySteps ?? 0, { min: 0, integer: true });
   const schedulefreeC = checkNumber(W, 'schedulefreeC', options.schedulefreeC ?? 0, { min: 0 });
   const epsOpt = options.eps === undefined ? 1e-8 : options.eps;
   const eps = epsOpt === null ? null : checkNumber(W, 'eps', epsOpt, { min: 0, minExclusive: true });
-  const factored = options.factored ?? true;
-  const useBiasCorrection = options.useBiasCorrection ?? false;
+  const factored = checkOneOf(W, 'factored', options.factored ?? true, [true, false]);
+  const useBiasCorrection = checkOneOf(W, 'useBiasCorrection', options.useBiasCorrection ?? false, [
+    true,
+    false,
+  ]);
   // As the reference: Adam-atan2 (eps null) turns StableAdamW off.
-  const useStableAdamW = (options.useStableAdamW ?? true) && eps !== null;
+  const useStableAdamW =
+    checkOneOf(W, 'useStableAdamW', options.useStableAdamW ?? true, [true, false]) && eps !== null;
   const sched = lrScheduleSlot(W, options.schedule, options.stepsPerEpoch);
   const config: ComponentConfig = {
     lr,

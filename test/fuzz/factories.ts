@@ -148,6 +148,24 @@ export const FACTORIES: Factory[] = [
     build: (o) => lrfree.scheduleFreeAdamW(opt(o)),
   },
   {
+    name: 'prodigyScheduleFree',
+    kind: 'optimizer',
+    keys: () => keysOf('prodigyScheduleFree'),
+    build: (o) => lrfree.prodigyScheduleFree(opt(o)),
+  },
+  {
+    name: 'scheduleFreePlus',
+    kind: 'optimizer',
+    keys: () => keysOf('scheduleFreePlus'),
+    build: (o) => lrfree.scheduleFreePlus(opt(o)),
+  },
+  {
+    name: 'auto',
+    kind: 'optimizer',
+    keys: () => keysOf('auto'),
+    build: (o) => lrfree.auto(opt(o)),
+  },
+  {
     name: 'alraoSgd',
     kind: 'optimizer',
     keys: () => keysOf('alraoSgd'),

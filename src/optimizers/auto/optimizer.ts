@@ -28,7 +28,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { LossFn } from '../../core/optimizer.js';
-import { checkNumber } from '../../core/validate.js';
+import { checkNumber, checkOneOf, LrfreeConfigError, showValue } from '../../core/validate.js';
 import { presetKeys } from '../baselines.js';
 import { EvalPointOptimizer } from '../evalPointMethod.js';
 import { type MethodCommonOptions, splitCommon } from '../methodCommon.js';
@@ -128,6 +128,7 @@ tf.serialization.registerClass(AutoOptimizer);
  * step, which does not move); on a deterministic loss 2 forwards + 2 backwards + 1 forward (a backtrack:
  * 1 + 1 + 1). `lastStep.eta` is the scale used; `lastStep.info.reason` says why it changes
  * ({@link AUTO_REASONS}) and `info.next` what it becomes. Evaluate at x (`withEvalPoint`, `opt.eval()`).
+ * A `schedule` is refused: auto has no learning rate for it to scale.
  *
  * @example
  * ```ts
@@ -187,7 +188,14 @@ export function autoWith(
   ingredients: AutoIngredients = {},
 ): AutoOptimizer {
   const W = 'auto';
-  const { own, common } = splitCommon<AutoOptions>(options, W, AUTO_KEYS);
+  const { own, common, schedule } = splitCommon<AutoOptions>(options, W, AUTO_KEYS);
+  if (schedule !== undefined) {
+    // Accepted by the common options' type, but auto has no learning rate for a schedule to scale.
+    throw new LrfreeConfigError(
+      `auto: schedule = ${showValue(schedule)} is not allowed; schedule must be left out: auto calibrates its scale and halves it on a plateau, with no schedule or horizon.`,
+    );
+  }
+  const clip = checkOneOf(W, 'clip', own.clip ?? true, [true, false]);
   const weightDecay = checkNumber(W, 'weightDecay', own.weightDecay ?? AUTO_WEIGHT_DECAY, { min: 0 });
   const probeEvery = checkNumber(W, 'probeEvery', own.probeEvery ?? 10, { min: 1, integer: true });
   // An explicit probeEvery asks for checks on a noisy loss too.
@@ -207,7 +215,7 @@ export function autoWith(
         weightDecay,
         deterministicDecay: own.weightDecay ?? 0,
         beta,
-        clip: own.clip ?? true,
+        clip,
         average: ingredients.average ?? true,
         compensated: ingredients.compensate ?? false,
       },
