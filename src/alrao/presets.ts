@@ -3,10 +3,10 @@
  * direction. They change the optimizer only; the full method (classifier copies + switch) is `wrap`.
  */
 import { LrfreeOptimizer } from '../core/optimizer.js';
-import { checkNumber } from '../core/validate.js';
+import { checkKnownKeys, checkNumber } from '../core/validate.js';
 import { adam as adamDirection } from '../directions/adam.js';
 import { sgd as sgdDirection } from '../directions/sgd.js';
-import { type CommonOptions, checkPresetKeys, presetKeys } from '../optimizers/baselines.js';
+import { type CommonOptions, presetKeys } from '../optimizers/baselines.js';
 import type { CatalogEntry } from '../optimizers/catalogEntry.js';
 import { constant } from '../steps/constant.js';
 import { type AlraoRatesOptions, alraoMomentum, alraoRates } from './rates.js';
@@ -63,7 +63,7 @@ function build(
  * ```
  */
 export function alraoSgd(options: AlraoSgdOptions = {}): LrfreeOptimizer {
-  checkPresetKeys('alraoSgd', options, ALRAO_SGD_KEYS);
+  checkKnownKeys('alraoSgd', options, ALRAO_SGD_KEYS);
   const { momentum, clipNorm, ...rest } = options;
   // Checked here: a NaN would otherwise pick the plain path below (it is falsy) and be ignored.
   if (momentum !== undefined)
@@ -99,7 +99,7 @@ export function alraoSgd(options: AlraoSgdOptions = {}): LrfreeOptimizer {
  * ```
  */
 export function alraoAdam(options: AlraoPresetOptions = {}): LrfreeOptimizer {
-  checkPresetKeys('alraoAdam', options, ALRAO_ADAM_KEYS);
+  checkKnownKeys('alraoAdam', options, ALRAO_ADAM_KEYS);
   return build('alraoAdam', adamDirection(), { minLr: 1e-5, maxLr: 1e-1 }, options);
 }
 

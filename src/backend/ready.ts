@@ -9,12 +9,7 @@ import { isNode, nodeImport } from '../core/platform.js';
 import { LrfreeConfigError } from '../core/validate.js';
 import { patchCpu, patchWasm } from './patchWasm.js';
 import { turnOnRelaxedSimd } from './relaxedSimd.js';
-import {
-  allowFusedMultiplyAdd,
-  productAccumulation,
-  productChosen,
-  simdKernels,
-} from './wasm/simd/instance.js';
+import { allowFusedMultiplyAdd, productAccumulation, simdKernels } from './wasm/simd/instance.js';
 import {
   checkWasmThreads,
   defaultWasmThreads,
@@ -250,14 +245,11 @@ export async function ready(options: ReadyOptions = {}): Promise<BackendName> {
     }
     muteCpuBanner();
     // Before the kernels compile (the threaded start compiles them for its helper threads).
-    if (wasm && !productChosen()) {
-      allowFusedMultiplyAdd(fma);
-      if (fma) await turnOnRelaxedSimd();
-    } else if (wasm && !allowFusedMultiplyAdd(fma)) {
+    if (wasm && !allowFusedMultiplyAdd(fma)) {
       console.error(
         `lrfree: fusedMultiplyAdd = ${fma} ignored: the wasm product was chosen earlier in this process (once per process).`,
       );
-    }
+    } else if (wasm && fma) await turnOnRelaxedSimd();
     if (tf.getBackend() !== name || !tf.findBackend(name)) {
       const ok =
         wasm && !tf.findBackend('wasm')

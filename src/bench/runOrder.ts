@@ -47,7 +47,11 @@ export function expectedRunMs(
   if (data.length === 0) return runs.map(() => 1);
   const group = (key: (d: (typeof data)[number]) => string, value: (d: (typeof data)[number]) => number) => {
     const m = new Map<string, number[]>();
-    for (const d of data) m.set(key(d), [...(m.get(key(d)) ?? []), value(d)]);
+    for (const d of data) {
+      const list = m.get(key(d));
+      if (list) list.push(value(d));
+      else m.set(key(d), [value(d)]);
+    }
     return m;
   };
   const a = new Map<string, number>();

@@ -24,17 +24,12 @@ export const COMMON_KEYS = [
 
 /**
  * Declares the option keys of the preset `name`: its own and the common ones, exactly the keys of its
- * options type (test/presetKeys.test.ts). The one list its unknown-key check ({@link checkPresetKeys}),
+ * options type (test/presetKeys.test.ts). The one list its unknown-key check (`checkKnownKeys`),
  * `knownOptionKeys(name)` and the fuzz tests read; a key the preset decides itself (the direction of
  * `adam`, the step of `sls`) is not in it, so it is refused rather than silently overridden.
  */
 export function presetKeys(name: string, own: readonly string[]): readonly string[] {
   return optionKeys(name, [...new Set([...own, ...COMMON_KEYS])]);
-}
-
-/** Refuses an option key not in the preset's list (from {@link presetKeys}), naming the preset's keys. */
-export function checkPresetKeys(name: string, options: object | undefined, keys: readonly string[]): void {
-  checkKnownKeys(name, options, keys);
 }
 
 const SGD_KEYS = presetKeys('sgd', ['weightDecay']);
@@ -72,7 +67,7 @@ export function withDecay<T extends CommonOptions>(
  * ```
  */
 export function sgd(eta: number, options: CommonOptions & { weightDecay?: number } = {}): LrfreeOptimizer {
-  checkPresetKeys('sgd', options, SGD_KEYS);
+  checkKnownKeys('sgd', options, SGD_KEYS);
   const { weightDecay, ...common } = options;
   return new LrfreeOptimizer({
     ...withDecay('sgd', common, weightDecay),
@@ -96,7 +91,7 @@ export function momentum(
   beta = 0.9,
   options: CommonOptions & { nesterov?: boolean; weightDecay?: number } = {},
 ): LrfreeOptimizer {
-  checkPresetKeys('momentum', options, MOMENTUM_KEYS);
+  checkKnownKeys('momentum', options, MOMENTUM_KEYS);
   const { nesterov, weightDecay, ...common } = options;
   return new LrfreeOptimizer({
     ...withDecay('momentum', common, weightDecay),
@@ -115,7 +110,7 @@ export function momentum(
  * ```
  */
 export function adam(eta = 0.001, options: CommonOptions & AdamOptions = {}): LrfreeOptimizer {
-  checkPresetKeys('adam', options, ADAM_KEYS);
+  checkKnownKeys('adam', options, ADAM_KEYS);
   const { beta1, beta2, epsilon, weightDecay, ...common } = options;
   return new LrfreeOptimizer({
     ...withDecay('adam', common, weightDecay),

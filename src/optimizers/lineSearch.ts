@@ -4,7 +4,7 @@
  * `salsa` (Adam or SGD + smoothed Armijo) and `sps` (SGD + stochastic Polyak step).
  */
 import { LrfreeOptimizer } from '../core/optimizer.js';
-import { checkNumber, LrfreeConfigError, showValue } from '../core/validate.js';
+import { checkKnownKeys, checkNumber, LrfreeConfigError, showValue } from '../core/validate.js';
 import { adam as adamDirection } from '../directions/adam.js';
 import { sgd as sgdDirection } from '../directions/sgd.js';
 import { armijo } from '../steps/armijo.js';
@@ -13,7 +13,7 @@ import type { ResetOption } from '../steps/lineSearchCommon.js';
 import { type PerLayerOptions, perLayer } from '../steps/perLayer.js';
 import { type PolyakVariant, polyak } from '../steps/polyak.js';
 import { smoothedArmijo } from '../steps/smoothedArmijo.js';
-import { type CommonOptions, checkPresetKeys, presetKeys, withDecay } from './baselines.js';
+import { type CommonOptions, presetKeys, withDecay } from './baselines.js';
 import type { CatalogEntry } from './catalogEntry.js';
 
 /** Options shared by the Armijo-type presets; names mirror the reference `Sls` class. */
@@ -141,7 +141,7 @@ function split<T extends SlsOptions>(o: T) {
  * ```
  */
 export function sls(options: SlsOptions = {}): LrfreeOptimizer {
-  checkPresetKeys('sls', options, SLS_KEYS);
+  checkKnownKeys('sls', options, SLS_KEYS);
   const { search, betaF, lineSearch, weightDecay, rest } = split(options);
   const step =
     (lineSearch ?? 'armijo') === 'goldstein'
@@ -186,7 +186,7 @@ function adamParts(who: string, options: AdamSlsOptions) {
  * ```
  */
 export function adamSls(options: AdamSlsOptions = {}): LrfreeOptimizer {
-  checkPresetKeys('adamSls', options, ADAM_SLS_KEYS);
+  checkKnownKeys('adamSls', options, ADAM_SLS_KEYS);
   const { direction, searchOptions, rest } = adamParts('adamSls', options);
   return new LrfreeOptimizer({ ...rest, direction, step: armijo(searchOptions), name: 'adamSls' });
 }
@@ -204,7 +204,7 @@ export function adamSls(options: AdamSlsOptions = {}): LrfreeOptimizer {
  * ```
  */
 export function plasls(options: AdamSlsOptions & PerLayerOptions = {}): LrfreeOptimizer {
-  checkPresetKeys('plasls', options, PLASLS_KEYS);
+  checkKnownKeys('plasls', options, PLASLS_KEYS);
   const { strategy, jointSteps, plaslsVariant, ...others } = options;
   const { direction, searchOptions, rest } = adamParts('plasls', others);
   const step = perLayer(armijo(searchOptions), { strategy, jointSteps, plaslsVariant });
@@ -259,7 +259,7 @@ export interface SalsaOptions extends CommonOptions {
  * ```
  */
 export function salsa(options: SalsaOptions = {}): LrfreeOptimizer {
-  checkPresetKeys('salsa', options, SALSA_KEYS);
+  checkKnownKeys('salsa', options, SALSA_KEYS);
   const {
     direction,
     beta1,
@@ -346,7 +346,7 @@ export interface SpsOptions extends CommonOptions {
  * ```
  */
 export function sps(options: SpsOptions = {}): LrfreeOptimizer {
-  checkPresetKeys('sps', options, SPS_KEYS);
+  checkKnownKeys('sps', options, SPS_KEYS);
   const { c, fStar, variant, etaMax, gamma, nBatchesPerEpoch, initStepSize, eps, weightDecay, ...rest } =
     options;
   const step = polyak({ c, fStar, variant, etaMax, gamma, nBatchesPerEpoch, initStepSize, eps });

@@ -4,8 +4,8 @@ import { LrfreeOptimizer } from '../core/optimizer.js';
 import { createSchedule, registerDirection } from '../core/registry.js';
 import type { Schedule } from '../core/schedule.js';
 import type { ComponentConfig, Direction, JsonValue, Method } from '../core/types.js';
-import { type Bound, checkNumber, LrfreeConfigError, showValue } from '../core/validate.js';
-import { type CommonOptions, checkPresetKeys } from './baselines.js';
+import { type Bound, checkKnownKeys, checkNumber, LrfreeConfigError, showValue } from '../core/validate.js';
+import type { CommonOptions } from './baselines.js';
 
 /**
  * What every §9 preset accepts besides its own knobs. `schedule` multiplies the method's own `lr` inside
@@ -131,7 +131,7 @@ export function splitCommon<T extends object>(
   schedule?: Schedule;
   stepsPerEpoch?: number;
 } {
-  checkPresetKeys(name, options, keys);
+  checkKnownKeys(name, options, keys);
   const { transforms, seed, stepsPerEpoch, model, schedule, ...own } = options as MethodCommonOptions & T;
   return {
     own: own as Omit<T, keyof MethodCommonOptions>,

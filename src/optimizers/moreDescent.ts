@@ -4,7 +4,7 @@
  * Newton) to get more out of each gradient.
  */
 import { LrfreeOptimizer } from '../core/optimizer.js';
-import { checkOneOf, LrfreeConfigError, showValue } from '../core/validate.js';
+import { checkKnownKeys, checkOneOf, LrfreeConfigError, showValue } from '../core/validate.js';
 import { type AdamOptions, adam } from '../directions/adam.js';
 import { momentum } from '../directions/momentum.js';
 import {
@@ -22,7 +22,7 @@ import {
 import { PARABOLIC_RULE_KEYS, type ParabolicOptions, parabolic } from '../steps/parabolic.js';
 import { VAULT_RULE_KEYS, type VaultOptions, vault } from '../steps/vault.js';
 import { WALK_RULE_KEYS, type WalkOptions, walk as walkRule } from '../steps/walk.js';
-import { type CommonOptions, checkPresetKeys, presetKeys } from './baselines.js';
+import { type CommonOptions, presetKeys } from './baselines.js';
 import type { CatalogEntry } from './catalogEntry.js';
 
 // Each preset's keys: its rule's (or direction's) own, its own and the common ones (presetKeys).
@@ -53,7 +53,7 @@ export type WalkPresetOptions = CommonOptions &
  * ```
  */
 export function walk(options: WalkPresetOptions = {}): LrfreeOptimizer {
-  checkPresetKeys('walk', options, WALK_KEYS);
+  checkKnownKeys('walk', options, WALK_KEYS);
   const { transforms, seed, schedule, stepsPerEpoch, model, direction, adam: adamOptions, ...rule } = options;
   const dir = checkOneOf('walk', 'direction', direction ?? 'sgd', ['sgd', 'adam']);
   if (adamOptions !== undefined && dir !== 'adam') {
@@ -85,7 +85,7 @@ export function walk(options: WalkPresetOptions = {}): LrfreeOptimizer {
  * ```
  */
 export function keepStepping(options: CommonOptions & KeepSteppingOptions = {}): LrfreeOptimizer {
-  checkPresetKeys('keepStepping', options, KEEP_STEPPING_KEYS);
+  checkKnownKeys('keepStepping', options, KEEP_STEPPING_KEYS);
   const { transforms, seed, schedule, stepsPerEpoch, model, ...rule } = options;
   return new LrfreeOptimizer({
     transforms,
@@ -110,7 +110,7 @@ export function keepStepping(options: CommonOptions & KeepSteppingOptions = {}):
  * ```
  */
 export function keepVaulting(options: CommonOptions & VaultOptions = {}): LrfreeOptimizer {
-  checkPresetKeys('keepVaulting', options, KEEP_VAULTING_KEYS);
+  checkKnownKeys('keepVaulting', options, KEEP_VAULTING_KEYS);
   const { transforms, seed, schedule, stepsPerEpoch, model, ...rule } = options;
   return new LrfreeOptimizer({
     transforms,
@@ -134,7 +134,7 @@ export function keepVaulting(options: CommonOptions & VaultOptions = {}): Lrfree
  * ```
  */
 export function pal(options: CommonOptions & ParabolicOptions & { beta?: number } = {}): LrfreeOptimizer {
-  checkPresetKeys('pal', options, PAL_KEYS);
+  checkKnownKeys('pal', options, PAL_KEYS);
   const { transforms, seed, schedule, stepsPerEpoch, model, beta, ...rule } = options;
   return new LrfreeOptimizer({
     transforms,
@@ -169,7 +169,7 @@ export type NewtonPresetOptions = CommonOptions &
  * ```
  */
 export function newton(options: NewtonPresetOptions = {}): LrfreeOptimizer {
-  checkPresetKeys('newton', options, NEWTON_KEYS);
+  checkKnownKeys('newton', options, NEWTON_KEYS);
   const { transforms, seed, schedule, stepsPerEpoch, model, guard, ...dir } = options;
   const guarded = checkOneOf('newton', 'guard', guard ?? true, [true, false]);
   return new LrfreeOptimizer({

@@ -142,11 +142,6 @@ export function engineHasRelaxedSimd(): boolean {
   return WebAssembly.validate(decode(KERNELS_RELAXED_WASM_BASE64));
 }
 
-/** True once the kernel module is chosen (at the first use; once per process). */
-export function productChosen(): boolean {
-  return bytes !== undefined;
-}
-
 /**
  * Asks for the mul + add product (`false`) or allows the fused one where the engine has it (`true`, the
  * default), before the module is chosen. Returns false when it was already chosen under the other setting.
