@@ -66,9 +66,17 @@ export {
   AUTO_REASONS,
   AUTO_REGIMES,
   AUTO_WEIGHT_DECAY,
+  type AutoFlag,
+  type AutoFlagId,
+  type AutoLossChange,
   AutoOptimizer,
   type AutoOptions,
+  type AutoReasonName,
+  type AutoReport,
+  type AutoScaleChange,
   auto,
+  formatAutoReport,
+  type LossWindow,
 } from './optimizers/auto.js';
 export { AveragedOptimizer, type AveragedOptimizerOptions } from './optimizers/averaged.js';
 export {

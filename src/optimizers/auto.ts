@@ -12,6 +12,7 @@ export {
   AUTO_WEIGHT_DECAY,
   DETERMINISTIC_C_FLOOR,
 } from './auto/constants.js';
+export type { LossWindow } from './auto/lossTrace.js';
 export {
   type AutoIngredients,
   AutoOptimizer,
@@ -19,4 +20,13 @@ export {
   auto,
   autoWith,
 } from './auto/optimizer.js';
+export {
+  type AutoFlag,
+  type AutoFlagId,
+  type AutoLossChange,
+  type AutoReasonName,
+  type AutoReport,
+  type AutoScaleChange,
+  formatAutoReport,
+} from './auto/report.js';
 export type { AutoCheckMove, AutoNoisyChecks } from './auto/scaleRule.js';

@@ -41,6 +41,7 @@ import {
   DETERMINISTIC_C_FLOOR,
 } from './constants.js';
 import { type AutoDirection, autoDirection } from './direction.js';
+import { AutoJournal, type AutoReport } from './report.js';
 import { type AutoCheckMove, type AutoNoisyChecks, type AutoScaleRule, autoScaleRule } from './scaleRule.js';
 
 /** Optional hints of {@link auto}; none is needed. */
@@ -76,6 +77,9 @@ export class AutoOptimizer extends EvalPointOptimizer {
   /** The deterministic regime's smallest averaging weight (see {@link DETERMINISTIC_C_FLOOR}). */
   cFloor = DETERMINISTIC_C_FLOOR;
 
+  /** Every step's record, for {@link AutoOptimizer.report} (in memory: a restored optimizer starts a new one). */
+  private readonly journal = new AutoJournal();
+
   /** The current scale (0 before calibration). */
   get scale(): number {
     return (this.ruleState().scale as number | undefined) ?? 0;
@@ -90,11 +94,36 @@ export class AutoOptimizer extends EvalPointOptimizer {
     dir.cFloor = deterministic && !dir.cg ? this.cFloor : 0;
     dir.cgFraction = (this.ruleState().cgFraction as number | undefined) ?? 1;
     (this.rule as AutoScaleRule).yShare = () => dir.yShare;
+    const scaleBefore = this.scale;
     const out = super.minimize(f, returnCost, varList);
+    this.journal.record(this.lastStep, scaleBefore);
     if (!this.lastStep.skipped && this.lastStep.info.reason === AUTO_REASONS.shortened) {
       this.trainPointIsTheWeights(!dir.cg);
     }
     return out;
+  }
+
+  /**
+   * Did it work? What this optimizer saw since it was created (or restored): the training loss at the
+   * start and at the end, whether it was still falling, the scale's changes and why, the skipped steps, and
+   * flags that say what to look at and what to do (`ok` when no flag is a warning). Costs nothing: the
+   * journal is a few numbers per step, kept in bounded memory. {@link formatAutoReport} prints it.
+   *
+   * @example
+   * ```ts
+   * const opt = lrfree.auto();
+   * model.compile({ optimizer: opt, loss: 'categoricalCrossentropy' });
+   * await model.fit(x, y, { epochs: 3, batchSize: 16, verbose: 0 });
+   * const report = opt.report();
+   * console.log(lrfree.formatAutoReport(report));
+   * if (!report.ok) console.log(report.flags.map((f) => f.action).join('\n'));
+   * ```
+   */
+  report(): AutoReport {
+    return this.journal.report(
+      (this.ruleState().regime as number | undefined) ?? AUTO_REGIMES.unknown,
+      this.scale,
+    );
   }
 
   /**
