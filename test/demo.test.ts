@@ -3,8 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { RunRecord } from '../src/bench/record.js';
 import { readStore } from '../src/bench/store.js';
-import { demoHeadline, demoOptimizers, demoSummary, runDemo } from '../src/cli/demo.js';
+import { demoHeadline, demoOptimizers, demoSummary, ownVerdict, runDemo } from '../src/cli/demo.js';
 
 const out = mkdtempSync(join(tmpdir(), 'lrfree-demo-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -63,10 +64,41 @@ describe('the demo headline: auto() against the grid-tuned scheduled baseline', 
     expect(text).toContain(`${gridCost} (2 runs)`);
     expect(text).toContain(`${((100 * mine.cost) / gridCost).toFixed(0)}%`);
     expect(readFileSync(join(dir, 'results.md'), 'utf8')).toContain('## The headline');
+    // auto's own report is stored with its run and shown; the grid's runs have none.
+    expect(mine.optimizerReport!.flags.every((f) => f.message.length > 20)).toBe(true);
+    expect(grid.every((r) => r.optimizerReport === undefined)).toBe(true);
+    expect(text).toContain("auto's own report");
+    expect(text).toContain(ownVerdict([mine]));
     // The default list: both scheduled grids, the rivals and auto().
     expect(demoOptimizers()).toEqual(
       expect.arrayContaining(['momentum@0.1+cosine', 'adamw@0.001+cosine', 'sfAdamW-algoperf', 'auto']),
     );
+  });
+});
+
+describe("the headline's own-report column", () => {
+  const withFlags = (...flags: [string, 'warning' | 'info'][]) =>
+    ({
+      optimizerReport: {
+        ok: flags.every(([, s]) => s !== 'warning'),
+        flags: flags.map(([id, severity]) => ({ id, severity, message: id })),
+      },
+    }) as RunRecord;
+
+  it('says ok, or which warnings on how many runs, with the information flags in parentheses', () => {
+    expect(ownVerdict([])).toBe('-');
+    expect(ownVerdict([withFlags()])).toBe('ok');
+    expect(ownVerdict([withFlags(['stillFalling', 'info'])])).toBe('ok (stillFalling)');
+    expect(ownVerdict([withFlags(['notLearning', 'warning'], ['guardFired', 'info'])])).toBe(
+      'warning: notLearning (guardFired)',
+    );
+    expect(
+      ownVerdict([
+        withFlags(['skippedSteps', 'warning']),
+        withFlags(),
+        withFlags(['skippedSteps', 'warning']),
+      ]),
+    ).toBe('warning: skippedSteps 2 of 3');
   });
 });
 

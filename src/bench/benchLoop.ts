@@ -10,7 +10,13 @@ import { type LoopBatch, runTrainingLoop } from '../core/loop.js';
 import { LrfreeConfigError } from '../core/validate.js';
 import { codeVersion } from './codeVersion.js';
 import { costWeightedLogLossArea, logLossArea, timeToTarget } from './metrics.js';
-import { type EvalPoint, type RunRecord, runKey, type TracePoint } from './record.js';
+import {
+  type EvalPoint,
+  type OptimizerReportSummary,
+  type RunRecord,
+  runKey,
+  type TracePoint,
+} from './record.js';
 import type { Suite, Task, TaskInstance } from './task.js';
 
 /** Loss above this multiple of the first loss, or non-finite, counts as divergence and ends the run. */
@@ -40,6 +46,8 @@ export interface BenchDriver<B extends LoopBatch = LoopBatch> {
   final(): { validation: { loss: number; metric?: number }; test: { loss: number; metric?: number } };
   /** Counters of the run so far. */
   counters(steps: number): { forwards: number; backwards: number; skipped: number };
+  /** The optimizer's own verdict on the run, when it gives one (auto's `report()`). */
+  optimizerReport?(): OptimizerReportSummary | undefined;
   /** The time-to-target rule; default the task's (metric if it has one, else loss). */
   target?: { metric?: number; loss?: number };
   /** Frees what the driver made (the task instance is disposed by the caller). */
@@ -117,6 +125,7 @@ export async function runBench<B extends LoopBatch>(
     let diverged = run.diverged;
     const { validation, test } = driver.final();
     if (!Number.isFinite(validation.loss)) diverged = true;
+    const optimizerReport = driver.optimizerReport?.();
     const target = driver.target ?? task.target;
     const metricTarget = target?.metric;
     const values = evals.map((e) => (metricTarget !== undefined ? (e.metric ?? Number.NaN) : e.loss));
@@ -136,6 +145,7 @@ export async function runBench<B extends LoopBatch>(
         cost: at(evals.map((e) => e.cost)),
         ms: at(evals.map((e) => e.ms)),
       },
+      ...(optimizerReport ? { optimizerReport } : {}),
     };
   } catch (e) {
     if (!(e instanceof LrfreeConfigError)) throw e;

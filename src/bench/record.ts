@@ -21,6 +21,12 @@ export interface EvalPoint {
   metric?: number;
 }
 
+/** What a run's optimizer said of it ({@link RunRecord.optimizerReport}). */
+export interface OptimizerReportSummary {
+  ok: boolean;
+  flags: { id: string; severity: 'warning' | 'info'; message: string }[];
+}
+
 /** Everything recorded about one run; one line of the results store. */
 export interface RunRecord {
   key: string;
@@ -51,6 +57,11 @@ export interface RunRecord {
   final: { validation: { loss: number; metric?: number }; test: { loss: number; metric?: number } };
   /** Time to the task's validation target, in steps, cost and ms (Infinity when not reached). */
   toTarget: { steps: number; cost: number; ms: number };
+  /**
+   * The optimizer's own verdict on the run, for optimizers that report one (auto's `report()`): `ok` when
+   * no flag is a warning, and the flags (absent for other optimizers and in older stores).
+   */
+  optimizerReport?: OptimizerReportSummary;
   /**
    * Set when the optimizer refused the task with a configuration error (e.g. Newton on a model above its
    * maxParams): deterministic, so stored like a result, shown in the report and not retried on resume.

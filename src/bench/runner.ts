@@ -5,7 +5,13 @@
 import { withEvalPoint } from '../core/evalPoint.js';
 import { ALRAO_WRAPPED, runAlraoWrapped } from './alraoRunner.js';
 import { type RunOptions, runBench } from './benchLoop.js';
-import { type EvalPoint, type RunRecord, runKey, type TracePoint } from './record.js';
+import {
+  type EvalPoint,
+  type OptimizerReportSummary,
+  type RunRecord,
+  runKey,
+  type TracePoint,
+} from './record.js';
 import { benchOptimizer } from './specs.js';
 import type { Suite, Task, TaskInstance } from './task.js';
 
@@ -78,6 +84,15 @@ export async function runOne(
       backwards: opt.counters.backwards + opt.counters.skipped,
       skipped: opt.counters.skipped,
     }),
+    optimizerReport: () => reportOf(opt),
     dispose: () => opt.dispose(),
   });
+}
+
+/** The optimizer's own report on its run, when it has one (auto's `report()`), without the numbers. */
+function reportOf(opt: object): OptimizerReportSummary | undefined {
+  const report = (opt as { report?: () => OptimizerReportSummary }).report;
+  if (typeof report !== 'function') return undefined;
+  const { ok, flags } = report.call(opt);
+  return { ok, flags: flags.map(({ id, severity, message }) => ({ id, severity, message })) };
 }

@@ -116,6 +116,26 @@ export function demoSummary(comparisons: TaskComparison[]): string {
 }
 
 /**
+ * What the subject's runs said of themselves (auto's `report()`, stored per run): 'ok' when no run has a
+ * warning, else the warnings' ids and on how many runs; the information flags in parentheses.
+ */
+export function ownVerdict(runs: readonly RunRecord[]): string {
+  const reports = runs.flatMap((r) => (r.optimizerReport ? [r.optimizerReport] : []));
+  if (reports.length === 0) return '-';
+  const count = (severity: 'warning' | 'info') => {
+    const n = new Map<string, number>();
+    for (const r of reports)
+      for (const id of new Set(r.flags.filter((f) => f.severity === severity).map((f) => f.id)))
+        n.set(id, (n.get(id) ?? 0) + 1);
+    const of = reports.length > 1 ? ` of ${reports.length}` : '';
+    return [...n].map(([id, k]) => (reports.length > 1 ? `${id} ${k}${of}` : id)).join(', ');
+  };
+  const warnings = count('warning');
+  const info = count('info');
+  return `${warnings ? `warning: ${warnings}` : 'ok'}${info ? ` (${info})` : ''}`;
+}
+
+/**
  * The headline: per task, `subject` (default auto) against the reference (the best grid-tuned scheduled
  * row): test loss and accuracy of each, and the compute each needed in forward-equivalents (1 forward = 1,
  * 1 backward = 3), the reference's counted over every run of its grid (all its learning rates, extensions
@@ -144,6 +164,7 @@ export function demoHeadline(
       `${gridCost} (${gridRuns.length} runs)`,
       mine.cost,
       gridCost > 0 ? `${((100 * mine.cost) / gridCost).toFixed(0)}%` : '-',
+      ownVerdict(records.filter((r) => r.task === c.task && r.optimizer === mine.spec)),
     ]);
   }
   if (rows.length === 0) return '';
@@ -157,6 +178,7 @@ export function demoHeadline(
       'compute to find it: its grid',
       `${subject} compute`,
       `${subject} / grid`,
+      `${subject}'s own report`,
     ],
     rows,
   });
