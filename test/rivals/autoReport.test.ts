@@ -135,7 +135,9 @@ describe('AutoJournal flags', () => {
 
     const short = new AutoJournal();
     for (let i = 0; i < 5; i++) short.record(rec(1 / (i + 1)), 1);
-    expect(short.report(AUTO_REGIMES.unknown, 1).flags.map((f) => f.id)).toEqual(['tooFewSteps']);
+    const shortReport = short.report(AUTO_REGIMES.unknown, 1);
+    expect(shortReport.flags.map((f) => f.id)).toEqual(['tooFewSteps']);
+    expect(formatAutoReport(shortReport)).toContain('training loss: 1.000 (step 1) -> 0.2250 (steps 4-5)');
   });
 });
 

@@ -192,8 +192,8 @@ export class AutoJournal {
           id: 'notLearning',
           severity: 'warning',
           message:
-            `The training loss did not fall: ${fmt(start.mean)} over steps ${start.fromStep}-${start.toStep}, ` +
-            `${fmt(end.mean)} over steps ${end.fromStep}-${end.toStep}.`,
+            `The training loss did not fall: ${fmt(start.mean)} over ${stepsOf(start)}, ` +
+            `${fmt(end.mean)} over ${stepsOf(end)}.`,
           action:
             'Check that the labels match the inputs, that the loss fits the outputs (logits or probabilities), ' +
             'and that the model can fit a few batches; lrfree.diagnostics.procedure() runs these checks.',
@@ -202,7 +202,7 @@ export class AutoJournal {
     }
     if (lastQuarter) {
       const { before, after, relativeFall, z } = lastQuarter;
-      const where = `steps ${before.fromStep}-${before.toStep} against ${after.fromStep}-${after.toStep}`;
+      const where = `${stepsOf(before)} against ${after.fromStep}-${after.toStep}`;
       if (relativeFall > FALL && beyond(z, 1)) {
         flags.push({
           id: 'stillFalling',
@@ -258,6 +258,11 @@ function change(before: LossWindow, after: LossWindow): AutoLossChange {
   return { before, after, relativeFall: diff / Math.max(Math.abs(before.mean), 1e-30), z };
 }
 
+/** "step 3" or "steps 3-8". */
+function stepsOf(w: LossWindow): string {
+  return w.fromStep === w.toStep ? `step ${w.fromStep}` : `steps ${w.fromStep}-${w.toStep}`;
+}
+
 /** The difference is beyond the noise in direction `sign` (any difference counts without a spread). */
 function beyond(z: number | null, sign: 1 | -1): boolean {
   return z === null || sign * z > Z;
@@ -282,8 +287,7 @@ export function formatAutoReport(report: AutoReport): string {
   const { start, end } = report.loss;
   if (start && end) {
     lines.push(
-      `  training loss: ${fmt(start.mean)} (steps ${start.fromStep}-${start.toStep}) -> ${fmt(end.mean)} ` +
-        `(steps ${end.fromStep}-${end.toStep})`,
+      `  training loss: ${fmt(start.mean)} (${stepsOf(start)}) -> ${fmt(end.mean)} (${stepsOf(end)})`,
     );
   }
   for (const f of report.flags) lines.push(`  ${f.severity}: ${f.message} ${f.action}`);
