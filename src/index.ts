@@ -37,6 +37,7 @@ export {
 } from './core/evalPoint.js';
 export { EvalPointCallback, evalPointCallback } from './core/evalPointCallback.js';
 export { Hyperparameters, type HyperScope } from './core/hyperparams.js';
+export type { LossWindow } from './core/lossTrace.js';
 export {
   type LossFn,
   LrfreeOptimizer,
@@ -54,6 +55,13 @@ export {
   registerTransform,
 } from './core/registry.js';
 export { deriveSeed, mulberry32, withSeededMathRandom } from './core/rng.js';
+export {
+  formatReport,
+  type LossChange,
+  type ReportFlag,
+  type ReportFlagId,
+  type TrainingReport,
+} from './core/runReport.js';
 export type { Schedule } from './core/schedule.js';
 export type * from './core/types.js';
 export { LrfreeConfigError } from './core/validate.js';
@@ -66,17 +74,12 @@ export {
   AUTO_REASONS,
   AUTO_REGIMES,
   AUTO_WEIGHT_DECAY,
-  type AutoFlag,
-  type AutoFlagId,
-  type AutoLossChange,
   AutoOptimizer,
   type AutoOptions,
   type AutoReasonName,
   type AutoReport,
   type AutoScaleChange,
   auto,
-  formatAutoReport,
-  type LossWindow,
 } from './optimizers/auto.js';
 export { AveragedOptimizer, type AveragedOptimizerOptions } from './optimizers/averaged.js';
 export {

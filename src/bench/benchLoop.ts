@@ -46,7 +46,7 @@ export interface BenchDriver<B extends LoopBatch = LoopBatch> {
   final(): { validation: { loss: number; metric?: number }; test: { loss: number; metric?: number } };
   /** Counters of the run so far. */
   counters(steps: number): { forwards: number; backwards: number; skipped: number };
-  /** The optimizer's own verdict on the run, when it gives one (auto's `report()`). */
+  /** The optimizer's own verdict on the run (its `report()`), when it has one. */
   optimizerReport?(): OptimizerReportSummary | undefined;
   /** The time-to-target rule; default the task's (metric if it has one, else loss). */
   target?: { metric?: number; loss?: number };

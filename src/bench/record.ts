@@ -58,8 +58,8 @@ export interface RunRecord {
   /** Time to the task's validation target, in steps, cost and ms (Infinity when not reached). */
   toTarget: { steps: number; cost: number; ms: number };
   /**
-   * The optimizer's own verdict on the run, for optimizers that report one (auto's `report()`): `ok` when
-   * no flag is a warning, and the flags (absent for other optimizers and in older stores).
+   * The optimizer's own verdict on the run (its `report()`): `ok` when no flag is a warning, and the flags
+   * (absent for Alrao's wrapped model and in older stores).
    */
   optimizerReport?: OptimizerReportSummary;
   /**

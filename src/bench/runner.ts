@@ -89,7 +89,7 @@ export async function runOne(
   });
 }
 
-/** The optimizer's own report on its run, when it has one (auto's `report()`), without the numbers. */
+/** The optimizer's own report on its run (`report()`), its verdict and flags without the numbers. */
 function reportOf(opt: object): OptimizerReportSummary | undefined {
   const report = (opt as { report?: () => OptimizerReportSummary }).report;
   if (typeof report !== 'function') return undefined;

@@ -28,6 +28,7 @@ import {
   createTransform,
 } from './registry.js';
 import { deriveSeed, withSeededMathRandom } from './rng.js';
+import { RunJournal, type TrainingReport } from './runReport.js';
 import {
   describeVars,
   matchSaved,
@@ -99,6 +100,28 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
   lastStep: StepRecord = { loss: Number.NaN, eta: 0, forwards: 0, backwards: 0, skipped: false, info: {} };
   /** Cumulative counters since creation (restored with the optimizer's weights). */
   counters: Counters = { steps: 0, forwards: 0, backwards: 0, skipped: 0 };
+  /** Every step's loss, step size and skip, for {@link report} (in memory only: not saved). */
+  private readonly journal = new RunJournal();
+
+  /**
+   * Did it work? What this optimizer saw since it was created (or restored): the training loss at the
+   * start and at the end, whether it was still falling, the step size at the first and last step, the
+   * skipped steps, and flags that say what to look at and what to do (`ok` when no flag is a warning).
+   * Costs nothing: the journal is a few numbers per step, kept in bounded memory. `formatReport` prints it.
+   *
+   * @example
+   * ```ts
+   * const opt = lrfree.sls();
+   * model.compile({ optimizer: opt, loss: 'categoricalCrossentropy' });
+   * await model.fit(x, y, { epochs: 3, batchSize: 16, verbose: 0 });
+   * const report = opt.report();
+   * console.log(lrfree.formatReport(report));
+   * if (!report.ok) console.log(report.flags.map((f) => f.action).join('\n'));
+   * ```
+   */
+  report(): TrainingReport {
+    return this.journal.report(this.name);
+  }
 
   /**
    * A real prototype check: tf.Optimizer's `Symbol.hasInstance` is duck-typed, which would make
@@ -487,6 +510,7 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
           ms: performance.now() - t0,
         },
       };
+      this.journal.record(this.lastStep);
       return true;
     } catch (e) {
       session.abort();
@@ -508,6 +532,7 @@ export class LrfreeOptimizer extends tf.Optimizer implements FitAware {
     this.counters.forwards += forwards;
     this.counters.backwards += backwards;
     this.lastStep = { loss, eta: 0, forwards, backwards, skipped: true, skipReason: what, info: {} };
+    this.journal.record(this.lastStep);
     if (this.fitRun) {
       this.fitRun.skipped += 1;
       return; // reported once, with the count, when the fit run ends (fitRunEnd)

@@ -12,7 +12,6 @@ export {
   AUTO_WEIGHT_DECAY,
   DETERMINISTIC_C_FLOOR,
 } from './auto/constants.js';
-export type { LossWindow } from './auto/lossTrace.js';
 export {
   type AutoIngredients,
   AutoOptimizer,
@@ -21,12 +20,9 @@ export {
   autoWith,
 } from './auto/optimizer.js';
 export {
-  type AutoFlag,
-  type AutoFlagId,
-  type AutoLossChange,
   type AutoReasonName,
   type AutoReport,
   type AutoScaleChange,
-  formatAutoReport,
+  MAX_CHANGES,
 } from './auto/report.js';
 export type { AutoCheckMove, AutoNoisyChecks } from './auto/scaleRule.js';

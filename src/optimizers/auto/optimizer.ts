@@ -41,7 +41,7 @@ import {
   DETERMINISTIC_C_FLOOR,
 } from './constants.js';
 import { type AutoDirection, autoDirection } from './direction.js';
-import { AutoJournal, type AutoReport } from './report.js';
+import { type AutoReport, AutoScaleJournal } from './report.js';
 import { type AutoCheckMove, type AutoNoisyChecks, type AutoScaleRule, autoScaleRule } from './scaleRule.js';
 
 /** Optional hints of {@link auto}; none is needed. */
@@ -77,8 +77,8 @@ export class AutoOptimizer extends EvalPointOptimizer {
   /** The deterministic regime's smallest averaging weight (see {@link DETERMINISTIC_C_FLOOR}). */
   cFloor = DETERMINISTIC_C_FLOOR;
 
-  /** Every step's record, for {@link AutoOptimizer.report} (in memory: a restored optimizer starts a new one). */
-  private readonly journal = new AutoJournal();
+  /** The scale's changes, for {@link AutoOptimizer.report} (in memory: a restored optimizer starts a new one). */
+  private readonly scaleJournal = new AutoScaleJournal();
 
   /** The current scale (0 before calibration). */
   get scale(): number {
@@ -96,7 +96,7 @@ export class AutoOptimizer extends EvalPointOptimizer {
     (this.rule as AutoScaleRule).yShare = () => dir.yShare;
     const scaleBefore = this.scale;
     const out = super.minimize(f, returnCost, varList);
-    this.journal.record(this.lastStep, scaleBefore);
+    this.scaleJournal.record(this.lastStep, scaleBefore);
     if (!this.lastStep.skipped && this.lastStep.info.reason === AUTO_REASONS.shortened) {
       this.trainPointIsTheWeights(!dir.cg);
     }
@@ -104,10 +104,9 @@ export class AutoOptimizer extends EvalPointOptimizer {
   }
 
   /**
-   * Did it work? What this optimizer saw since it was created (or restored): the training loss at the
-   * start and at the end, whether it was still falling, the scale's changes and why, the skipped steps, and
-   * flags that say what to look at and what to do (`ok` when no flag is a warning). Costs nothing: the
-   * journal is a few numbers per step, kept in bounded memory. {@link formatAutoReport} prints it.
+   * Did it work? The report every optimizer gives (the training loss at the start and the end, still
+   * falling or not, skipped steps, flags with what to do), and auto's own findings: the regime it found,
+   * the calibrated scale and every later change of it with its reason, a flag when the guard fired.
    *
    * @example
    * ```ts
@@ -115,12 +114,12 @@ export class AutoOptimizer extends EvalPointOptimizer {
    * model.compile({ optimizer: opt, loss: 'categoricalCrossentropy' });
    * await model.fit(x, y, { epochs: 3, batchSize: 16, verbose: 0 });
    * const report = opt.report();
-   * console.log(lrfree.formatAutoReport(report));
-   * if (!report.ok) console.log(report.flags.map((f) => f.action).join('\n'));
+   * console.log(lrfree.formatReport(report), report.regime, report.scale.calibrated);
    * ```
    */
-  report(): AutoReport {
-    return this.journal.report(
+  override report(): AutoReport {
+    return this.scaleJournal.report(
+      super.report(),
       (this.ruleState().regime as number | undefined) ?? AUTO_REGIMES.unknown,
       this.scale,
     );
