@@ -1,7 +1,7 @@
 /**
  * A run's training losses in bounded memory: the finite losses in at most `capacity` bins of equal size
  * (full bins merge pairwise, so a run of any length keeps at most `capacity` numbers), enough to compare a
- * stretch of the run with another, with an interval (auto's report, ./report.ts).
+ * stretch of the run with another, with an interval (every optimizer's report, ./runReport.ts).
  */
 
 /** The mean of the losses over a stretch of the run and its standard error (over the stretch's bins). */
