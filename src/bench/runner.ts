@@ -3,6 +3,7 @@
  * trace, validation evaluations, final metrics, L, cost, time-to-target and divergence.
  */
 import { withEvalPoint } from '../core/evalPoint.js';
+import type { LrfreeOptimizer } from '../core/optimizer.js';
 import { ALRAO_WRAPPED, runAlraoWrapped } from './alraoRunner.js';
 import { type RunOptions, runBench } from './benchLoop.js';
 import {
@@ -89,10 +90,8 @@ export async function runOne(
   });
 }
 
-/** The optimizer's own report on its run (`report()`), its verdict and flags without the numbers. */
-function reportOf(opt: object): OptimizerReportSummary | undefined {
-  const report = (opt as { report?: () => OptimizerReportSummary }).report;
-  if (typeof report !== 'function') return undefined;
-  const { ok, flags } = report.call(opt);
+/** The optimizer's own report on its run, its verdict and flags without the numbers. */
+function reportOf(opt: LrfreeOptimizer): OptimizerReportSummary {
+  const { ok, flags } = opt.report();
   return { ok, flags: flags.map(({ id, severity, message }) => ({ id, severity, message })) };
 }

@@ -116,7 +116,7 @@ export function demoSummary(comparisons: TaskComparison[]): string {
 }
 
 /**
- * What the subject's runs said of themselves (auto's `report()`, stored per run): 'ok' when no run has a
+ * What the subject's runs said of themselves (the optimizer's `report()`, stored per run): 'ok' when no run has a
  * warning, else the warnings' ids and on how many runs; the information flags in parentheses.
  */
 export function ownVerdict(runs: readonly RunRecord[]): string {
