@@ -3,10 +3,10 @@
  * (H + lambda I) d = g, with H from finite-difference Hessian-vector products (nested tf.grad is wrong or
  * fails for tanh/sigmoid/softmax in TF.js, TFJS-NOTES §6, trap T25).
  */
-import * as tf from '@tensorflow/tfjs';
 import { registerDirection } from '../core/registry.js';
 import type { Direction, DirectionContext, DirectionResult } from '../core/types.js';
 import { checkKnownKeys, checkNumber, checkOneOf, LrfreeConfigError } from '../core/validate.js';
+import { denseHessian, finiteDifferenceHvp, flatten, lossAtFlat, scaled, unflatten } from './flatParams.js';
 import { conjugateGradient, dampedSolve, dot } from './newtonSolvers.js';
 
 /** Options of {@link newton}. */
@@ -151,37 +151,13 @@ export function newton(options: NewtonOptions = {}): Direction {
     const diagScale = s.diagScale as number;
     const floorOf = (scale: number) => (scale > 0 ? 1e-4 * scale : 1e-8);
 
-    const hvp = (v: Float64Array): Float64Array => {
-      const vNorm = Math.sqrt(dot(v, v));
-      const eps = (fdScale * (1 + wNorm)) / vNorm;
-      const plus = gradientAtFlat(ctx, scaled(v, eps), shapes, sizes);
-      const base = hvpMode === 'central' ? gradientAtFlat(ctx, scaled(v, -eps), shapes, sizes) : g;
-      const out = new Float64Array(P);
-      const div = hvpMode === 'central' ? 2 * eps : eps;
-      for (let i = 0; i < P; i++) out[i] = (plus[i] - base[i]) / div;
-      return out;
-    };
+    const hvp = finiteDifferenceHvp(ctx, { g, wNorm, fdScale, mode: hvpMode, shapes, sizes });
 
     // The Hessian is built once per step; every Levenberg-Marquardt retry re-solves with it.
     let newDiag = diagScale;
     let solve: (lam: number) => { x: Float64Array; lambda: number } | undefined;
     if (dense) {
-      const h = new Float64Array(P * P);
-      const e = new Float64Array(P);
-      for (let j = 0; j < P; j++) {
-        e[j] = 1;
-        const col = hvp(e);
-        e[j] = 0;
-        for (let i = 0; i < P; i++) h[i * P + j] = col[i];
-      }
-      // Symmetrise: finite differences are not exactly symmetric (trap T25).
-      for (let i = 0; i < P; i++) {
-        for (let j = i + 1; j < P; j++) {
-          const m = (h[i * P + j] + h[j * P + i]) / 2;
-          h[i * P + j] = m;
-          h[j * P + i] = m;
-        }
-      }
+      const h = denseHessian(hvp, P);
       if (h.every(Number.isFinite)) {
         let sum = 0;
         for (let i = 0; i < P; i++) sum += Math.abs(h[i * P + i]);
@@ -272,68 +248,6 @@ export function newton(options: NewtonOptions = {}): Direction {
     initScalars: () => ({ lambda: damping, diagScale: 0, prevLoss: Number.NaN }),
     compute,
   };
-}
-
-/** All tensors concatenated into one float64 vector (one sync). */
-function flatten(ts: readonly tf.Tensor[]): Float64Array {
-  const flat = tf.tidy(() => tf.concat(ts.map((t) => tf.reshape(t, [-1]))));
-  const out = Float64Array.from(flat.dataSync());
-  flat.dispose();
-  return out;
-}
-
-/** A float64 vector cut back into float32 tensors of the given shapes. */
-function unflatten(x: Float64Array, shapes: readonly number[][], sizes: readonly number[]): tf.Tensor[] {
-  let off = 0;
-  return shapes.map((shape, i) => {
-    const t = tf.tensor(Float32Array.from(x.subarray(off, off + sizes[i])), shape);
-    off += sizes[i];
-    return t;
-  });
-}
-
-function scaled(v: Float64Array, k: number): Float64Array {
-  return v.map((x) => x * k);
-}
-
-/**
- * Loss at w + offset on the step's batch. The direction context offers only `gradientAt` (one counted
- * backward), so each probe costs a forward/backward.
- */
-function lossAtFlat(
-  ctx: DirectionContext,
-  offset: Float64Array,
-  shapes: readonly number[][],
-  sizes: readonly number[],
-): number {
-  const offsets = unflatten(offset, shapes, sizes);
-  try {
-    const { loss, grads } = ctx.gradientAt(offsets);
-    tf.dispose(grads);
-    return loss;
-  } finally {
-    tf.dispose(offsets);
-  }
-}
-
-/** Gradient at w + offset (offset as a flat vector), as a flat float64 vector; frees every tensor. */
-function gradientAtFlat(
-  ctx: DirectionContext,
-  offset: Float64Array,
-  shapes: readonly number[][],
-  sizes: readonly number[],
-): Float64Array {
-  const offsets = unflatten(offset, shapes, sizes);
-  try {
-    const { grads } = ctx.gradientAt(offsets);
-    try {
-      return flatten(grads);
-    } finally {
-      tf.dispose(grads);
-    }
-  } finally {
-    tf.dispose(offsets);
-  }
 }
 
 registerDirection('newton', (c) => newton(c as NewtonOptions));
