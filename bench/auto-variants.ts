@@ -39,6 +39,8 @@ export const AUTO_VARIANTS: Record<string, [AutoOptions, AutoIngredients]> = {
   'auto:detSf': [{}, { deterministicDirection: 'sf' }],
   /** Conjugate gradients' moves compensated for float32 rounding (Kahan carry). */
   'auto:compensate': [{}, { compensate: true }],
+  /** Without the Newton polish (the design before 2026-12-03's polish). */
+  'auto:noPolish': [{}, { polish: false }],
   /** The default since 2026-12-03 (named so the runs made before then can be re-made by name). */
   'auto:plateau': [{}, { noisyChecks: 'plateau' }],
   /** The design before 2026-12-03: the noisy regime's guard alone, no halving on a plateau. */

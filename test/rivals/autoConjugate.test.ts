@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { withEvalPointAsync } from '../../src/core/evalPoint.js';
 import { fileSystem } from '../../src/io/index.js';
+import { mayPolish, POLISH_MAX_PARAMS } from '../../src/optimizers/auto/polish.js';
 import { AUTO_REASONS, AUTO_REGIMES, auto, autoWith } from '../../src/optimizers/auto.js';
 import type { EvalPointOptimizer } from '../../src/optimizers/evalPointMethod.js';
 import { bitEqual, snapshotWeights, tinyMlp, toyClassification, useBackend } from '../helpers/tf.js';
@@ -72,7 +73,8 @@ describe('auto() deterministic regime: conjugate gradients', () => {
     // loss bit for bit unchanged. Before the fix both stalled it for good: on the benchmark's quadratic
     // (d = 100) from step 263 of 500, every step a backtrack 10x shorter than the last (to 1e-189).
     const q = quadratic();
-    const opt = auto();
+    // Without the Newton polish, which would end the run at the floor by landing on the minimiser (below).
+    const opt = autoWith({}, { polish: false });
     let run = 0;
     let longestRun = 0;
     let restarts = 0;
@@ -91,6 +93,61 @@ describe('auto() deterministic regime: conjugate gradients', () => {
     // The floor was reached (new lines were started there) and the run went on stepping.
     expect(restarts).toBeGreaterThan(0);
     opt.dispose();
+    q.dispose();
+  });
+
+  it('the Newton polish: once conjugate gradients stall at the floor, one Newton step lands on the minimiser', () => {
+    const run = (polish: boolean) => {
+      const q = quadratic();
+      const opt = autoWith({}, { polish });
+      const polishedAt: number[] = [];
+      let spentBefore = 0;
+      for (let s = 0; s < 400; s++) {
+        const backwards = opt.counters.backwards;
+        opt.minimize(q.f, false, [q.w]);
+        if (opt.lastStep.info.cgPolish === 1) {
+          polishedAt.push(s + 1);
+          spentBefore = backwards;
+          // The dense Hessian of d = 20 weights: 2 gradients per column, and the step's own.
+          expect(opt.counters.backwards - backwards).toBe(2 * 20 + 1);
+        }
+      }
+      opt.eval();
+      const loss = q.f().dataSync()[0];
+      opt.train();
+      opt.dispose();
+      q.dispose();
+      return { loss, polishedAt, spentBefore };
+    };
+    const off = run(false);
+    const on = run(true);
+    expect(off.polishedAt).toEqual([]);
+    // Conjugate gradients alone stop at the float32 resolution of their moves...
+    expect(off.loss).toBeGreaterThan(0);
+    // ...the polish came only after a stall, with at least its own cost (2d gradients) spent before it...
+    expect(on.polishedAt.length).toBeGreaterThanOrEqual(1);
+    expect(on.spentBefore).toBeGreaterThanOrEqual(2 * 20);
+    // ...and ends far below (here on the minimiser's float32 point).
+    expect(on.loss).toBeLessThan(1e-3 * off.loss);
+  });
+
+  it('the Newton polish is bounded: at most POLISH_MAX_PARAMS weights, its own cost spent first, no weight decay', () => {
+    expect(mayPolish(20, 40, 0)).toBe(true);
+    expect(mayPolish(20, 39, 0)).toBe(false);
+    expect(mayPolish(POLISH_MAX_PARAMS, 2 * POLISH_MAX_PARAMS, 0)).toBe(true);
+    expect(mayPolish(POLISH_MAX_PARAMS + 1, 1e9, 0)).toBe(false);
+    expect(mayPolish(20, 1e9, 1e-3)).toBe(false);
+    // And the optimizer obeys it: the same stalled quadratic with a weight decay never polishes.
+    const q = quadratic();
+    const decayed = auto({ weightDecay: 1e-3 });
+    let restarts = 0;
+    for (let s = 0; s < 400; s++) {
+      decayed.minimize(q.f, false, [q.w]);
+      expect(decayed.lastStep.info.cgPolish).toBeUndefined();
+      if (decayed.lastStep.info.cgRestart === 1) restarts++;
+    }
+    expect(restarts).toBeGreaterThan(0); // it did stall: without the decay rule it would have polished
+    decayed.dispose();
     q.dispose();
   });
 

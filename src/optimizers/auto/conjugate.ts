@@ -9,6 +9,7 @@ import type { DirectionContext, DirectionResult } from '../../core/types.js';
 import { committedPoint } from '../evalPointMethod.js';
 import { BETA2, EPS, TINY } from './constants.js';
 import { dotAll, recentre } from './line.js';
+import { mayPolish, newtonPolish, polishCost } from './polish.js';
 
 /**
  * The deterministic regime's direction (an ingredient): 'cg' (default) nonlinear conjugate gradients
@@ -73,6 +74,7 @@ export function conjugateStep(
   start: number,
   fraction: number,
   compensated: boolean,
+  polish: boolean,
 ): DirectionResult {
   const sc = ctx.scalars;
   const k = sc.k as number;
@@ -110,6 +112,37 @@ export function conjugateStep(
   // is round-off, which shrank every later step 10-fold for good): start a new line instead.
   const unmeasured = hasPrev && alphaPrev > 0 && loss === prevLoss;
   const giveUp = (hasPrev && !accepted && backtracks >= CG_MAX_BACKTRACKS) || unmeasured;
+  // Gradient evaluations of this regime so far: what bounds the cost of a Newton polish.
+  const spent = (sc.cgGrads as number | undefined) ?? 0;
+  const params = ctx.params.reduce((n, p) => n + p.size, 0);
+  if (giveUp && polish && mayPolish(params, spent, weightDecay)) {
+    // Stalled at the resolution of the line moves: one Newton step, judged by the next step like any
+    // move (a backtrack along it if the loss rose).
+    const newtonStep = newtonPolish(ctx);
+    if (newtonStep) {
+      const moved = moveTo(newtonStep.step, (i) => [
+        ctx.slots[i][3],
+        newtonStep.step[i].clone(),
+        ctx.grads[i].clone(),
+      ]);
+      return {
+        ...moved,
+        scalars: {
+          ...sc,
+          k: k + 1,
+          cgHas: 1,
+          cgAlpha: 1,
+          cgLoss: loss,
+          cgSlope: newtonStep.slope,
+          cgBacktracks: 0,
+          cgGrads: spent + polishCost(params),
+          ...bestScalars,
+        },
+        etaScale: 1,
+        info: { c: 1, cgPolish: 1, cgBacktrack: 0 },
+      };
+    }
+  }
   if (hasPrev && !accepted && !giveUp) {
     // Back along the last direction (the gradient here, at the rejected point, is not used).
     const back = recentre(alphaPrev, prevLoss, prevSlope, loss, 0.1, 0.5);
@@ -119,7 +152,7 @@ export function conjugateStep(
     );
     return {
       ...moved,
-      scalars: { ...sc, cgAlpha: back, cgBacktracks: backtracks + 1, ...bestScalars },
+      scalars: { ...sc, cgAlpha: back, cgBacktracks: backtracks + 1, cgGrads: spent + 1, ...bestScalars },
       etaScale: back,
       info: { c: 1, cgBacktrack: 1 },
     };
@@ -211,6 +244,8 @@ export function conjugateStep(
       cgLineAlpha: alpha,
       cgLoss: loss,
       cgSlope: slope,
+      // This step's gradient and the trial's.
+      cgGrads: spent + (slope > 0 && Number.isFinite(slope) ? 2 : 1),
       ...bestScalars,
     },
     etaScale: alpha,

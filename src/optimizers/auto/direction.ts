@@ -49,6 +49,11 @@ interface AutoDirectionConfig {
    * {@link compensate}); false in states saved before it existed.
    */
   compensated: boolean;
+  /**
+   * The Newton polish of a small deterministic problem when conjugate gradients stall (./polish.ts); false
+   * in states saved before it existed (they continue as they were).
+   */
+  polish: boolean;
 }
 
 /**
@@ -56,12 +61,20 @@ interface AutoDirectionConfig {
  * as one kernel where {@link FUSED_AUTO} can run (wasm), equal to the ops below to float32 round-off.
  */
 export function autoDirection(
-  { weightDecay: noisyDecay, deterministicDecay, beta, clip, average, compensated }: AutoDirectionConfig,
+  {
+    weightDecay: noisyDecay,
+    deterministicDecay,
+    beta,
+    clip,
+    average,
+    compensated,
+    polish,
+  }: AutoDirectionConfig,
   fused = true,
 ): AutoDirection {
   const dir: AutoDirection = {
     kind: 'autoSf',
-    config: { weightDecay: noisyDecay, deterministicDecay, beta, clip, average, compensated },
+    config: { weightDecay: noisyDecay, deterministicDecay, beta, clip, average, compensated, polish },
     noisy: false,
     scale: 0,
     cFloor: 0,
@@ -85,7 +98,7 @@ export function autoDirection(
     initScalars: () => ({ k: 0, lrMax: 0, weightSum: 0 }),
     compute: (ctx): DirectionResult => {
       const weightDecay = dir.noisy ? noisyDecay : deterministicDecay;
-      if (dir.cg) return conjugateStep(ctx, weightDecay, dir.scale, dir.cgFraction, compensated);
+      if (dir.cg) return conjugateStep(ctx, weightDecay, dir.scale, dir.cgFraction, compensated, polish);
       const s = ctx.scalars;
       const k = s.k as number;
       const eta = dir.scale;
@@ -188,5 +201,6 @@ registerDirection('autoSf', (c) =>
     clip: (c.clip as boolean | undefined) ?? true,
     average: (c.average as boolean | undefined) ?? true,
     compensated: (c.compensated as boolean | undefined) ?? false,
+    polish: (c.polish as boolean | undefined) ?? false,
   }),
 );

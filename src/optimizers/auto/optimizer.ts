@@ -205,6 +205,8 @@ export interface AutoIngredients {
   deterministicDirection?: AutoDeterministicDirection;
   /** Conjugate gradients' moves compensated for float32 rounding (a carry slot). Default false. */
   compensate?: boolean;
+  /** The Newton polish of a small deterministic problem when conjugate gradients stall. Default true. */
+  polish?: boolean;
 }
 
 /** The preset's keys: its own and the common ones. */
@@ -246,6 +248,7 @@ export function autoWith(
         clip,
         average: ingredients.average ?? true,
         compensated: ingredients.compensate ?? false,
+        polish: ingredients.polish ?? true,
       },
       ingredients.fused ?? true,
     ),
