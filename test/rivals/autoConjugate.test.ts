@@ -132,11 +132,14 @@ describe('auto() deterministic regime: conjugate gradients', () => {
   });
 
   it('the Newton polish is bounded: at most POLISH_MAX_PARAMS weights, its own cost spent first, no weight decay', () => {
-    expect(mayPolish(20, 40, 0)).toBe(true);
-    expect(mayPolish(20, 39, 0)).toBe(false);
-    expect(mayPolish(POLISH_MAX_PARAMS, 2 * POLISH_MAX_PARAMS, 0)).toBe(true);
-    expect(mayPolish(POLISH_MAX_PARAMS + 1, 1e9, 0)).toBe(false);
-    expect(mayPolish(20, 1e9, 1e-3)).toBe(false);
+    expect(mayPolish(20, 40, 0, 0)).toBe(true);
+    expect(mayPolish(20, 39, 0, 0)).toBe(false);
+    // A second polish needs as many gradients again outside the polishes.
+    expect(mayPolish(20, 79, 40, 0)).toBe(false);
+    expect(mayPolish(20, 80, 40, 0)).toBe(true);
+    expect(mayPolish(POLISH_MAX_PARAMS, 2 * POLISH_MAX_PARAMS, 0, 0)).toBe(true);
+    expect(mayPolish(POLISH_MAX_PARAMS + 1, 1e9, 0, 0)).toBe(false);
+    expect(mayPolish(20, 1e9, 0, 1e-3)).toBe(false);
     // And the optimizer obeys it: the same stalled quadratic with a weight decay never polishes.
     const q = quadratic();
     const decayed = auto({ weightDecay: 1e-3 });

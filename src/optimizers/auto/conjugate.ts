@@ -112,10 +112,15 @@ export function conjugateStep(
   // is round-off, which shrank every later step 10-fold for good): start a new line instead.
   const unmeasured = hasPrev && alphaPrev > 0 && loss === prevLoss;
   const giveUp = (hasPrev && !accepted && backtracks >= CG_MAX_BACKTRACKS) || unmeasured;
-  // Gradient evaluations of this regime so far: what bounds the cost of a Newton polish.
+  // Gradient evaluations of this regime so far, outside and inside Newton polishes: what bounds the polish.
   const spent = (sc.cgGrads as number | undefined) ?? 0;
+  const polishSpent = (sc.cgPolishGrads as number | undefined) ?? 0;
+  // A polish lands on the Newton point; another one only pays once the run has found a lower loss.
+  const progressed =
+    Math.min(best, loss) < ((sc.cgPolishBest as number | undefined) ?? Number.POSITIVE_INFINITY);
   const params = ctx.params.reduce((n, p) => n + p.size, 0);
-  if (giveUp && polish && mayPolish(params, spent, weightDecay)) {
+  const polishes = { cgPolishGrads: polishSpent, cgPolishBest: sc.cgPolishBest };
+  if (giveUp && polish && progressed && mayPolish(params, spent, polishSpent, weightDecay)) {
     // Stalled at the resolution of the line moves: one Newton step, judged by the next step like any
     // move (a backtrack along it if the loss rose).
     const newtonStep = newtonPolish(ctx);
@@ -135,7 +140,8 @@ export function conjugateStep(
           cgLoss: loss,
           cgSlope: newtonStep.slope,
           cgBacktracks: 0,
-          cgGrads: spent + polishCost(params),
+          cgPolishGrads: polishSpent + polishCost(params),
+          cgPolishBest: Math.min(best, loss),
           ...bestScalars,
         },
         etaScale: 1,
@@ -246,6 +252,7 @@ export function conjugateStep(
       cgSlope: slope,
       // This step's gradient and the trial's.
       cgGrads: spent + (slope > 0 && Number.isFinite(slope) ? 2 : 1),
+      ...polishes,
       ...bestScalars,
     },
     etaScale: alpha,

@@ -4,7 +4,8 @@
  * gradients, a Cholesky solve) lands on the float32 point nearest the minimiser that the line moves cannot
  * reach (measured: the ill-conditioned quadratic 3.4e-10 -> 0, Rosenbrock 6.9e-12 -> 0; docs/auto.md,
  * "The Newton polish"). Bounded so that it never dominates the cost: at most POLISH_MAX_PARAMS weights,
- * and a polish costs no more gradients than the deterministic regime has spent so far.
+ * polishes in all cost no more gradients than the rest of the deterministic regime, and a polish follows
+ * another only once the run has found a lower loss than the last one reached.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { DirectionContext } from '../../core/types.js';
@@ -22,12 +23,12 @@ export function polishCost(params: number): number {
 }
 
 /**
- * Whether a stalled run may polish: a model of at most {@link POLISH_MAX_PARAMS} weights, at least the
- * polish's own cost in gradients spent before it (so polishing at most doubles the cost), and no weight
- * decay (the Newton step solves for the loss's minimiser, not the decayed one).
+ * Whether a stalled run may polish: a model of at most {@link POLISH_MAX_PARAMS} weights, no more gradients
+ * spent on polishes, this one included, than on everything else (so polishing at most doubles the cost),
+ * and no weight decay (the Newton step solves for the loss's minimiser, not the decayed one).
  */
-export function mayPolish(params: number, spent: number, weightDecay: number): boolean {
-  return weightDecay === 0 && params <= POLISH_MAX_PARAMS && spent >= polishCost(params);
+export function mayPolish(params: number, spent: number, polishSpent: number, weightDecay: number): boolean {
+  return weightDecay === 0 && params <= POLISH_MAX_PARAMS && polishSpent + polishCost(params) <= spent;
 }
 
 /**
