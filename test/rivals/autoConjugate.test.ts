@@ -305,6 +305,60 @@ describe('auto() deterministic regime: conjugate gradients', () => {
     straight.dispose();
   });
 
+  it('fit + save + load + fit == fit straight across Newton polishes, bit for bit (cpu)', async () => {
+    // Least squares with 4 weights: conjugate gradients stall at the floor, and the polish (8 gradients)
+    // runs after the save (epoch 14 of the straight run).
+    const x = tf.tensor2d(
+      Float32Array.from({ length: 96 }, (_, i) => Math.sin(1.3 * i)),
+      [32, 3],
+    );
+    const y = tf.tidy(() =>
+      tf.add(
+        tf.matMul(x, tf.tensor2d([[0.5], [-1.2], [2]])),
+        tf.mul(0.1, tf.cos(tf.range(0, 32).reshape([32, 1]))),
+      ),
+    );
+    const linear = () =>
+      tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [3], kernelInitializer: 'zeros' })] });
+    const fitOpts = { batchSize: 32, shuffle: false, verbose: 0 as const };
+    const polishes = (opt: () => tf.Optimizer, at: number[], offset = 0) =>
+      new tf.CustomCallback({
+        onBatchEnd: async (batch) => {
+          if ((opt() as EvalPointOptimizer).lastStep.info.cgPolish === 1) at.push(offset + batch);
+        },
+      });
+    const straight = linear();
+    const sOpt = auto();
+    straight.compile({ optimizer: sOpt, loss: 'meanSquaredError' });
+    const straightAt: number[] = [];
+    for (let e = 0; e < 60; e++)
+      await straight.fit(x, y, { ...fitOpts, epochs: 1, callbacks: [polishes(() => sOpt, straightAt, e)] });
+
+    const first = linear();
+    const opt = auto();
+    first.compile({ optimizer: opt, loss: 'meanSquaredError' });
+    await first.fit(x, y, { ...fitOpts, epochs: 10 });
+    const dir = mkdtempSync(join(tmpdir(), 'lrfree-polish-'));
+    try {
+      await withEvalPointAsync(opt, { model: first }, () =>
+        first.save(fileSystem(dir), { includeOptimizer: true }),
+      );
+      const resumed = await tf.loadLayersModel(fileSystem(dir));
+      (resumed.optimizer as EvalPointOptimizer).attachModel(resumed).train();
+      await resumed.fit(x, y, { ...fitOpts, epochs: 50 });
+      expect(bitEqual(snapshotWeights(resumed), snapshotWeights(straight))).toBe(true);
+      resumed.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // The polish ran after the save: its cost bound (gradients spent) came through the restore.
+    expect(straightAt.length).toBeGreaterThan(0);
+    expect(straightAt.every((e) => e >= 10)).toBe(true);
+    tf.dispose([x, y]);
+    first.dispose();
+    straight.dispose();
+  });
+
   it('leaks no tensor over its steps', () => {
     const q = quadratic();
     const opt = auto();

@@ -5,7 +5,7 @@
  * here once the scale rule has found the loss deterministic.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { DirectionContext, DirectionResult } from '../../core/types.js';
+import type { DirectionContext, DirectionResult, ScalarState } from '../../core/types.js';
 import { committedPoint } from '../evalPointMethod.js';
 import { BETA2, EPS, TINY } from './constants.js';
 import { dotAll, recentre } from './line.js';
@@ -119,7 +119,9 @@ export function conjugateStep(
   const progressed =
     Math.min(best, loss) < ((sc.cgPolishBest as number | undefined) ?? Number.POSITIVE_INFINITY);
   const params = ctx.params.reduce((n, p) => n + p.size, 0);
-  const polishes = { cgPolishGrads: polishSpent, cgPolishBest: sc.cgPolishBest };
+  // Carried by the steps that do not polish (they write their scalars afresh).
+  const polishes: ScalarState =
+    sc.cgPolishBest === undefined ? {} : { cgPolishGrads: polishSpent, cgPolishBest: sc.cgPolishBest };
   if (giveUp && polish && progressed && mayPolish(params, spent, polishSpent, weightDecay)) {
     // Stalled at the resolution of the line moves: one Newton step, judged by the next step like any
     // move (a backtrack along it if the loss rose).
@@ -141,6 +143,7 @@ export function conjugateStep(
           cgSlope: newtonStep.slope,
           cgBacktracks: 0,
           cgPolishGrads: polishSpent + polishCost(params),
+          // Finite: a polish needs a finite loss (a line given up after a finite one).
           cgPolishBest: Math.min(best, loss),
           ...bestScalars,
         },
