@@ -1,14 +1,14 @@
 /** Every optimizer's report ("did it work?"): the bounded loss trace, the journal's flags, and real runs. */
-import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import type * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { LossTrace } from '../../src/core/lossTrace.js';
-import { modelVariables } from '../../src/core/params.js';
 import { formatReport, RunJournal } from '../../src/core/runReport.js';
 import type { StepRecord } from '../../src/core/types.js';
 import { adam, sgd } from '../../src/optimizers/baselines.js';
 import { sls } from '../../src/optimizers/lineSearch.js';
 import { prodigy } from '../../src/optimizers/prodigy.js';
-import { tinyMlp, toyClassification, uniformArray, useBackend } from '../helpers/tf.js';
+import { reportAfterTraining } from '../helpers/reportRun.js';
+import { uniformArray, useBackend } from '../helpers/tf.js';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -120,47 +120,11 @@ describe('RunJournal flags', () => {
 });
 
 describe('optimizer.report() on real runs, every kind of optimizer', () => {
-  /** Trains a tiny MLP on 4 mini-batches in turn; `poison` steps see a NaN batch. */
-  function run(
-    make: () => {
-      minimize: tf.Optimizer['minimize'];
-      report(): ReturnType<RunJournal['report']>;
-      dispose(): void;
-    },
+  const run = <R>(
+    make: () => { minimize: tf.Optimizer['minimize']; report(): R; dispose(): void },
     steps: number,
     poison: number[] = [],
-  ) {
-    const model = tinyMlp(5, 12, 3, { logits: true });
-    const { x, y } = toyClassification(64, 5, 3, 11);
-    const opt = make();
-    const vars = modelVariables(model);
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    for (let s = 0; s < steps; s++) {
-      const b = s % 4;
-      const xb = () =>
-        poison.includes(s + 1) ? tf.mul(x.slice(b * 16, 16), Number.NaN) : x.slice(b * 16, 16);
-      opt.minimize(
-        () =>
-          tf.tidy(
-            () =>
-              tf.losses.softmaxCrossEntropy(
-                y.slice(b * 16, 16),
-                model.apply(xb(), { training: true }) as tf.Tensor,
-              ) as tf.Scalar,
-          ),
-        false,
-        vars,
-      );
-    }
-    warn.mockRestore();
-    const before = tf.memory().numTensors;
-    const report = opt.report();
-    expect(tf.memory().numTensors).toBe(before);
-    tf.dispose([x, y]);
-    model.dispose();
-    opt.dispose();
-    return report;
-  }
+  ) => reportAfterTraining(make, steps, { poison });
 
   it.each([
     ['sgd', () => sgd(0.5)],

@@ -1,10 +1,10 @@
 /** auto()'s report: its scale journal (calibration, changes and reasons, the guard) and real runs. */
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { modelVariables } from '../../src/core/params.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { formatReport, type ReportFlag, type TrainingReport } from '../../src/core/runReport.js';
 import { AutoScaleJournal } from '../../src/optimizers/auto/report.js';
 import { AUTO_REASONS, AUTO_REGIMES, auto, MAX_CHANGES } from '../../src/optimizers/auto.js';
+import { reportAfterTraining } from '../helpers/reportRun.js';
 import { tinyMlp, toyClassification, useBackend } from '../helpers/tf.js';
 
 beforeAll(async () => {
@@ -80,41 +80,8 @@ describe('AutoScaleJournal', () => {
 });
 
 describe('AutoOptimizer.report() on real runs', () => {
-  /** Trains a tiny MLP on `batches` mini-batches in turn; `poison` steps see a NaN batch. */
-  function run(steps: number, batches: number, opts: { poison?: number[]; zeroInputs?: boolean } = {}) {
-    const model = tinyMlp(5, 12, 3, { logits: true });
-    const data = toyClassification(64, 5, 3, 11);
-    const y = data.y;
-    const opt = auto();
-    const vars = modelVariables(model);
-    const rows = 64 / batches;
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    for (let s = 0; s < steps; s++) {
-      const b = s % batches;
-      const poisoned = opts.poison?.includes(s + 1) ?? false;
-      opt.minimize(
-        () =>
-          tf.tidy(() => {
-            const xb = opts.zeroInputs ? tf.zeros([rows, 5]) : data.x.slice(b * rows, rows);
-            const logitsIn = poisoned ? tf.mul(xb, Number.NaN) : xb;
-            return tf.losses.softmaxCrossEntropy(
-              y.slice(b * rows, rows),
-              model.apply(logitsIn, { training: true }) as tf.Tensor,
-            ) as tf.Scalar;
-          }),
-        false,
-        vars,
-      );
-    }
-    warn.mockRestore();
-    const before = tf.memory().numTensors;
-    const report = opt.report();
-    expect(tf.memory().numTensors).toBe(before);
-    tf.dispose([data.x, data.y]);
-    model.dispose();
-    opt.dispose();
-    return report;
-  }
+  const run = (steps: number, batches: number, opts: { poison?: number[]; zeroInputs?: boolean } = {}) =>
+    reportAfterTraining(() => auto(), steps, { batches, ...opts });
 
   it('mini-batches: noisy, calibrated at step 1, the loss fell, and a short run is still falling', () => {
     const r = run(24, 4);
