@@ -34,7 +34,7 @@ export interface ProcedureOptions {
   confirm?: { steps?: number; extensions?: number; repeat?: boolean };
   /**
    * Learning-rate-free methods (catalog names) compared with the tuned rate in step 6, at the
-   * confirmation budget. Default {@link LR_FREE_CANDIDATES}; [] for none.
+   * confirmation budget. Default `LR_FREE_CANDIDATES` (diagnostics/recommend.ts); [] for none.
    */
   lrFree?: string[];
   /**
