@@ -1,11 +1,19 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { codeVersion } from '../src/bench/codeVersion.js';
 import type { RunRecord } from '../src/bench/record.js';
 import { readStore } from '../src/bench/store.js';
-import { demoHeadline, demoOptimizers, demoSummary, ownVerdict, runDemo } from '../src/cli/demo.js';
+import {
+  demoHeadline,
+  demoOptimizers,
+  demoSummary,
+  ownVerdict,
+  runDemo,
+  setAsideOtherCode,
+} from '../src/cli/demo.js';
 
 const out = mkdtempSync(join(tmpdir(), 'lrfree-demo-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -73,6 +81,25 @@ describe('the demo headline: auto() against the grid-tuned scheduled baseline', 
     expect(demoOptimizers()).toEqual(
       expect.arrayContaining(['momentum@0.1+cosine', 'adamw@0.001+cosine', 'sfAdamW-algoperf', 'auto']),
     );
+  });
+});
+
+describe('a demo answers for the code that runs it', () => {
+  it('moves a store with runs of other code aside, keeps one of this code', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lrfree-demo-aside-'));
+    try {
+      const store = join(dir, 'results.jsonl');
+      writeFileSync(store, `${JSON.stringify({ key: 'quick|linreg|adam|1', code: '0.0.9+abc' })}\n`);
+      const aside = setAsideOtherCode(store, true);
+      expect(aside).toBe(join(dir, 'results.0.0.9+abc.jsonl'));
+      expect(existsSync(store)).toBe(false);
+      expect(readFileSync(aside!, 'utf8')).toContain('0.0.9+abc');
+      writeFileSync(store, `${JSON.stringify({ key: 'quick|linreg|adam|1', code: codeVersion() })}\n`);
+      expect(setAsideOtherCode(store, true)).toBeUndefined();
+      expect(existsSync(store)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

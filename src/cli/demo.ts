@@ -6,8 +6,9 @@
  * baseline: accuracy reached and total compute including the grid), a table per task in the terminal, and
  * the HTML report. Within 3 minutes on 2 cores; `lrfree bench --suite quick` runs every optimizer.
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { codeVersion } from '../bench/codeVersion.js';
 import type { TaskComparison } from '../bench/compare.js';
 import type { RunRecord } from '../bench/record.js';
 import { benchReport, taskTable } from '../bench/report.js';
@@ -54,6 +55,7 @@ export async function runDemo(
 ): Promise<{ comparisons: TaskComparison[]; html: string; store: string; records: RunRecord[] }> {
   const dir = options.out ?? 'lrfree-out/demo';
   const store = join(dir, 'results.jsonl');
+  setAsideOtherCode(store, options.quiet ?? false);
   const tasks = options.tasks ?? suiteDefaults('quick').tasks;
   const optimizers = options.optimizers ?? demoOptimizers();
   const html = await runBench({
@@ -78,6 +80,25 @@ export async function runDemo(
   if (headline)
     appendFileSync(join(dir, 'results.md'), `\n## The headline\n\n\`\`\`text\n${headline}\n\`\`\`\n`);
   return { comparisons, html: html!, store, records: paid };
+}
+
+/**
+ * A demo answers for the code that runs it: a store holding runs made by other code (an earlier lrfree)
+ * is moved aside (to `results.<its code>.jsonl`) and the demo runs afresh. Runs of this code are kept, so
+ * an interrupted demo resumes.
+ */
+export function setAsideOtherCode(store: string, quiet: boolean): string | undefined {
+  if (!existsSync(store)) return undefined;
+  const other = readStore(store).records.find((r) => r.code !== codeVersion());
+  if (!other) return undefined;
+  const aside = store.replace(/\.jsonl$/, `.${(other.code ?? 'older').replace(/[^\w.+-]/g, '_')}.jsonl`);
+  renameSync(store, aside);
+  if (!quiet) {
+    console.log(
+      `demo: ${store} holds runs of other code (${other.code ?? 'unversioned'}); moved to ${aside}, running afresh.`,
+    );
+  }
+  return aside;
 }
 
 /** Prints a table with aligned columns. */
