@@ -131,11 +131,18 @@ export class RunJournal {
       });
     }
     if (this.trace.count < MIN_STEPS) {
+      const applied = this.steps - this.skipped;
+      // applyGradients() hands the optimizer gradients only: no loss to read.
+      const noLoss = this.trace.count === 0 && applied > 0;
       flags.push({
         id: 'tooFewSteps',
         severity: 'info',
-        message: `${this.trace.count} steps with a finite loss: too few to tell whether the loss is still falling.`,
-        action: 'Ask again after more steps.',
+        message: noLoss
+          ? `None of the ${applied} applied steps reported a loss (applyGradients() passes gradients only): the report can count steps and skips, not read a trend.`
+          : `${this.trace.count} steps with a finite loss: too few to tell whether the loss is still falling.`,
+        action: noLoss
+          ? 'Step with minimize(() => loss) (model.fit does) to get the loss trend.'
+          : 'Ask again after more steps.',
       });
       return flags;
     }

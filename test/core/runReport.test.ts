@@ -1,5 +1,5 @@
 /** Every optimizer's report ("did it work?"): the bounded loss trace, the journal's flags, and real runs. */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LossTrace } from '../../src/core/lossTrace.js';
 import { formatReport, RunJournal } from '../../src/core/runReport.js';
@@ -110,6 +110,15 @@ describe('RunJournal flags', () => {
     );
   });
 
+  it('steps without a loss (applyGradients) are counted, and the report says why it reads no trend', () => {
+    const j = new RunJournal();
+    for (let i = 0; i < 50; i++) j.record(rec(Number.NaN));
+    const r = j.report('adam');
+    expect(r.steps).toBe(50);
+    expect(r.flags.map((f) => f.id)).toEqual(['tooFewSteps']);
+    expect(r.flags[0].message).toMatch(/None of the 50 applied steps reported a loss \(applyGradients\(\)/);
+  });
+
   it('too few steps say so; a one-step stretch reads "step 1"', () => {
     const short = new RunJournal();
     for (let i = 0; i < 5; i++) short.record(rec(1 / (i + 1)));
@@ -140,6 +149,22 @@ describe('optimizer.report() on real runs, every kind of optimizer', () => {
     expect(r.flags.map((f) => f.id)).not.toContain('notLearning');
     expect(r.flags.find((f) => f.id === 'skippedSteps')!.message).toMatch(/first at step 30/);
     expect(typeof r.eta.last === 'number' ? r.eta.last : Number.NaN).toBeGreaterThan(0);
+  });
+
+  it('applyGradients: the steps are counted, and the report says it saw no loss', () => {
+    const w = tf.variable(tf.scalar(3));
+    const opt = sgd(0.1);
+    for (let s = 0; s < 30; s++) {
+      const { value, grads } = tf.variableGrads(() => tf.square(w) as tf.Scalar, [w]);
+      opt.applyGradients(grads);
+      tf.dispose([value, ...Object.values(grads)]);
+    }
+    expect(w.dataSync()[0]).toBeLessThan(0.01); // it trained
+    const r = opt.report();
+    expect(r.steps).toBe(30);
+    expect(r.flags[0].message).toMatch(/None of the 30 applied steps reported a loss/);
+    opt.dispose();
+    w.dispose();
   });
 
   it('an optimizer that cannot move the weights: notLearning', () => {
