@@ -120,12 +120,18 @@ export function conjugateStep(
     Math.min(best, loss) < ((sc.cgPolishBest as number | undefined) ?? Number.POSITIVE_INFINITY);
   const params = ctx.params.reduce((n, p) => n + p.size, 0);
   // Carried by the steps that do not polish (they write their scalars afresh).
-  const polishes: ScalarState =
+  let polishes: ScalarState =
     sc.cgPolishBest === undefined ? {} : { cgPolishGrads: polishSpent, cgPolishBest: sc.cgPolishBest };
+  let polishFailed = false;
   if (giveUp && polish && progressed && mayPolish(params, spent, polishSpent, weightDecay)) {
     // Stalled at the resolution of the line moves: one Newton step, judged by the next step like any
     // move (a backtrack along it if the loss rose).
     const newtonStep = newtonPolish(ctx);
+    // Paid for whether it gives a step or not: no new try before the budget and a lower loss allow it.
+    // Finite: a polish needs a finite loss (a line given up after a finite one).
+    const tried = { cgPolishGrads: polishSpent + polishCost(params), cgPolishBest: Math.min(best, loss) };
+    polishes = tried;
+    polishFailed = newtonStep === undefined;
     if (newtonStep) {
       const moved = moveTo(newtonStep.step, (i) => [
         ctx.slots[i][3],
@@ -142,9 +148,7 @@ export function conjugateStep(
           cgLoss: loss,
           cgSlope: newtonStep.slope,
           cgBacktracks: 0,
-          cgPolishGrads: polishSpent + polishCost(params),
-          // Finite: a polish needs a finite loss (a line given up after a finite one).
-          cgPolishBest: Math.min(best, loss),
+          ...tried,
           ...bestScalars,
         },
         etaScale: 1,
@@ -259,6 +263,12 @@ export function conjugateStep(
       ...bestScalars,
     },
     etaScale: alpha,
-    info: { c: 1, cgBeta: beta, cgBacktrack: 0, ...(giveUp ? { cgRestart: 1 } : {}) },
+    info: {
+      c: 1,
+      cgBeta: beta,
+      cgBacktrack: 0,
+      ...(giveUp ? { cgRestart: 1 } : {}),
+      ...(polishFailed ? { cgPolishFailed: 1 } : {}),
+    },
   };
 }
