@@ -10,6 +10,7 @@ import type { StepRecord } from './types.js';
 /** What a flag is about. */
 export type ReportFlagId =
   | 'skippedSteps'
+  | 'diverging'
   | 'notLearning'
   | 'stillFalling'
   | 'lossRising'
@@ -67,6 +68,8 @@ export interface TrainingReport {
   details: string[];
 }
 
+/** The last loss above this many times the first: diverging, however few the steps. */
+const BLOW_UP = 10;
 /** A relative change of the training loss below this is no change (auto's plateau rule's 1%). */
 const FALL = 0.01;
 /** A difference of two windows' means is read as real beyond this many standard errors. */
@@ -84,6 +87,8 @@ export class RunJournal {
   private firstSkip?: { step: number; what: string };
   private firstEta: number | number[] | null = null;
   private lastEta: number | number[] | null = null;
+  private firstLoss = Number.NaN;
+  private lastLoss = Number.NaN;
 
   /** Records the step just taken. */
   record(step: StepRecord): void {
@@ -94,6 +99,10 @@ export class RunJournal {
       return;
     }
     this.trace.add(step.loss);
+    if (Number.isFinite(step.loss)) {
+      if (Number.isNaN(this.firstLoss)) this.firstLoss = step.loss;
+      this.lastLoss = step.loss;
+    }
     this.firstEta ??= step.eta;
     this.lastEta = step.eta;
   }
@@ -128,6 +137,18 @@ export class RunJournal {
           `${this.skipped} of ${this.steps} steps were skipped because the ${this.firstSkip.what} was not finite ` +
           `(the first at step ${this.firstSkip.step}); weights and optimizer state were left as they were.`,
         action: 'Look for NaN or Inf in the inputs and labels of those batches, or a loss that overflows.',
+      });
+    }
+    // Seen at any number of steps: a run stopped early for diverging is exactly the short run to flag.
+    // A ratio only means something for a positive loss (a log-likelihood can start below 0).
+    if (this.firstLoss > 0 && this.lastLoss > BLOW_UP * this.firstLoss) {
+      flags.push({
+        id: 'diverging',
+        severity: 'warning',
+        message: `The training loss rose from ${fmt(this.firstLoss)} (the first step) to ${fmt(this.lastLoss)} (the last): ${fmt(this.lastLoss / this.firstLoss)} times.`,
+        action:
+          'The steps are too large for this problem: with a learning rate, lower it (or add warm-up); with a ' +
+          'learning-rate-free method, check the data for outliers and the loss for a scale it cannot reach.',
       });
     }
     if (this.trace.count < MIN_STEPS) {

@@ -110,6 +110,25 @@ describe('RunJournal flags', () => {
     );
   });
 
+  it('a loss that blows up is flagged however few the steps (a run stopped early for diverging)', () => {
+    const j = new RunJournal();
+    for (let i = 0; i < 6; i++) j.record(rec(24 * 30 ** i));
+    const r = j.report('momentum');
+    expect(r.flags.map((f) => [f.id, f.severity])).toEqual([
+      ['diverging', 'warning'],
+      ['tooFewSteps', 'info'],
+    ]);
+    expect(r.flags[0].message).toMatch(/rose from 24\.00 \(the first step\) to 5\.832e\+8/);
+    expect(r.ok).toBe(false);
+    // A loss that doubles is no blow-up; one that falls is not either.
+    const mild = new RunJournal();
+    for (let i = 0; i < 6; i++) mild.record(rec(1 + i / 5));
+    expect(ids(mild)).toEqual(['tooFewSteps']);
+    const negative = new RunJournal();
+    for (let i = 0; i < 6; i++) negative.record(rec(-5 + i));
+    expect(ids(negative)).toEqual(['tooFewSteps']);
+  });
+
   it('steps without a loss (applyGradients) are counted, and the report says why it reads no trend', () => {
     const j = new RunJournal();
     for (let i = 0; i < 50; i++) j.record(rec(Number.NaN));
