@@ -52,7 +52,10 @@ export interface TrainingReport {
   steps: number;
   /** Steps skipped because the loss, a gradient, the step size or the update was not finite. */
   skipped: number;
-  /** The step size of the first and of the last applied step, as `lastStep.eta` reported them. */
+  /**
+   * The step size of the first step that moved the weights (a calibration or probing step of size 0 is
+   * not one) and of the last applied step, as `lastStep.eta` reported them.
+   */
   eta: { first: number | number[] | null; last: number | number[] | null };
   loss: {
     /** The first 5% of the run (at least the first bin) and the last quarter. */
@@ -103,7 +106,8 @@ export class RunJournal {
       if (Number.isNaN(this.firstLoss)) this.firstLoss = step.loss;
       this.lastLoss = step.loss;
     }
-    this.firstEta ??= step.eta;
+    const moved = Array.isArray(step.eta) ? step.eta.some((e) => e !== 0) : step.eta !== 0;
+    if (moved) this.firstEta ??= step.eta;
     this.lastEta = step.eta;
   }
 
@@ -263,7 +267,7 @@ function pct(v: number): string {
 export function formatReport(report: TrainingReport): string {
   const lines = [
     `${report.optimizer}: ${report.ok ? 'no warning' : 'warnings below'}; ${report.steps} steps (${report.skipped} skipped), ` +
-      `step size ${fmtEta(report.eta.first)} at the first, ${fmtEta(report.eta.last)} at the last`,
+      `step size ${fmtEta(report.eta.first)} at the first move, ${fmtEta(report.eta.last)} at the last step`,
     ...report.details.map((d) => `  ${d}`),
   ];
   const { start, end } = report.loss;

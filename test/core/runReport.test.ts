@@ -106,7 +106,7 @@ describe('RunJournal flags', () => {
     expect(r.ok).toBe(false);
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
     expect(formatReport(r)).toMatch(
-      /^plasls: warnings below; 300 steps \(2 skipped\), step size \[0\.1000, 0\.2000\] at the first/,
+      /^plasls: warnings below; 300 steps \(2 skipped\), step size \[0\.1000, 0\.2000\] at the first move/,
     );
   });
 

@@ -89,6 +89,8 @@ describe('AutoOptimizer.report() on real runs', () => {
     expect(r.steps).toBe(24);
     expect(r.skipped).toBe(0);
     expect(r.scale.calibrated).toBeGreaterThan(0);
+    // The calibration step moves nothing: the first move's step size is the calibrated scale.
+    expect(r.eta.first).toBe(r.scale.calibrated);
     expect(r.loss.end!.mean).toBeLessThan(0.9 * r.loss.start!.mean);
     const ids = r.flags.map((f) => f.id);
     expect(ids).not.toContain('notLearning');
