@@ -10,14 +10,15 @@ export interface LossWindow {
   fromStep: number;
   toStep: number;
   mean: number;
-  /** Standard error of the mean from the bins' spread; NaN with a single bin. */
-  se: number;
+  /** Standard error of the mean from the bins' spread; null with a single bin (no spread to read). */
+  se: number | null;
 }
 
 export class LossTrace {
   private bins: number[] = [];
   private binSize = 1;
-  private partialSum = 0;
+  /** The running mean of the bin still filling (a mean, not a sum: a sum of huge losses overflows). */
+  private partialMean = 0;
   private partialCount = 0;
   /** Finite losses recorded. */
   count = 0;
@@ -33,15 +34,15 @@ export class LossTrace {
   add(loss: number): void {
     if (!Number.isFinite(loss)) return;
     this.count += 1;
-    this.partialSum += loss;
     this.partialCount += 1;
+    this.partialMean += loss / this.partialCount - this.partialMean / this.partialCount;
     if (this.partialCount < this.binSize) return;
-    this.bins.push(this.partialSum / this.binSize);
-    this.partialSum = 0;
+    this.bins.push(this.partialMean);
+    this.partialMean = 0;
     this.partialCount = 0;
     if (this.bins.length === this.capacity) {
       const merged: number[] = [];
-      for (let i = 0; i < this.bins.length; i += 2) merged.push((this.bins[i] + this.bins[i + 1]) / 2);
+      for (let i = 0; i < this.bins.length; i += 2) merged.push(this.bins[i] / 2 + this.bins[i + 1] / 2);
       this.bins = merged;
       this.binSize *= 2;
     }
@@ -62,14 +63,20 @@ export class LossTrace {
     const a = Math.min(n - 1, Math.max(0, Math.floor(from * n)));
     const b = Math.max(a + 1, Math.min(n, Math.ceil(to * n)));
     const part = this.bins.slice(a, b);
-    const mean = part.reduce((s, v) => s + v, 0) / part.length;
-    const variance =
-      part.length > 1 ? part.reduce((s, v) => s + (v - mean) ** 2, 0) / (part.length - 1) : Number.NaN;
+    const k = part.length;
+    // Each term divided by n first, and the spread scaled by its largest deviation: no overflow for losses
+    // up to the largest double.
+    const mean = part.reduce((s, v) => s + v / k, 0);
+    const largest = part.reduce((m, v) => Math.max(m, Math.abs(v - mean)), 0);
+    const spread =
+      k > 1 && largest > 0
+        ? largest * Math.sqrt(part.reduce((s, v) => s + ((v - mean) / largest) ** 2, 0) / (k - 1) / k)
+        : 0;
     return {
       fromStep: a * this.binSize + 1,
       toStep: b * this.binSize,
       mean,
-      se: Math.sqrt(variance / part.length),
+      se: k > 1 ? spread : null,
     };
   }
 }

@@ -227,13 +227,19 @@ export class RunJournal {
 /** The change of the mean loss from one stretch to another, in relative terms and in standard errors. */
 export function lossChange(before: LossWindow, after: LossWindow): LossChange {
   const diff = before.mean - after.mean;
-  const se = Math.sqrt((before.se || 0) ** 2 + (after.se || 0) ** 2);
+  const se = Math.hypot(before.se ?? 0, after.se ?? 0); // hypot: no overflow of the squares
   return {
     before,
     after,
-    relativeFall: diff / Math.max(Math.abs(before.mean), 1e-30),
-    z: se > 0 ? diff / se : null,
+    relativeFall: finite(diff / Math.max(Math.abs(before.mean), 1e-30)),
+    z: se > 0 ? finite(diff / se) : null,
   };
+}
+
+/** A ratio that overflowed, as the largest double of its sign (the report stays JSON-safe). */
+function finite(x: number): number {
+  // + 0 turns -0 into 0, which JSON writes as 0 anyway.
+  return Number.isFinite(x) ? x + 0 : Math.sign(x) * Number.MAX_VALUE;
 }
 
 /** The difference is beyond the noise in direction `sign` (any difference counts without a spread). */
