@@ -144,12 +144,20 @@ export class RunJournal {
       });
     }
     // Seen at any number of steps: a run stopped early for diverging is exactly the short run to flag.
-    // A ratio only means something for a positive loss (a log-likelihood can start below 0).
-    if (this.firstLoss > 0 && this.lastLoss > BLOW_UP * this.firstLoss) {
+    // With enough steps the first 5% and the last quarter are compared (one lucky first batch of a
+    // fine-tuning run is no baseline); with few, the first and the last loss. A ratio only means something
+    // for a positive loss (a log-likelihood can start below 0).
+    const windows = this.trace.count >= MIN_STEPS && start && end;
+    const from = windows ? start.mean : this.firstLoss;
+    const to = windows ? end.mean : this.lastLoss;
+    if (from > 0 && to > BLOW_UP * from) {
+      const what = windows
+        ? `${fmt(from)} over ${stepsOf(start)} to ${fmt(to)} over ${stepsOf(end)}`
+        : `${fmt(from)} (the first step) to ${fmt(to)} (the last)`;
       flags.push({
         id: 'diverging',
         severity: 'warning',
-        message: `The training loss rose from ${fmt(this.firstLoss)} (the first step) to ${fmt(this.lastLoss)} (the last): ${fmt(this.lastLoss / this.firstLoss)} times.`,
+        message: `The training loss rose from ${what}: ${fmt(to / from)} times.`,
         action:
           'The steps are too large for this problem: with a learning rate, lower it (or add warm-up); with a ' +
           'learning-rate-free method, check the data for outliers and the loss for a scale it cannot reach.',

@@ -124,6 +124,16 @@ describe('RunJournal flags', () => {
     const mild = new RunJournal();
     for (let i = 0; i < 6; i++) mild.record(rec(1 + i / 5));
     expect(ids(mild)).toEqual(['tooFewSteps']);
+    // A fine-tuning run whose first batch was a lucky one is no blow-up: with enough steps the first 5%
+    // is the baseline.
+    const lucky = new RunJournal();
+    for (let i = 0; i < 200; i++) lucky.record(rec(i === 0 ? 0.001 : 0.02 + 0.001 * Math.sin(i)));
+    expect(ids(lucky)).not.toContain('diverging');
+    const rising = new RunJournal();
+    for (let i = 0; i < 200; i++) rising.record(rec(0.02 * 1.03 ** i));
+    expect(rising.report('x').flags[0].message).toMatch(
+      /rose from .* over steps 1-10 to .* over steps 151-200/,
+    );
     const negative = new RunJournal();
     for (let i = 0; i < 6; i++) negative.record(rec(-5 + i));
     expect(ids(negative)).toEqual(['tooFewSteps']);
