@@ -222,6 +222,26 @@ describe('procedure', () => {
     );
     model.dispose();
   });
+
+  it('an unknown lrFree or variant name is refused before step 1 runs, naming the known ones', async () => {
+    const data = problem();
+    const model = tinyMlp(8, 16, 3);
+    const n0 = tf.memory().numTensors;
+    const seen: string[] = [];
+    const onStep = (step: string) => void seen.push(step);
+    await expect(procedure(model, data, { ...FAST, lrFree: ['auto', 'prodigyy'], onStep })).rejects.toThrow(
+      /lrFree = 'prodigyy' is not a catalog optimizer; known: .*\bprodigy\b/,
+    );
+    await expect(
+      procedure(model, data, { ...FAST, lrFree: 'auto' as unknown as string[], onStep }),
+    ).rejects.toThrow(/lrFree must be an array/);
+    await expect(procedure(model, data, { ...FAST, variants: ['adamw' as 'adam'], onStep })).rejects.toThrow(
+      /variants/,
+    );
+    expect(seen).toEqual([]);
+    expect(tf.memory().numTensors).toBe(n0);
+    model.dispose();
+  });
 });
 
 describe('red flags on synthetic evidence', () => {

@@ -4,13 +4,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkKnownKeys, checkNumber, checkOneOf, LrfreeConfigError } from '../../core/validate.js';
+import { catalog } from '../../optimizers/catalog.js';
 import { continues, disposeCheckpoint, type RunCheckpoint, runSettings } from '../checkpoint.js';
 import { checkData, classesOf, type DataSplit, type DiagnosticData, type LossSpec } from '../common.js';
 import { type Curve, type CurveOptions, heldOut, trainCurve } from '../curves.js';
 import { RULES, type SuggestionRule } from '../rangeTest.js';
 import type { Candidate } from '../recommend.js';
 import { noDecreaseFlag } from '../redFlags.js';
-import { batchesPerEpoch, type Variant } from '../trainer.js';
+import { batchesPerEpoch, VARIANTS, type Variant } from '../trainer.js';
 import { modelValues } from '../weightSpace.js';
 import { PROCEDURE_OPTION_KEYS, type ProcedureOptions } from './options.js';
 import { type ProcedureState, type Recommendations, STEPS, type StepName } from './state.js';
@@ -99,6 +100,7 @@ export class ProcedureContext {
     for (const s of this.skip)
       if (!STEPS.includes(s))
         throw new LrfreeConfigError(`procedure: skip = '${s}' is not a step; steps are ${STEPS.join(', ')}.`);
+    checkOptimizerNames(options);
     this.evalSplit = heldOut(data);
     const settings = {
       epochs,
@@ -222,5 +224,28 @@ export class ProcedureContext {
   dispose(): void {
     for (const w of this.trainedWeights.values()) tf.dispose(w);
     for (const c of this.held) disposeCheckpoint(c);
+  }
+}
+
+/**
+ * Refuses unknown `variants` and `lrFree` names before any step runs: step 6 comes after minutes of
+ * training, and a typo found there would lose them.
+ */
+function checkOptimizerNames(options: ProcedureOptions): void {
+  for (const v of options.variants ?? []) checkOneOf('procedure', 'variants', v, VARIANTS);
+  if (options.lrFree === undefined) return;
+  if (!Array.isArray(options.lrFree)) {
+    throw new LrfreeConfigError(
+      `procedure: lrFree must be an array of catalog names (e.g. ['auto', 'prodigy']), not ${JSON.stringify(options.lrFree)}.`,
+    );
+  }
+  const known = new Set(catalog().map((e) => e.name));
+  for (const name of options.lrFree) {
+    if (!known.has(name)) {
+      throw new LrfreeConfigError(
+        `procedure: lrFree = '${name}' is not a catalog optimizer; known: ${[...known].join(', ')} ` +
+          '(`lrfree list` prints them with their descriptions).',
+      );
+    }
   }
 }
