@@ -5,6 +5,7 @@ import { type ChartSpec, lineChart } from '../report/vega.js';
 import { codeSummary } from './codeVersion.js';
 import { type ComparisonRow, compare, profile, type TaskComparison } from './compare.js';
 import type { Interval } from './metrics.js';
+import { AGREEMENT_NOTE, agreementTable, reportAgreement } from './reportAgreement.js';
 import type { RunRecord } from './runner.js';
 import { inPlanOrder } from './suites.js';
 
@@ -329,6 +330,8 @@ export function benchReport(
     .filter((s, i) => i < 8 || s.kind === 'scheduled' || s.kind === 'fixed')
     .map((s) => s.method);
   const sumTable = summaryTable(summary);
+  const agreement = reportAgreement(records, comparisons);
+  const agreementTab = agreementTable(agreement);
   const sections: ReportSection[] = [
     {
       title: 'Ranked summary',
@@ -370,6 +373,15 @@ export function benchReport(
         ),
       ],
     },
+    ...(agreement.length > 0
+      ? [
+          {
+            title: 'Did the optimizers know? (their own reports)',
+            text: [AGREEMENT_NOTE],
+            table: agreementTab,
+          },
+        ]
+      : []),
     { title: 'How to read this', text: HOW_TO_READ },
     ...comparisons.map((c) => ({
       title: `Task: ${c.task}`,
@@ -381,6 +393,11 @@ export function benchReport(
   const markdown = [
     `Code: ${codeSummary(records)}.\n`,
     `### Ranked summary\n\n${markdownTable(sumTable)}\n`,
+    ...(agreement.length > 0
+      ? [
+          `### Did the optimizers know? (their own reports)\n\n${AGREEMENT_NOTE}\n\n${markdownTable(agreementTab)}\n`,
+        ]
+      : []),
     `### How to read the tables\n\n${HOW_TO_READ.map((t) => `- ${t}`).join('\n')}\n`,
     ...comparisons.map((c) => `### ${c.task}\n\n${taskHeader(c)}\n\n${markdownTable(taskTable(c))}\n`),
   ].join('\n');
