@@ -20,6 +20,8 @@
  *   npx tsx bench/auto-robustness.ts [--seeds 1,2,3] [--opt auto,adam] [--out /tmp/auto-robustness.jsonl]
  *   npx tsx bench/auto-robustness.ts --epochs-factor 8 --changes batch --out /tmp/auto-robustness-x8.jsonl
  *   npx tsx bench/auto-robustness.ts --summary /tmp/auto-robustness.jsonl
+ *   npx tsx bench/auto-robustness.ts --opt auto,adam@0.0003,adam@0.001,adam@0.003,adam@0.01,adam@0.03
+ *     (an Adam grid: the summary adds Adam re-tuned for each change, bench/robustness-retuned.ts)
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -35,6 +37,7 @@ import { adam } from '../src/optimizers/baselines.js';
 import { mlp } from '../src/train/models.js';
 import { pairedLog } from './auto-stats.js';
 import { AUTO_VARIANTS } from './auto-variants.js';
+import { printRetuned } from './robustness-retuned.js';
 
 const arg = (n: string, d?: string) => {
   const i = process.argv.indexOf(`--${n}`);
@@ -141,6 +144,21 @@ const OPTIMIZERS: Record<string, () => LrfreeOptimizer> = {
   ),
 };
 
+/** `auto`, an auto variant, `adam` (1e-3) or `adam@<lr>` (a grid point for the re-tuned yardstick). */
+function makeOptimizer(name: string): LrfreeOptimizer {
+  const lr = /^adam@(.+)$/.exec(name)?.[1];
+  if (lr !== undefined) {
+    const eta = Number(lr);
+    if (!(eta > 0))
+      throw new Error(`--opt ${name}: the learning rate after 'adam@' must be a positive number.`);
+    return adam(eta);
+  }
+  const make = OPTIMIZERS[name];
+  if (!make)
+    throw new Error(`--opt ${name}: unknown; known: ${Object.keys(OPTIMIZERS).join(', ')}, adam@<lr>.`);
+  return make();
+}
+
 interface Line {
   task: string;
   optimizer: string;
@@ -178,7 +196,7 @@ function runOnce(task: RobustTask, optimizer: string, change: Change, seed: numb
   const n = trainX.shape[0];
   const batch = change.batch ?? task.batch;
   const perEpoch = Math.ceil(n / batch);
-  const opt = OPTIMIZERS[optimizer]();
+  const opt = makeOptimizer(optimizer);
   const vars = modelVariables(p.model);
   let first = Number.NaN;
   let diverged = false;
@@ -306,6 +324,11 @@ function summary(file: string): void {
           `| ${task.name} | ${o} | ${change.name} | ${rs.length} | ${div} | ${ratios.map((q) => q.toFixed(3)).join(', ')} | ${paired} | ${within} | ${train} |`,
         );
       }
+  printRetuned(
+    lines,
+    TASKS.map((t) => t.name),
+    CHANGES.map((c) => c.name),
+  );
 }
 
 const sumFile = arg('summary');
