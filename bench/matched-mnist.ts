@@ -2,11 +2,11 @@
  * The configuration matched to the common PyTorch MNIST setup, so lrfree's numbers can be set beside
  * published PyTorch runs of the same thing: MLP 784-128-128-10 (ReLU, softmax), all 60,000 training
  * images, batch 128 (469 steps per epoch, the last batch 96), 5 epochs (2345 steps), test on the 10,000 test
- * images; SLS at its defaults, SGD at 0.3, Adam at 1e-3 (no schedule, no weight decay), 5 seeds. Reports test
- * accuracy and loss per method: mean over seeds with a 95% percentile bootstrap interval of the mean, and
- * the median with failures (diverged) ranked worst.
+ * images; auto() and SLS at their defaults, SGD at 0.3, Adam at 1e-3 (no schedule, no weight decay), 5 seeds.
+ * Reports test accuracy and loss per method: mean over seeds with a 95% percentile bootstrap interval of the
+ * mean, the median with failures (diverged) ranked worst, and the accuracy's paired difference from Adam's.
  *
- *   npx tsx bench/matched-mnist.ts                        # all of it (~2345 steps x 3 methods x 5 seeds)
+ *   npx tsx bench/matched-mnist.ts                        # all of it (~2345 steps x 4 methods x 5 seeds)
  *   npx tsx bench/matched-mnist.ts --seeds 1 --epochs 1   # a smoke run
  *   npx tsx bench/matched-mnist.ts --write-doc            # also write the table into docs/results.md
  *
@@ -26,7 +26,7 @@ import { evaluateClassifier, trainClassifier } from '../src/train/classification
 import { mlp } from '../src/train/models.js';
 import '../src/index.js';
 
-const HELP = `usage: npx tsx bench/matched-mnist.ts [--methods sls,sgd@0.3,adam@0.001] [--seeds 1,2,3,4,5]
+const HELP = `usage: npx tsx bench/matched-mnist.ts [--methods auto,sls,sgd@0.3,adam@0.001] [--seeds 1,2,3,4,5]
        [--epochs 5] [--train-size 60000] [--store lrfree-out/matched-mnist.jsonl] [--write-doc]`;
 
 interface Args {
@@ -40,7 +40,7 @@ interface Args {
 
 function parseArgs(argv: readonly string[]): Args | 'help' {
   const a: Args = {
-    methods: ['sls', 'sgd@0.3', 'adam@0.001'],
+    methods: ['auto', 'sls', 'sgd@0.3', 'adam@0.001'],
     seeds: [1, 2, 3, 4, 5],
     epochs: 5,
     trainSize: 60000,
@@ -156,9 +156,27 @@ for (const method of args.methods) {
 tf.dispose([data.train.x, data.train.y, data.validation.x, data.validation.y, data.test.x, data.test.y]);
 
 const fmt = (x: number, d = 4) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
+// Each method's accuracy minus Adam 1e-3's (PyTorch's common default), paired by seed.
+const PAIRED_WITH = 'adam@0.001';
+const accuracyOf = (method: string, seed: number) => {
+  const r = done.get(keyOf(method, seed));
+  return r === undefined ? undefined : r.diverged ? Number.NEGATIVE_INFINITY : r.test.accuracy;
+};
+function pairedWithAdam(method: string): string {
+  if (method === PAIRED_WITH) return '';
+  const d = args.seeds.flatMap((s) => {
+    const a = accuracyOf(method, s);
+    const b = accuracyOf(PAIRED_WITH, s);
+    return a === undefined || b === undefined ? [] : [a - b];
+  });
+  if (d.length < 2 || !d.every(Number.isFinite)) return '-';
+  const i = pairedBootstrap(d, { statistic: 'mean' });
+  const verdict = i.low > 0 ? 'higher' : i.high < 0 ? 'lower' : 'inconclusive';
+  return `${fmt(i.estimate)} [${fmt(i.low)}, ${fmt(i.high)}] ${verdict}`;
+}
 const lines = [
-  '| method | seeds | test accuracy: mean [95% CI] | median | test loss: mean [95% CI] | median | diverged | seconds per run |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  `| method | seeds | test accuracy: mean [95% CI] | median | accuracy - ${PAIRED_WITH}'s, paired by seed: mean [95% CI] | test loss: mean [95% CI] | median | diverged | seconds per run |`,
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
 ];
 for (const method of args.methods) {
   const rs = args.seeds.map((s) => done.get(keyOf(method, s))).filter((r): r is Result => r !== undefined);
@@ -169,7 +187,7 @@ for (const method of args.methods) {
   const lm = ok ? pairedBootstrap(loss, { statistic: 'mean' }) : undefined;
   const accMedian = -medianFailuresWorst(acc.map((x) => -x));
   lines.push(
-    `| ${method} | ${rs.length} | ${am ? `${fmt(am.estimate)} [${fmt(am.low)}, ${fmt(am.high)}]` : 'failed seeds: no mean'} | ${fmt(accMedian)} | ${lm ? `${fmt(lm.estimate)} [${fmt(lm.low)}, ${fmt(lm.high)}]` : '-'} | ${fmt(medianFailuresWorst(loss))} | ${rs.filter((r) => r.diverged).length}/${rs.length} | ${fmt(rs.reduce((a, r) => a + r.seconds, 0) / Math.max(1, rs.length), 0)} |`,
+    `| ${method} | ${rs.length} | ${am ? `${fmt(am.estimate)} [${fmt(am.low)}, ${fmt(am.high)}]` : 'failed seeds: no mean'} | ${fmt(accMedian)} | ${pairedWithAdam(method)} | ${lm ? `${fmt(lm.estimate)} [${fmt(lm.low)}, ${fmt(lm.high)}]` : '-'} | ${fmt(medianFailuresWorst(loss))} | ${rs.filter((r) => r.diverged).length}/${rs.length} | ${fmt(rs.reduce((a, r) => a + r.seconds, 0) / Math.max(1, rs.length), 0)} |`,
   );
 }
 const table = `MLP 784-128-128-10, ${args.trainSize} training images, batch 128, ${args.epochs} epochs (${args.epochs * stepsPerEpoch} steps), 10,000 test images; runs made by code ${[...new Set([...done.values()].map((r) => r.code))].join(', ')}.\n\n${lines.join('\n')}`;
