@@ -14,6 +14,7 @@ export const AUTO_VARIANTS: Record<string, [AutoOptions, AutoIngredients]> = {
   'auto:noCalibration': [{}, { calibrate: false }],
   'auto:noAveraging': [{}, { average: false }],
   'auto:gain1': [{}, { gain: 1 }],
+  'auto:gain1.25': [{}, { gain: 1.25 }],
   'auto:gain1.5': [{}, { gain: 1.5 }],
   'auto:gain2': [{}, { gain: 2 }],
   'auto:gain3': [{}, { gain: 3 }],
