@@ -3,7 +3,8 @@
  * can be checked and rewritten after every sweep: per task the reference (best tuned warm-up + cosine row),
  * the target, the best row by median test loss, and the rows whose paired ratio to the reference is better /
  * inconclusive / worse (95% bootstrap over seeds); with `--rows`, those rows' ratio, targets reached and cost
- * to target beside the reference's; the ranked summary; the suite's total time.
+ * to target beside the reference's, and the geometric mean over tasks of the cost-to-target ratio (issue 18's
+ * goal); the ranked summary; the suite's total time.
  *
  *   npx tsx bench/results-facts.ts runs/std-v2.jsonl [--tasks a,b] [--rows auto,sfAdamW-algoperf]
  */
@@ -35,6 +36,8 @@ const records = inPlanOrder(readStore(source).records).filter(
 const comparisons = compare(records);
 const fmt = (x: number | undefined) =>
   x === undefined ? '-' : Number.isFinite(x) ? `${Math.round(x)}` : 'miss';
+/** Per `--rows` name: its cost to target over the reference's fastest trial, per task (Infinity: a miss). */
+const costRatios = new Map<string, { task: string; ratio: number }[]>();
 for (const c of comparisons) {
   const rows = c.rows.filter((r) => !r.refused);
   const best = [...rows].sort((a, b) => a.testLoss.estimate - b.testLoss.estimate)[0];
@@ -57,7 +60,25 @@ for (const c of comparisons) {
       `  ${r.name}: test loss ${withInterval(r.testLoss)}; vs reference ${ratio}; reached ${r.reached}/${r.seeds}; ` +
         `failed ${r.failures}/${r.seeds}; cost to target ${fmt(r.costToTarget)}${ref}`,
     );
+    const fastest = reference?.tunedCostToTarget ?? reference?.costToTarget;
+    if (fastest !== undefined && Number.isFinite(fastest) && fastest > 0) {
+      costRatios.set(name, [
+        ...(costRatios.get(name) ?? []),
+        { task: c.task, ratio: r.costToTarget / fastest },
+      ]);
+    }
   }
+}
+// The goal's number: the geometric mean over tasks of cost to target / the reference's fastest trial.
+for (const [name, ratios] of costRatios) {
+  const reached = ratios.filter((x) => Number.isFinite(x.ratio));
+  const missed = ratios.filter((x) => !Number.isFinite(x.ratio)).map((x) => x.task);
+  const geomean = Math.exp(reached.reduce((a, x) => a + Math.log(x.ratio), 0) / Math.max(1, reached.length));
+  console.log(
+    `${name}: cost to target / the reference's fastest trial, geometric mean ${missed.length ? 'Infinity' : geomean.toFixed(3)}` +
+      ` over ${ratios.length} tasks${missed.length ? ` (${geomean.toFixed(3)} over the ${reached.length} reached by the median seed; missed: ${missed.join(', ')})` : ''}; ` +
+      ratios.map((x) => `${x.task} ${Number.isFinite(x.ratio) ? x.ratio.toFixed(2) : 'miss'}`).join(', '),
+  );
 }
 for (const s of rankedSummary(comparisons).slice(0, 12))
   console.log(

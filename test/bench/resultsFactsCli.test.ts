@@ -30,6 +30,14 @@ describe('bench/results-facts.ts', () => {
       /^ {2}auto: test loss \S+ \[\S+, \S+\]; vs reference \S+ \[\S+, \S+\] (better|worse|inconclusive); reached [0-5]\/5; failed [0-5]\/5; cost to target (\d+|miss) \(reference fastest (\d+|miss)\)$/,
     );
     expect(out.some((l) => l.includes('no-such-row'))).toBe(false);
+    // The goal's geometric mean: over one task it is that task's cost / the reference's fastest trial.
+    const [, cost, fastest] = /cost to target (\S+) \(reference fastest (\S+)\)$/.exec(autoLine!)!;
+    const geo = out.find((l) => l.startsWith("auto: cost to target / the reference's fastest trial"));
+    if (cost === 'miss') expect(geo).toMatch(/geometric mean Infinity over 1 tasks/);
+    else
+      expect(geo).toContain(
+        `geometric mean ${(Number(cost) / Number(fastest)).toFixed(3)} over 1 tasks; linreg`,
+      );
     const runs = out.find((l) => / runs; inside steps /.test(l));
     expect(runs).toMatch(new RegExp(`^${kept.filter((l) => l.includes('"task":"linreg"')).length} runs;`));
   });
