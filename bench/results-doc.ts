@@ -1,11 +1,12 @@
 /**
  * Writes the benchmark tables of a results store into docs/results.md, between the markers
- * `<!-- tables:start -->` and `<!-- tables:end -->` (the claims have their own markers, see claims.ts).
+ * `<!-- v2-tables:start -->` and `<!-- v2-tables:end -->` (the claims have their own markers, see claims.ts;
+ * the v1 tables are archived in docs/results-v1.md).
  *
  *   npx tsx bench/results-doc.ts runs/std-v2.jsonl [--wall "6 h 40 min on 2 cores"] [--tasks a,b] [--markers name]
  *
  * `--tasks` keeps only those tasks (a sweep still running: publish the tasks it finished); `--markers name`
- * writes between `<!-- name:start -->` and `<!-- name:end -->` instead of the tables markers.
+ * writes between `<!-- name:start -->` and `<!-- name:end -->` instead.
  *
  * `--wall` is the sweep's wall time as measured outside (the store records each run's own time, not the
  * sweep's); it is written beside the code version. Bad arguments write nothing.
@@ -59,8 +60,8 @@ const summary =
   `${optimizers.size} optimizer specs; seeds ${seeds.join(', ')}; backend ${backends.join(', ')}); ` +
   `${stepHours.toFixed(2)} hours inside optimizer steps, summed over runs` +
   `${wall ? `; sweep wall time ${wall}` : ''}.`;
-const start = `<!-- ${markers ?? 'tables'}:start -->`;
-const end = `<!-- ${markers ?? 'tables'}:end -->`;
+const start = `<!-- ${markers ?? 'v2-tables'}:start -->`;
+const end = `<!-- ${markers ?? 'v2-tables'}:end -->`;
 const doc = readFileSync(path, 'utf8');
 if (!doc.includes(start) || !doc.includes(end))
   throw new Error(`${path} lacks the markers ${start} ... ${end}`);
