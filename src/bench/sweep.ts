@@ -48,6 +48,11 @@ export interface SweepOptions {
    * returned as `postponed`, for the next call. For machines whose sessions end at a known time.
    */
   deadline?: number;
+  /**
+   * File URLs of modules that register optimizers in the catalog (src/bench/register.ts): each worker
+   * thread imports them before its first run (the calling thread must have imported them already).
+   */
+  register?: string[];
 }
 
 /** Seed of the run order (fixed: the same plan runs in the same order every time). */
@@ -124,9 +129,9 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
         const worker = isTs
           ? new Worker(
               `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(url.href)}); });`,
-              { eval: true, workerData: { backend: options.backend } },
+              { eval: true, workerData: { backend: options.backend, register: options.register ?? [] } },
             )
-          : new Worker(url, { workerData: { backend: options.backend } });
+          : new Worker(url, { workerData: { backend: options.backend, register: options.register ?? [] } });
         return new Promise<void>((resolve, reject) => {
           let first = true;
           const next = () => {

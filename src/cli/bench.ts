@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { codeVersion } from '../bench/codeVersion.js';
 import { EXTENSION_CAP, gridExtensions } from '../bench/extend.js';
+import { importRegistrations, registrationUrls } from '../bench/register.js';
 import { benchReport } from '../bench/report.js';
 import type { RunRecord } from '../bench/runner.js';
 import { runKey } from '../bench/runner.js';
@@ -50,6 +51,8 @@ export interface BenchOptions {
   backend?: 'wasm' | 'cpu' | 'tensorflow';
   report?: string;
   quiet?: boolean;
+  /** Modules that register the user's own optimizers (`registerOptimizer`), imported before the specs are checked. */
+  register?: string[];
 }
 
 /** The exit code of `lrfree bench` when `--time-limit` left runs for the next call (EX_TEMPFAIL). */
@@ -64,6 +67,9 @@ export async function runBench(o: BenchOptions): Promise<string | undefined> {
     throw new LrfreeConfigError(`--suite '${o.suite}': use quick, standard or full.`);
   }
   const defaults = suiteDefaults(o.suite);
+  // The user's optimizers first, so their catalog names pass the checks below (workers import them too).
+  const register = registrationUrls(o.register ?? []);
+  await importRegistrations(register);
   // Every name is checked before the store is opened: a typo never creates or touches it.
   for (const spec of o.optimizers ?? []) checkBenchSpec(spec);
   for (const t of o.tasks ?? []) taskByName(t);
@@ -107,6 +113,7 @@ export async function runBench(o: BenchOptions): Promise<string | undefined> {
       backend: o.backend,
       order,
       deadline,
+      register,
       onResume: (done, total, fromOtherCode) => {
         if (done > 0 && !o.quiet)
           process.stderr.write(`resuming: ${done}/${total} runs already in ${o.out}\n`);
@@ -200,6 +207,11 @@ export function registerBenchCommands(program: Command): void {
     .option(
       '--order <order>',
       'run order: shuffled (default; the ETA is then fair) or longest-first (expected from the store: long runs start early, for sweeps a session may cut short; the ETA reads high at first)',
+    )
+    .option(
+      '--register <modules>',
+      "comma-separated modules that register your own optimizers with lrfree's registerOptimizer(), so --optimizers can name them",
+      list,
     )
     .option('--report <dir>', 'report folder (default: beside the store)')
     .option('--backend <name>', 'force a backend: wasm, cpu or tensorflow')
