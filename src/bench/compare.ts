@@ -91,7 +91,9 @@ export interface TaskComparison {
   rows: ComparisonRow[];
 }
 
-const failed = (r: RunRecord) => r.diverged || r.refused !== undefined || !Number.isFinite(r.final.test.loss);
+/** A run that counts as a failure in every aggregate: diverged, refused, or without a finite test loss. */
+export const failed = (r: RunRecord) =>
+  r.diverged || r.refused !== undefined || !Number.isFinite(r.final.test.loss);
 const bySeed = (runs: readonly RunRecord[]) => [...runs].sort((a, b) => a.seed - b.seed);
 
 /** Median final validation loss over seeds, failures +Infinity: how grid points are chosen. */

@@ -5,7 +5,7 @@
  */
 
 import type { Table } from '../report/html.js';
-import { costToTarget, type TaskComparison } from './compare.js';
+import { costToTarget, failed, type TaskComparison } from './compare.js';
 import type { RunRecord } from './record.js';
 
 /** What the benchmark made of a run, independently of what its optimizer said. */
@@ -26,7 +26,7 @@ export interface ReportAgreement {
 
 /** The benchmark's outcome of one run: failed (diverged, refused), missed or reached the task's target. */
 export function runOutcome(r: RunRecord, target?: TaskComparison['target']): RunOutcome {
-  if (r.diverged || r.refused !== undefined || !Number.isFinite(r.final.test.loss)) return 'failed';
+  if (failed(r)) return 'failed';
   if (!target) return 'no target';
   return Number.isFinite(costToTarget(r, target)) ? 'reached' : 'missed';
 }
