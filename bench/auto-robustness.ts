@@ -35,9 +35,8 @@ import { loadMnist } from '../src/data/mnist.js';
 import { auto, autoWith } from '../src/optimizers/auto.js';
 import { adam } from '../src/optimizers/baselines.js';
 import { mlp } from '../src/train/models.js';
-import { pairedLog } from './auto-stats.js';
 import { AUTO_VARIANTS } from './auto-variants.js';
-import { printRetuned } from './robustness-retuned.js';
+import { fmtRatios, interval, printRetuned } from './robustness-retuned.js';
 
 const arg = (n: string, d?: string) => {
   const i = process.argv.indexOf(`--${n}`);
@@ -314,14 +313,14 @@ function summary(file: string): void {
         }
         const ratios = rs.map((r) => r.testLoss / (base(r.seed)?.testLoss ?? Number.NaN));
         const finite = ratios.every(Number.isFinite);
-        const paired = finite && ratios.length >= 2 ? pairedLog(ratios.map(Math.log)) : '';
+        const paired = interval(ratios);
         const within = finite && ratios.every((q) => Math.abs(q - 1) <= 0.1) ? 'yes' : 'no';
         const trainRatios = rs.map(
           (r) => (r.trainLoss ?? Number.NaN) / (base(r.seed)?.trainLoss ?? Number.NaN),
         );
-        const train = trainRatios.some(Number.isNaN) ? '' : trainRatios.map((q) => q.toFixed(3)).join(', ');
+        const train = trainRatios.some(Number.isNaN) ? '' : fmtRatios(trainRatios);
         console.log(
-          `| ${task.name} | ${o} | ${change.name} | ${rs.length} | ${div} | ${ratios.map((q) => q.toFixed(3)).join(', ')} | ${paired} | ${within} | ${train} |`,
+          `| ${task.name} | ${o} | ${change.name} | ${rs.length} | ${div} | ${fmtRatios(ratios)} | ${paired} | ${within} | ${train} |`,
         );
       }
   printRetuned(

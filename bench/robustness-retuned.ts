@@ -41,8 +41,10 @@ function paired(a: Map<number, number>, b: Map<number, number>): number[] {
   return [...a.keys()].filter((s) => b.has(s)).map((s) => (a.get(s) as number) / (b.get(s) as number));
 }
 
-const fmtRatios = (qs: readonly number[]) => qs.map((q) => q.toFixed(3)).join(', ');
-const interval = (qs: readonly number[]) =>
+/** Per-seed ratios as printed in the robustness tables. */
+export const fmtRatios = (qs: readonly number[]) => qs.map((q) => q.toFixed(3)).join(', ');
+/** `mean [lo, hi] verdict` of the ratios' logs, or '' when fewer than 2 or any not finite and positive. */
+export const interval = (qs: readonly number[]) =>
   qs.length >= 2 && qs.every((q) => Number.isFinite(q) && q > 0) ? pairedLog(qs.map(Math.log)) : '';
 
 /**
